@@ -1,0 +1,36 @@
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["node_modules/", ".wrangler/", "dist/", "model-shards/", "public/vendor/", "tools/**/*.py"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": "error",
+    },
+  },
+  {
+    // The reasoning core stays pure: no Workers runtime, no HTTP framework, no network.
+    files: ["src/reasoning/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [
+          { group: ["cloudflare:*"], message: "src/reasoning is pure: no Workers runtime imports." },
+          { group: ["hono", "hono/*"], message: "src/reasoning is pure: no HTTP framework." },
+          { group: ["../runs/*", "../app/*", "../inference/*", "!../inference/backend"], message: "src/reasoning may depend only on the backend interface." },
+        ],
+      }],
+      "no-restricted-globals": ["error",
+        { name: "fetch", message: "src/reasoning is pure: no network." },
+        { name: "Request", message: "src/reasoning is pure: no network." },
+        { name: "Response", message: "src/reasoning is pure: no network." },
+      ],
+    },
+  },
+  {
+    files: ["**/*.js", "**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly", setTimeout: "readonly", fetch: "readonly" } },
+  },
+);

@@ -1,0 +1,4 @@
+export { ReasoningRun } from "./runs/reasoning-run";
+import { createApp } from "./app/create-app";
+
+export default createApp();

@@ -1,0 +1,69 @@
+/**
+ * The backend interface (DESIGN.md §4), in the spirit of the Vercel AI SDK provider spec:
+ * one small call, declared capabilities, usage left undefined when unknown, warnings for
+ * options a backend ignores, and errors that say whether a retry can help.
+ */
+import type { FinishReason, ModelRequest, Usage } from "../reasoning/types";
+
+export type ImageMediaType = "image/png" | "image/jpeg" | "image/webp" | "image/gif";
+
+export interface ImageInput {
+  bytes: Uint8Array;
+  media_type: ImageMediaType;
+}
+
+export interface BackendCapabilities {
+  /** Can return several continuations from one call. */
+  n: boolean;
+  /** Honours stop sequences itself (else the adapter cuts the text). */
+  stop: boolean;
+  logprobs: boolean;
+  /** Can continue an assistant prefix. */
+  prefill: boolean;
+  vision: boolean;
+  /** Largest n in one call, when limited. */
+  max_n?: number;
+}
+
+export interface GenerateOptions extends ModelRequest {
+  image?: ImageInput;
+  signal?: AbortSignal;
+}
+
+export interface Generation {
+  text: string;
+  finish_reason: FinishReason;
+  raw_finish_reason?: string;
+  /** Mean token log-probability over the generated tokens, when reported. */
+  mean_logprob?: number;
+}
+
+export interface GenerateResult {
+  generations: Generation[];
+  usage: Usage;
+  warnings: string[];
+}
+
+export interface Backend {
+  /** `backend:model`, e.g. `embedded:x1-shapes-tiny`. */
+  readonly id: string;
+  readonly capabilities: BackendCapabilities;
+  generate(options: GenerateOptions): Promise<GenerateResult>;
+}
+
+/** A backend failure. `retryable` follows HTTP practice: timeouts, 408, 409, 429, ≥ 500. */
+export class BackendError extends Error {
+  override readonly name = "BackendError";
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly status?: number,
+    /** Server-suggested wait (Retry-After), in milliseconds. */
+    readonly retry_after_ms?: number,
+  ) {
+    super(message);
+  }
+}
+
+export const isRetryableStatus = (status: number): boolean =>
+  status === 408 || status === 409 || status === 429 || status >= 500;
