@@ -1,0 +1,110 @@
+/**
+ * Judge and self-check prompts, and tolerant parsing of their replies. Our own wording of the
+ * stage-specific criteria of the reference method (REFERENCE.md). The dataset generator uses these
+ * exact builders to train a small judge, so they are deterministic and compact: every fixed
+ * instruction is kept under ~350 characters for a short context window.
+ *
+ * Unparseable replies (the planner applies these rules; they live here so they are written once):
+ * - verdict: no explicit verdict → the candidate with the higher mean logprob if both are known,
+ *   else the one with fewer parser repairs, else Response 1 (the bracket's first-seeded side);
+ *   recorded as `decided_by: "fallback"`. (The reference counts anything unparseable as 2.)
+ * - self-check: no CHECK line → 'unknown', treated as not incorrect.
+ */
+import { renderStages } from "./parser";
+import type { Stage } from "./stages";
+import type { Prompt } from "./types";
+
+export type JudgedStage = Stage | "ANSWER";
+
+const FORMAT = 'Write one sentence of rationale, then a last line exactly "VERDICT: 1" or "VERDICT: 2".';
+
+const CRITERIA: Record<JudgedStage, string> = {
+  SUMMARY:
+    "Both are the SUMMARY stage. Prefer the one that clearly outlines how to answer the question, step by step, without solving it yet.",
+  CAPTION:
+    "Both are the CAPTION stage. Prefer the one that describes what the question needs from the image accurately and completely, with fewer errors.",
+  REASONING:
+    "Both are the REASONING stage. Prefer sound step-by-step logic that uses the caption, checks its steps and makes no mistakes.",
+  CONCLUSION:
+    "Both are the CONCLUSION stage. Prefer the answer consistent with the caption and reasoning that answers directly; a refusal or hedge loses.",
+  ANSWER:
+    "Both are whole answers. Prefer the one whose conclusion is correct and whose stages are accurate and consistent with each other.",
+};
+
+function contextBlock(context: Partial<Record<Stage, string>>): string {
+  const rendered = renderStages(context);
+  return rendered === "" ? "" : `\n\nAccepted earlier stages:\n${rendered}`;
+}
+
+/** Which of two candidates is better for this stage; the judge sees the image, the question and the accepted stages. */
+export function buildJudgePrompt(
+  stage: JudgedStage,
+  question: string,
+  context: Partial<Record<Stage, string>>,
+  first: string,
+  second: string,
+  withImage = true,
+): Prompt {
+  const user =
+    `Compare two responses to a question about the image. ${CRITERIA[stage]} ${FORMAT}\n\n` +
+    `Question: ${question}${contextBlock(context)}\n\nResponse 1:\n${first}\n\nResponse 2:\n${second}`;
+  return { user, assistant_prefix: "", with_image: withImage };
+}
+
+export interface Verdict {
+  winner: 1 | 2 | null;
+  rationale: string;
+}
+
+// Explicit verdict forms, most formal first; the last one in the text wins (models revise).
+const VERDICT_PATTERNS: RegExp[] = [
+  /\bverdict\b\s*[:=-]?\s*(?:response\s*)?#?\s*([12])\b/gi,
+  /\bresponse\s*#?\s*([12])\s+(?:is|was|seems|looks)\s+(?:clearly\s+|slightly\s+)?(?:better|preferred|stronger|more\s+\w+|the\s+better)/gi,
+  /\b(?:i\s+)?(?:prefer|choose|pick|select)\s+response\s*#?\s*([12])\b/gi,
+];
+
+/** Tolerant: `VERDICT: 2`, `verdict 1`, `Response 1 is better`…; the last explicit verdict wins; null when none. */
+export function parseVerdict(raw: string): Verdict {
+  let best: { index: number; winner: 1 | 2 } | undefined;
+  for (const pattern of VERDICT_PATTERNS) {
+    for (const m of raw.matchAll(pattern)) {
+      if (!best || m.index >= best.index) best = { index: m.index, winner: m[1] === "1" ? 1 : 2 };
+    }
+  }
+  return { winner: best?.winner ?? null, rationale: rationaleOf(raw) };
+}
+
+/** The judge's reasoning: its reply without verdict lines, squeezed to one line and capped. */
+function rationaleOf(raw: string): string {
+  const text = raw
+    .split("\n")
+    .filter((line) => !/^\W*verdict\b/i.test(line))
+    .join(" ")
+    .replace(/\s+/g, " ")
+    .trim();
+  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
+}
+
+/** Self-check of one REASONING candidate; the reply is a single CHECK line. */
+export function buildSelfCheckPrompt(
+  question: string,
+  context: Partial<Record<Stage, string>>,
+  reasoning: string,
+  withImage = true,
+): Prompt {
+  const user =
+    "Check the reasoning below against the image and the accepted stages. Is every step correct? " +
+    'Reply with exactly "CHECK: CORRECT" or "CHECK: INCORRECT".\n\n' +
+    `Question: ${question}${contextBlock(context)}\n\nReasoning:\n${reasoning}`;
+  return { user, assistant_prefix: "", with_image: withImage };
+}
+
+export type SelfCheck = "correct" | "incorrect" | "unknown";
+
+/** `CHECK: CORRECT` / `CHECK: INCORRECT` (the last wins), or a reply that is just the word; else 'unknown'. */
+export function parseSelfCheck(raw: string): SelfCheck {
+  const explicit = [...raw.matchAll(/\bcheck\s*[:=-]?\s*(incorrect|correct)\b/gi)].at(-1);
+  const word = explicit?.[1] ?? /^\W*(incorrect|correct)\W*$/i.exec(raw.trim())?.[1];
+  if (word === undefined) return "unknown";
+  return word.toLowerCase() === "incorrect" ? "incorrect" : "correct";
+}

@@ -1,0 +1,158 @@
+/**
+ * The state of every stage, derived from the persisted step outputs alone. Planner, events,
+ * local steps and the trace all read the run through these views, so they cannot disagree.
+ */
+import { playBracket, seedBracket, type BracketState } from "./bracket";
+import { buildCandidate, mergeTwins, type Candidate, type Prefix } from "./candidates";
+import { parseSelfCheck, type SelfCheck } from "./judge";
+import { decodeMatchOutput, matchMode, type DecidedBy, type MatchDecision, type MatchMode } from "./scorers/judge";
+import { stepSeed } from "./seeds";
+import { STAGES } from "./stages";
+import { bracketSeedKey, checkId, genId, matchId, selectId, stageSettings, type StageKey, type StageSettings } from "./steps";
+import type { RunSpec, StepOutput } from "./types";
+
+export interface CheckView {
+  id: string;
+  candidate: string;
+  verdict?: SelfCheck;
+  raw?: string;
+}
+
+export interface MatchView {
+  id: string;
+  round: number;
+  index: number;
+  first: string;
+  second: string;
+  /** How it is (or will be) decided; `waiting` while a REASONING self-check is missing. */
+  mode: MatchMode["kind"];
+  /** The decision a local match will record (forfeit or selfcheck). */
+  local?: MatchDecision;
+  winner?: string;
+  decided_by?: DecidedBy;
+  rationale?: string;
+  /** The judge's reply, for judge-decided and fallback matches. */
+  raw?: string;
+}
+
+/** The persisted output of a select step (JSON in texts[0]). */
+export interface Selection {
+  /** Unique candidate ids, best first. */
+  ranking: string[];
+  /** The top `keep` valid ones: the next stage's prefixes, in order. */
+  selected: string[];
+  scores?: Record<string, number | null>;
+  issues: string[];
+}
+
+export interface StageView {
+  stage: StageKey;
+  settings: StageSettings;
+  prefixes: Prefix[];
+  genIds: string[];
+  /** Generated candidates, in (prefix, index) order. */
+  candidates: Candidate[];
+  byId: Map<string, Candidate>;
+  /** Every generate step is done. */
+  generated: boolean;
+  unique: Candidate[];
+  checks: CheckView[];
+  bracket?: BracketState;
+  matches: MatchView[];
+  selection?: Selection;
+}
+
+export function deriveStageView(spec: RunSpec, done: ReadonlyMap<string, StepOutput>, stage: StageKey, prefixes: Prefix[]): StageView {
+  const settings = stageSettings(spec, stage);
+  const genIds: string[] = [];
+  const candidates: Candidate[] = [];
+  for (const prefix of prefixes) {
+    for (let i = 0; i < settings.candidates; i++) {
+      const id = genId(stage, prefix.index, i);
+      genIds.push(id);
+      const output = done.get(id);
+      if (output) candidates.push(buildCandidate(stage, id, prefix, i, output));
+    }
+  }
+  const byId = new Map(candidates.map((c) => [c.id, c]));
+  const view: StageView = { stage, settings, prefixes, genIds, candidates, byId, generated: candidates.length === genIds.length, unique: [], checks: [], matches: [] };
+  if (view.generated) {
+    view.unique = mergeTwins(candidates);
+    if (settings.scorer === "judge") scoreByJudge(spec, done, view);
+  }
+  const selected = done.get(selectId(stage));
+  if (selected) view.selection = readSelection(selected);
+  return view;
+}
+
+function scoreByJudge(spec: RunSpec, done: ReadonlyMap<string, StepOutput>, view: StageView): void {
+  const { stage } = view;
+  const verdicts = new Map<string, SelfCheck>();
+  if (stage === "REASONING") {
+    for (const c of view.unique.filter((u) => u.valid)) {
+      const id = checkId(c.label);
+      const output = done.get(id);
+      const check: CheckView = { id, candidate: c.id };
+      if (output) {
+        check.raw = output.texts[0] ?? "";
+        check.verdict = parseSelfCheck(check.raw);
+        verdicts.set(c.id, check.verdict);
+      }
+      view.checks.push(check);
+    }
+  }
+  const entrants = seedBracket(view.unique.map((c) => c.id), stepSeed(spec.sampling.seed, bracketSeedKey(stage)));
+  view.bracket = playBracket(entrants, (m) => {
+    const first = view.byId.get(m.first) as Candidate;
+    const second = view.byId.get(m.second) as Candidate;
+    const id = matchId(stage, m.round, m.index);
+    const mode = matchMode(stage, first, second, (c) => verdicts.get(c.id));
+    const match: MatchView = { id, round: m.round, index: m.index, first: m.first, second: m.second, mode: mode.kind };
+    if (mode.kind === "local") match.local = mode.decision;
+    view.matches.push(match);
+    const output = done.get(id);
+    if (!output) return undefined;
+    const decision = decodeMatchOutput(output, first, second);
+    match.winner = decision.winner === 1 ? m.first : m.second;
+    match.decided_by = decision.decided_by;
+    match.rationale = decision.rationale;
+    if (decision.raw !== undefined) match.raw = decision.raw;
+    return match.winner;
+  });
+}
+
+function readSelection(output: StepOutput): Selection {
+  try {
+    const parsed = JSON.parse(output.texts[0] ?? "") as Partial<Selection>;
+    return { ranking: parsed.ranking ?? [], selected: parsed.selected ?? [], ...(parsed.scores ? { scores: parsed.scores } : {}), issues: parsed.issues ?? [] };
+  } catch {
+    return { ranking: [], selected: [], issues: ["unreadable select output"] };
+  }
+}
+
+/** The prefixes the selection hands to the next stage. */
+export function nextPrefixes(view: StageView): Prefix[] {
+  const stage = view.stage;
+  if (stage === "ANSWER" || !view.selection) return [];
+  return view.selection.selected.flatMap((id, index) => {
+    const c = view.byId.get(id);
+    return c ? [{ index, parent: id, accepted: { ...c.accepted, [stage]: c.text } }] : [];
+  });
+}
+
+const ROOT: Prefix = { index: 0, parent: null, accepted: {} };
+
+/** Views of every stage reached so far, in order; the last one is the current stage unless it is selected. */
+export function stageViews(spec: RunSpec, done: ReadonlyMap<string, StepOutput>): StageView[] {
+  if (spec.search.strategy === "best_of_n") return [deriveStageView(spec, done, "ANSWER", [ROOT])];
+  const views: StageView[] = [];
+  let prefixes = [ROOT];
+  for (const stage of STAGES) {
+    const view = deriveStageView(spec, done, stage, prefixes);
+    views.push(view);
+    if (!view.selection) break;
+    prefixes = nextPrefixes(view);
+    if (prefixes.length === 0) break; // a broken selection: nothing to continue (trace shows it)
+  }
+  return views;
+}

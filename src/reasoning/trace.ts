@@ -1,0 +1,113 @@
+/**
+ * The search tree of a run — every candidate, self-check, match and selection so far — as plain
+ * JSON, for the API, the playground's tree drawing and post-mortems. Built from the persisted
+ * step outputs alone, so it works on partial state (a failed or running run).
+ * Latency is left out on purpose: the tree records decisions, which do not depend on timing.
+ */
+import type { Stage } from "./stages";
+import { stageViews, type StageView } from "./stage-view";
+import type { StageKey } from "./steps";
+import type { FinishReason, RunSpec, ScorerName, StepOutput, Strategy, Usage } from "./types";
+
+export interface CandidateTrace {
+  /** The generate step id, which is also the candidate's id. */
+  id: string;
+  step: string;
+  prefix: number;
+  index: number;
+  text: string;
+  /** best_of_n: the parsed stages of the whole answer. */
+  stages?: Partial<Record<Stage, string>>;
+  valid: boolean;
+  repairs: string[];
+  issues: string[];
+  merged_into?: string;
+  mean_logprob: number | null;
+  finish_reason: FinishReason;
+  usage: Usage;
+}
+
+export interface MatchTrace {
+  step: string;
+  round: number;
+  index: number;
+  /** [Response 1, Response 2]. A plain array, not a tuple: RPC stub types turn tuples into arrays. */
+  pair: string[];
+  status: "pending" | "decided";
+  winner?: string;
+  decided_by?: string;
+  rationale?: string;
+  /** The judge's raw reply (judge and fallback decisions). */
+  raw?: string;
+}
+
+export interface StageTrace {
+  stage: StageKey;
+  scorer: ScorerName | "none";
+  status: "generating" | "scoring" | "completed";
+  prefixes: { index: number; parent: string | null }[];
+  candidates: CandidateTrace[];
+  selfchecks: { step: string; candidate: string; verdict: string | null; raw?: string }[];
+  /** Seed order of the bracket (judge scorer). */
+  bracket?: string[];
+  matches: MatchTrace[];
+  ranking: string[];
+  selected: string[];
+  scores?: Record<string, number | null>;
+  issues: string[];
+}
+
+export interface Trace {
+  strategy: Strategy;
+  scorer: ScorerName;
+  candidates: number;
+  keep: number;
+  stages: StageTrace[];
+}
+
+export function buildTrace(spec: RunSpec, done: ReadonlyMap<string, StepOutput>): Trace {
+  const { strategy, scorer, candidates, keep } = spec.search;
+  return { strategy, scorer, candidates, keep, stages: stageViews(spec, done).map(stageTrace) };
+}
+
+function stageTrace(view: StageView): StageTrace {
+  const trace: StageTrace = {
+    stage: view.stage,
+    scorer: view.settings.scorer,
+    status: view.selection ? "completed" : view.generated ? "scoring" : "generating",
+    prefixes: view.prefixes.map((p) => ({ index: p.index, parent: p.parent })),
+    candidates: view.candidates.map((c) => {
+      const t: CandidateTrace = {
+        id: c.id,
+        step: c.id,
+        prefix: c.prefix,
+        index: c.index,
+        text: c.text,
+        valid: c.valid,
+        repairs: c.repairs,
+        issues: c.issues,
+        mean_logprob: c.mean_logprob,
+        finish_reason: c.finish_reason,
+        usage: c.usage,
+      };
+      if (c.stages) t.stages = c.stages;
+      if (c.merged_into) t.merged_into = c.merged_into;
+      return t;
+    }),
+    selfchecks: view.checks.map((k) => ({ step: k.id, candidate: k.candidate, verdict: k.verdict ?? null, ...(k.raw !== undefined ? { raw: k.raw } : {}) })),
+    matches: view.matches.map((m) => {
+      const t: MatchTrace = { step: m.id, round: m.round, index: m.index, pair: [m.first, m.second], status: m.winner === undefined ? "pending" : "decided" };
+      if (m.winner !== undefined) t.winner = m.winner;
+      if (m.decided_by !== undefined) t.decided_by = m.decided_by;
+      if (m.rationale !== undefined) t.rationale = m.rationale;
+      if (m.raw !== undefined) t.raw = m.raw;
+      return t;
+    }),
+    ranking: view.selection?.ranking ?? [],
+    selected: view.selection?.selected ?? [],
+    issues: view.selection?.issues ?? [],
+  };
+  if (view.bracket) trace.bracket = view.bracket.entrants;
+  if (view.selection?.scores) trace.scores = view.selection.scores;
+  return trace;
+}
