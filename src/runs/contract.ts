@@ -3,6 +3,7 @@
  * Plain data only: it crosses the RPC boundary by structured clone.
  */
 import type { ImageInput } from "../inference/backend";
+import type { Trace } from "../reasoning/trace";
 import type { RunSpec, RunResult, Usage } from "../reasoning/types";
 
 export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
@@ -40,7 +41,8 @@ export interface RunUsageView {
   judge_input_tokens?: number;
   judge_output_tokens?: number;
   total_tokens?: number;
-  backend_calls: number;
+  /** Steps served by a backend (a batched call serving k candidates counts k). */
+  model_steps: number;
   backend_ms: number;
   estimated: boolean;
 }
@@ -56,7 +58,7 @@ export interface RunView {
   answer: string | null;
   stages: Partial<RunResult["stages"]>;
   text: string | null;
-  trace: unknown;
+  trace: Trace;
   usage: RunUsageView;
   timings: { created_at: string; started_at: string | null; finished_at: string | null; duration_ms: number | null };
   progress: { steps_done: number; current_stage: string | null };
@@ -77,3 +79,22 @@ export interface RunEvent {
 }
 
 export type { Usage };
+
+/**
+ * RPC surface of the `ReasoningRun` Durable Object, as the HTTP layer uses it
+ * (`env.RUNS.get(id).create(...)` etc.). Live events are served by the object's `fetch`:
+ * `GET https://run/events` with an optional `Last-Event-ID` header answers an SSE stream that
+ * replays every event after that id and closes after the run's terminal event.
+ */
+export interface RunObjectApi {
+  /** Create the run, or return it when it exists with the same idempotency body hash; `conflict` when the hash differs. */
+  create(input: CreateRunInput): Promise<CreateRunOutcome>;
+  /** The run, or null when this object holds no run. */
+  view(): Promise<RunView | null>;
+  /** Resolve when the run is terminal or `timeout_ms` has passed; null when no run. */
+  wait(timeout_ms: number): Promise<RunView | null>;
+  /** Stop scheduling; a terminal run is returned unchanged. Null when no run. */
+  cancel(): Promise<RunView | null>;
+  /** Events with seq > after, at most `limit`. */
+  events(after: number, limit: number): Promise<RunEvent[]>;
+}

@@ -1,8 +1,158 @@
+/**
+ * `ReasoningRun`: one Durable Object per run (DESIGN.md §3). SQLite rows are the truth; the
+ * alarm is derived from them after every change. The search itself is the pure core's planner.
+ */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
+import { resolveBackend } from "../inference/registry";
+import type { CreateRunInput, CreateRunOutcome, RunEvent, RunObjectApi, RunView } from "./contract";
+import { streamEvents } from "./event-stream";
+import { isTerminal, RunExecutor } from "./executor";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
+import { RunStore } from "./run-store";
+import { afterCommitHooks } from "./test-hooks";
+import { toRunView } from "./view";
 
-export class ReasoningRun extends DurableObject<Env> {
-  async ping(): Promise<string> {
-    return "pong";
+/** A tick that has not come back within this time is presumed dead: the watchdog alarm resumes it. */
+const WATCHDOG_MS = 60_000;
+const CALL_TIMEOUT_MS = 120_000;
+
+export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
+  private readonly store: RunStore;
+  private executor: RunExecutor | null = null;
+  private ticking: Promise<void> | null = null;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new RunStore(ctx.storage);
   }
+
+  async create(input: CreateRunInput): Promise<CreateRunOutcome> {
+    const existing = this.store.loadRun();
+    if (existing) {
+      if (existing.idem_hash !== null && existing.idem_hash === (input.idempotency_body_hash ?? null)) {
+        return { kind: "existing", view: this.currentView() };
+      }
+      return { kind: "conflict" };
+    }
+    this.store.insertRun(
+      {
+        id: input.id, model: input.model, spec: input.spec, metadata: input.metadata ?? {}, limits: input.limits,
+        idem_hash: input.idempotency_body_hash ?? null, image: input.image, created_at: input.created_at,
+      },
+      [{ type: "run.created", data: { id: input.id, model: input.model, strategy: input.spec.search.strategy } }],
+    );
+    await this.ctx.storage.setAlarm(Date.now());
+    return { kind: "created", view: this.currentView() };
+  }
+
+  async view(): Promise<RunView | null> {
+    return this.store.loadRun() ? this.currentView() : null;
+  }
+
+  async wait(timeout_ms: number): Promise<RunView | null> {
+    const run = this.store.loadRun();
+    if (!run) return null;
+    if (!isTerminal(run.status) && timeout_ms > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, timeout_ms);
+        const unsubscribe = this.subscribe(() => {
+          const status = this.store.loadRun()?.status;
+          if (status && isTerminal(status)) done();
+        });
+        function done(): void {
+          clearTimeout(timer);
+          unsubscribe();
+          resolve();
+        }
+      });
+    }
+    return this.currentView();
+  }
+
+  async cancel(): Promise<RunView | null> {
+    const run = this.store.loadRun();
+    if (!run) return null;
+    if (!isTerminal(run.status)) {
+      this.getExecutor().finish("canceled", null, { type: "run_error", code: "canceled", message: "the run was canceled by request" });
+      await this.ctx.storage.deleteAlarm();
+    }
+    return this.currentView();
+  }
+
+  async events(after: number, limit: number): Promise<RunEvent[]> {
+    return this.store.eventsAfter(after, limit);
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname !== "/events") return new Response("not found", { status: 404 });
+    if (!this.store.loadRun()) return new Response("no such run", { status: 404 });
+    const after = Number(request.headers.get("last-event-id") ?? url.searchParams.get("after") ?? "0");
+    return streamEvents(
+      {
+        eventsAfter: (a, l) => this.store.eventsAfter(a, l),
+        subscribe: (fn) => this.subscribe(fn),
+        isFinished: () => {
+          const status = this.store.loadRun()?.status;
+          return status !== undefined && isTerminal(status);
+        },
+      },
+      Number.isSafeInteger(after) && after >= 0 ? after : 0,
+    );
+  }
+
+  override async alarm(): Promise<void> {
+    // One tick at a time per instance; a second alarm while one runs just waits for it.
+    if (this.ticking) return this.ticking;
+    this.ticking = this.runTick().finally(() => {
+      this.ticking = null;
+    });
+    return this.ticking;
+  }
+
+  private async runTick(): Promise<void> {
+    await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
+    const { nextAt } = await this.getExecutor().tick();
+    if (nextAt === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(nextAt);
+  }
+
+  private getExecutor(): RunExecutor {
+    if (!this.executor) {
+      const run = this.store.loadRun();
+      this.executor = new RunExecutor(
+        this.store,
+        (model) => resolveBackend(this.env, model),
+        {
+          policy: retryPolicy(this.env),
+          callTimeoutMs: CALL_TIMEOUT_MS,
+          afterCommit: run ? afterCommitHooks.get(run.id) : undefined,
+        },
+        () => this.notify(),
+      );
+    }
+    return this.executor;
+  }
+
+  private currentView(): RunView {
+    const run = this.store.loadRun();
+    if (!run) throw new Error("no run in this object");
+    return toRunView(run, this.getExecutor().steps);
+  }
+
+  private subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(): void {
+    for (const l of [...this.listeners]) l();
+  }
+}
+
+function retryPolicy(env: Env): RetryPolicy {
+  const base = Number(env.RETRY_BASE_MS);
+  return Number.isFinite(base) && base > 0 ? { ...DEFAULT_RETRY_POLICY, baseMs: base } : DEFAULT_RETRY_POLICY;
 }

@@ -1,0 +1,220 @@
+/**
+ * Runs a run's frontier against a backend and commits each step's result with its events.
+ * The database is the truth: everything here is derived from the committed steps and the retry
+ * rows, so a new instance after a crash or eviction carries on where the storage says.
+ */
+import { BackendError, type Backend, type ImageInput } from "../inference/backend";
+import { coalesceGenerateSteps, toStepOutputs } from "../reasoning/batching";
+import { eventsForStep, initialEvents, plan, runLocalStep } from "../reasoning/planner";
+import type { RunResult, StepOutput, StepSpec } from "../reasoning/types";
+import type { RunError, RunStatus } from "./contract";
+import { backoffMs, type RetryPolicy } from "./retry";
+import type { CommittedStep, NewEvent, RetryRow, RunRow, RunStore } from "./run-store";
+import { knownTokens } from "./usage";
+
+export interface ExecutorOptions {
+  policy: RetryPolicy;
+  /** Longest a single backend call may take before it is aborted (and retried). */
+  callTimeoutMs: number;
+  now?: () => number;
+  /** Test hook: called after every commit (a thrown error simulates a crash at that point). */
+  afterCommit?: (stepId: string) => void;
+}
+
+export type Terminal = Exclude<RunStatus, "queued" | "running">;
+
+export interface TickOutcome {
+  /** When the next alarm should fire (epoch ms), or null when the run is over. */
+  nextAt: number | null;
+}
+
+const terminalEvent = (status: Terminal): string => `run.${status}`;
+
+export class RunExecutor {
+  /** Committed steps, loaded once per instance; the storage remains the truth. */
+  readonly steps: Map<string, CommittedStep>;
+  private readonly retries: Map<string, RetryRow>;
+  private readonly inflight = new Map<string, AbortController>();
+  private readonly now: () => number;
+  private image: ImageInput | undefined | null = null;
+
+  constructor(
+    private readonly store: RunStore,
+    private readonly resolveBackend: (model: string) => Backend,
+    private readonly options: ExecutorOptions,
+    private readonly onChange: () => void,
+  ) {
+    this.steps = store.loadSteps();
+    this.retries = store.loadRetries();
+    this.now = options.now ?? Date.now;
+  }
+
+  done(): Map<string, StepOutput> {
+    return new Map([...this.steps].map(([id, s]) => [id, s.output]));
+  }
+
+  /** Run everything that is due, wave after wave, and say when to come back. */
+  async tick(): Promise<TickOutcome> {
+    let run = this.store.loadRun();
+    if (!run || isTerminal(run.status)) return { nextAt: null };
+    if (run.status === "queued") {
+      this.store.markStarted(this.now(), [{ type: "run.started", data: { id: run.id, model: run.model } }, ...initialEvents(run.spec)]);
+      this.onChange();
+    }
+    let backend: Backend;
+    try {
+      backend = this.resolveBackend(run.model);
+    } catch (err) {
+      this.finish("failed", null, { type: "server_error", code: "model_unavailable", message: errorText(err) });
+      return { nextAt: null };
+    }
+    for (;;) {
+      run = this.store.loadRun();
+      if (!run || isTerminal(run.status)) return { nextAt: null };
+      const now = this.now();
+      if (now >= run.limits.deadline_at) {
+        this.finish("failed", null, {
+          type: "run_error", code: "deadline_exceeded",
+          message: `the run passed its deadline (${new Date(run.limits.deadline_at).toISOString()}) after ${this.steps.size} steps`,
+        });
+        return { nextAt: null };
+      }
+      const budgetError = this.budgetError(run);
+      if (budgetError) {
+        this.finish("failed", null, budgetError);
+        return { nextAt: null };
+      }
+      const p = plan(run.spec, this.done());
+      if (p.status === "done") {
+        this.finish("succeeded", p.result, null);
+        return { nextAt: null };
+      }
+      const due = p.steps.filter((s) => !this.inflight.has(s.id) && (this.retries.get(s.id)?.next_at ?? 0) <= now);
+      if (due.length === 0) {
+        const waits = p.steps.map((s) => this.retries.get(s.id)?.next_at ?? now);
+        return { nextAt: Math.min(run.limits.deadline_at, ...waits) };
+      }
+      const local = due.filter((s) => !s.request);
+      if (local.length > 0) {
+        // Local steps (selections, forfeits) need no backend: commit them and plan again.
+        for (const step of local) this.commit(run, step, runLocalStep(run.spec, this.done(), step));
+        continue;
+      }
+      const fatal = await this.runModelSteps(run, backend, due);
+      if (fatal) {
+        this.finish("failed", null, fatal);
+        return { nextAt: null };
+      }
+    }
+  }
+
+  /** Abort calls in flight (cancel, deadline). */
+  abortAll(reason: string): void {
+    for (const c of this.inflight.values()) c.abort(new Error(reason));
+  }
+
+  finish(status: Terminal, result: RunResult | null, error: RunError | null): void {
+    const run = this.store.loadRun();
+    if (!run || isTerminal(run.status)) return;
+    this.abortAll(`run ${status}`);
+    const data: Record<string, unknown> = { id: run.id, status };
+    if (result) data.answer = result.answer;
+    if (error) data.error = error;
+    this.store.finish(status, this.now(), result, error, { type: terminalEvent(status), data });
+    this.onChange();
+  }
+
+  private budgetError(run: RunRow): RunError | null {
+    const max = run.limits.max_total_tokens;
+    if (max === undefined) return null;
+    const spent = knownTokens(this.steps.values());
+    if (spent < max) return null;
+    return {
+      type: "run_error", code: "budget_exceeded",
+      message: `the run used ${spent} tokens, reaching its budget of max_total_tokens=${max}; the trace so far is kept`,
+    };
+  }
+
+  private async runModelSteps(run: RunRow, backend: Backend, due: StepSpec[]): Promise<RunError | null> {
+    if (this.image === null) this.image = this.store.loadImage();
+    const batches = coalesceGenerateSteps(due, backend.capabilities);
+    let fatal: RunError | null = null;
+    await Promise.all(
+      batches.map(async (batch) => {
+        const controller = new AbortController();
+        for (const s of batch.steps) this.inflight.set(s.id, controller);
+        const started = this.now();
+        const timeout = Math.max(1, Math.min(this.options.callTimeoutMs, run.limits.deadline_at - started));
+        let outputs: StepOutput[];
+        try {
+          const result = await backend.generate({
+            ...batch.request,
+            image: batch.request.prompt.with_image ? this.image ?? undefined : undefined,
+            signal: AbortSignal.any([controller.signal, AbortSignal.timeout(timeout)]),
+          });
+          outputs = toStepOutputs(batch.steps, result, backend.id, this.now() - started);
+        } catch (err) {
+          const current = this.store.loadRun();
+          if (current && !isTerminal(current.status)) fatal ??= this.recordFailure(batch.steps, err);
+          return;
+        } finally {
+          for (const s of batch.steps) this.inflight.delete(s.id);
+        }
+        const current = this.store.loadRun();
+        if (!current || isTerminal(current.status)) return; // canceled or ended while in flight
+        batch.steps.forEach((step, i) => {
+          const out = outputs[i];
+          if (out) this.commit(current, step, out);
+        });
+      }),
+    );
+    return fatal;
+  }
+
+  private commit(run: RunRow, step: StepSpec, output: StepOutput): void {
+    const events: NewEvent[] = eventsForStep(run.spec, this.done(), step, output);
+    const attempts = (this.retries.get(step.id)?.attempts ?? 0) + 1;
+    this.store.commitStep(step, output, attempts, events, this.now());
+    this.steps.set(step.id, { kind: step.kind, output });
+    this.retries.delete(step.id);
+    this.onChange();
+    this.options.afterCommit?.(step.id);
+  }
+
+  /** Schedule a retry with backoff, or say why the run must fail. */
+  private recordFailure(steps: StepSpec[], err: unknown): RunError | null {
+    const retryable = err instanceof BackendError ? err.retryable : isTimeout(err);
+    const retryAfter = err instanceof BackendError ? err.retry_after_ms ?? 0 : 0;
+    const message = errorText(err);
+    let fatal: RunError | null = null;
+    for (const step of steps) {
+      const attempts = (this.retries.get(step.id)?.attempts ?? 0) + 1;
+      if (!retryable || attempts >= this.options.policy.maxAttempts) {
+        fatal = {
+          type: "backend_error",
+          code: retryable ? "retries_exhausted" : "backend_rejected",
+          message: retryable
+            ? `step ${step.id} failed ${attempts} times (retry limit ${this.options.policy.maxAttempts} attempts); last error: ${message}`
+            : `step ${step.id} failed with a non-retryable backend error: ${message}`,
+        };
+        continue;
+      }
+      const nextAt = this.now() + backoffMs(this.options.policy, attempts, retryAfter);
+      this.store.recordFailure(step.id, attempts, nextAt, message);
+      this.retries.set(step.id, { id: step.id, attempts, next_at: nextAt, last_error: message });
+    }
+    return fatal;
+  }
+}
+
+export function isTerminal(status: RunStatus): status is Terminal {
+  return status === "succeeded" || status === "failed" || status === "canceled";
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

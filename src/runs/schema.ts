@@ -1,0 +1,66 @@
+/**
+ * The run object's SQLite schema. Versioned and additive: a new version appends statements,
+ * never rewrites old ones, so an object created by an older deploy migrates in place.
+ */
+const MIGRATIONS: string[][] = [
+  // v1
+  [
+    `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS run (
+       id TEXT PRIMARY KEY,
+       model TEXT NOT NULL,
+       spec TEXT NOT NULL,
+       status TEXT NOT NULL CHECK (status IN ('queued','running','succeeded','failed','canceled')),
+       metadata TEXT NOT NULL DEFAULT '{}',
+       limits TEXT NOT NULL,
+       idem_hash TEXT,
+       image_media_type TEXT,
+       created_at INTEGER NOT NULL,
+       started_at INTEGER,
+       finished_at INTEGER,
+       result TEXT,
+       error TEXT
+     )`,
+    // Images can exceed SQLite's per-value limit in a Durable Object (2 MB): stored in chunks.
+    `CREATE TABLE IF NOT EXISTS image_chunk (idx INTEGER PRIMARY KEY, bytes BLOB NOT NULL)`,
+    // Committed steps only: a row here is never executed again.
+    `CREATE TABLE IF NOT EXISTS step (
+       id TEXT PRIMARY KEY,
+       kind TEXT NOT NULL CHECK (kind IN ('generate','check','match','select')),
+       stage TEXT NOT NULL,
+       output TEXT NOT NULL,
+       attempts INTEGER NOT NULL,
+       committed_at INTEGER NOT NULL
+     )`,
+    // Failed attempts of steps not yet committed: the retry schedule.
+    `CREATE TABLE IF NOT EXISTS step_retry (
+       id TEXT PRIMARY KEY,
+       attempts INTEGER NOT NULL,
+       next_at INTEGER NOT NULL,
+       last_error TEXT NOT NULL
+     )`,
+    `CREATE TABLE IF NOT EXISTS event (
+       seq INTEGER PRIMARY KEY AUTOINCREMENT,
+       type TEXT NOT NULL,
+       data TEXT NOT NULL,
+       at INTEGER NOT NULL
+     )`,
+  ],
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(sql: SqlStorage): void {
+  sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
+  const row = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).toArray()[0];
+  const current = row ? Number(row.value) : 0;
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    for (const statement of MIGRATIONS[v] ?? []) sql.exec(statement);
+  }
+  if (current !== MIGRATIONS.length) {
+    sql.exec(
+      `INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+      String(MIGRATIONS.length),
+    );
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Roll a run's usage up from its committed steps. Generation tokens and judging tokens (judge
+ * matches and self-checks) are kept apart, since callers pay for both and want to see each.
+ * A figure stays undefined when any call did not report it: an unknown is never shown as 0.
+ */
+import type { RunUsageView } from "./contract";
+import type { CommittedStep } from "./run-store";
+
+function add(a: number | undefined, b: number | undefined, known: boolean): number | undefined {
+  return known && a !== undefined && b !== undefined ? a + b : undefined;
+}
+
+export function rollUpUsage(steps: Iterable<CommittedStep>): RunUsageView {
+  let input: number | undefined = 0, output: number | undefined = 0;
+  let judgeIn: number | undefined = 0, judgeOut: number | undefined = 0;
+  let calls = 0, ms = 0, estimated = false;
+  for (const { kind, output: out } of steps) {
+    if (out.backend === "local") continue;
+    calls += 1;
+    ms += out.latency_ms;
+    estimated ||= out.usage.estimated === true;
+    const judging = kind === "match" || kind === "check";
+    if (judging) {
+      judgeIn = add(judgeIn, out.usage.input_tokens, true);
+      judgeOut = add(judgeOut, out.usage.output_tokens, true);
+    } else {
+      input = add(input, out.usage.input_tokens, true);
+      output = add(output, out.usage.output_tokens, true);
+    }
+  }
+  const parts = [input, output, judgeIn, judgeOut];
+  const total = parts.every((p) => p !== undefined) ? parts.reduce<number>((s, p) => s + (p ?? 0), 0) : undefined;
+  return {
+    input_tokens: input,
+    output_tokens: output,
+    judge_input_tokens: judgeIn,
+    judge_output_tokens: judgeOut,
+    total_tokens: total,
+    model_steps: calls,
+    backend_ms: ms,
+    estimated,
+  };
+}
+
+/** Tokens known to be spent so far (unknown figures count 0): what a token budget is checked against. */
+export function knownTokens(steps: Iterable<CommittedStep>): number {
+  let sum = 0;
+  for (const { output } of steps) sum += (output.usage.input_tokens ?? 0) + (output.usage.output_tokens ?? 0);
+  return sum;
+}
