@@ -1,8 +1,23 @@
+/**
+ * The Hono app: request ids, routes, and one error path (STYLE.md: w3cj's create-app, Hono's
+ * single onError). Routes are mounted per group; each validates its own input.
+ */
 import { Hono } from "hono";
-import type { Env } from "../env";
+import { methodNotAllowed } from "hono/method-not-allowed";
+import { requestId } from "hono/request-id";
+import { methodNotAllowedResponse, onError, onNotFound } from "./errors";
+import { metaRoutes } from "./routes/meta";
+import { runsRoutes } from "./routes/runs";
+import type { AppEnv } from "./types";
 
-export function createApp() {
-  const app = new Hono<{ Bindings: Env }>();
-  app.get("/healthz", (c) => c.json({ ok: true }));
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use(requestId({ generator: () => `req_${crypto.randomUUID().replaceAll("-", "")}` }));
+  // A known path with the wrong method is a 405 with Allow, not a misleading 404.
+  app.use(methodNotAllowed({ app, onMethodNotAllowed: methodNotAllowedResponse }));
+  app.route("/", metaRoutes());
+  app.route("/v1/runs", runsRoutes());
+  app.notFound(onNotFound);
+  app.onError(onError);
   return app;
 }

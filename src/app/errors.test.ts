@@ -1,0 +1,64 @@
+import { Hono } from "hono";
+import { requestId } from "hono/request-id";
+import { describe, expect, it, vi } from "vitest";
+import { z } from "zod";
+import { ApiError, onError, onNotFound } from "./errors";
+import { apiErrorMap } from "./zod-messages";
+
+function tinyApp(handler: () => never) {
+  const app = new Hono();
+  app.use(requestId({ generator: () => "req_test" }));
+  app.get("/boom", handler);
+  app.notFound(onNotFound);
+  app.onError(onError);
+  return app;
+}
+
+describe("onError", () => {
+  it("maps ApiError to its status and the JSON error shape", async () => {
+    const res = await tinyApp(() => {
+      throw new ApiError(413, "invalid_request_error", "too big", { param: "image", code: "image_too_large" });
+    }).request("/boom");
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ error: { type: "invalid_request_error", message: "too big", param: "image", code: "image_too_large" } });
+  });
+
+  it("maps a ZodError to a 400 naming the dotted path", async () => {
+    const schema = z.strictObject({ search: z.strictObject({ candidates: z.number().max(16, { error: "must be at most 16 (limit: candidates ≤ 16)" }) }) });
+    const res = await tinyApp(() => {
+      schema.parse({ search: { candidates: 17 } }, { error: apiErrorMap });
+      throw new Error("unreachable");
+    }).request("/boom");
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      error: {
+        type: "invalid_request_error",
+        message: "search.candidates: must be at most 16 (limit: candidates ≤ 16)",
+        param: "search.candidates",
+        code: "invalid_parameter",
+      },
+    });
+  });
+
+  it("answers anything unexpected with a 500 carrying the request id, and no internals", async () => {
+    const log = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const res = await tinyApp(() => {
+      throw new TypeError("secret internal detail");
+    }).request("/boom");
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as { error: Record<string, string> };
+    expect(body.error).toMatchObject({ type: "api_error", code: "internal_error", request_id: "req_test" });
+    expect(body.error.message).toMatch(/req_test/);
+    expect(JSON.stringify(body)).not.toMatch(/secret/);
+    expect(log).toHaveBeenCalled();
+    log.mockRestore();
+  });
+
+  it("answers unknown routes with a JSON 404", async () => {
+    const res = await tinyApp(() => {
+      throw new Error("unreachable");
+    }).request("/nothing-here");
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: { type: "not_found_error", message: "no route for GET /nothing-here" } });
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * One error type for the API and one place that turns any failure into the JSON error shape of
+ * DESIGN.md §6: `{ "error": { "type", "message", "param"?, "code"? } }`.
+ */
+import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ZodError } from "zod";
+import { describeZodError } from "./zod-messages";
+
+export type ErrorType =
+  | "invalid_request_error"
+  | "not_found_error"
+  | "method_not_allowed_error"
+  | "idempotency_error"
+  | "api_error";
+
+export interface ErrorBody {
+  error: { type: ErrorType; message: string; param?: string; code?: string; request_id?: string };
+}
+
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+  readonly param?: string;
+  readonly code?: string;
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly type: ErrorType,
+    message: string,
+    options: { param?: string; code?: string } = {},
+  ) {
+    super(message);
+    this.param = options.param;
+    this.code = options.code;
+  }
+}
+
+/** Shorthand for the common 400. */
+export const invalidRequest = (message: string, param?: string, code?: string): ApiError =>
+  new ApiError(400, "invalid_request_error", message, { param, code });
+
+export function errorBody(type: ErrorType, message: string, extra: { param?: string; code?: string; request_id?: string } = {}): ErrorBody {
+  const error: ErrorBody["error"] = { type, message };
+  if (extra.param !== undefined) error.param = extra.param;
+  if (extra.code !== undefined) error.code = extra.code;
+  if (extra.request_id !== undefined) error.request_id = extra.request_id;
+  return { error };
+}
+
+function requestIdOf(c: Context): string | undefined {
+  const id: unknown = c.get("requestId");
+  return typeof id === "string" ? id : undefined;
+}
+
+export const onError: ErrorHandler = function onError(err, c) {
+  if (err instanceof ApiError) {
+    return c.json(errorBody(err.type, err.message, { param: err.param, code: err.code }), err.status);
+  }
+  if (err instanceof ZodError) {
+    const { message, param } = describeZodError(err);
+    return c.json(errorBody("invalid_request_error", message, { param, code: "invalid_parameter" }), 400);
+  }
+  if (err instanceof HTTPException && err.status < 500) {
+    return c.json(errorBody("invalid_request_error", err.message || "bad request"), err.status);
+  }
+  // Anything else is our bug, never the caller's input: log it, answer without internals.
+  const request_id = requestIdOf(c);
+  console.error(`unhandled error (request ${request_id ?? "?"})`, err);
+  return c.json(
+    errorBody("api_error", `internal error; quote request id ${request_id ?? "unknown"} when reporting it`, { code: "internal_error", request_id }),
+    500,
+  );
+};
+
+export const onNotFound: NotFoundHandler = function onNotFound(c) {
+  return c.json(errorBody("not_found_error", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`, { code: "route_not_found" }), 404);
+};
+
+export function methodNotAllowedResponse(c: Context, allowed: string[]): Response {
+  const allow = allowed.join(", ");
+  return c.json(
+    errorBody("method_not_allowed_error", `${c.req.method} is not allowed on ${new URL(c.req.url).pathname} (allowed: ${allow})`, { code: "method_not_allowed" }),
+    405,
+    { Allow: allow },
+  );
+}

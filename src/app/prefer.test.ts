@@ -1,0 +1,25 @@
+import { describe, expect, it } from "vitest";
+import { parsePreferWait } from "./prefer";
+
+describe("parsePreferWait", () => {
+  it("reads wait among other preferences", () => {
+    expect(parsePreferWait(undefined)).toBeUndefined();
+    expect(parsePreferWait("respond-async")).toBeUndefined();
+    expect(parsePreferWait("wait=5")).toBe(5);
+    expect(parsePreferWait("respond-async, wait=10")).toBe(10);
+    expect(parsePreferWait("WAIT = 0")).toBe(0);
+    expect(parsePreferWait('wait="60"')).toBe(60);
+    expect(parsePreferWait("wait=3;foo=bar")).toBe(3);
+  });
+
+  it.each([
+    ["wait=61", /wait=61 is too long \(limit: 0 ≤ Prefer: wait ≤ 60 seconds\)/],
+    ["wait=-1", /whole number of seconds, received "-1"/],
+    ["wait=1.5", /whole number/],
+    ["wait=", /whole number/],
+    ["wait", /whole number/],
+    ["wait=abc", /whole number/],
+  ])("rejects %j", (header, message) => {
+    expect(() => parsePreferWait(header)).toThrow(message);
+  });
+});
