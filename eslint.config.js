@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".wrangler/", "dist/", "model-shards/", "public/vendor/", "tools/**/*.py"] },
+  { ignores: ["node_modules/", ".wrangler/", "dist/", "model-shards/", "public/vendor/", "tools/**/*.py", "tools/.cache/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
