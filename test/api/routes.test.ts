@@ -1,7 +1,7 @@
 /** The read/follow/cancel routes, service metadata, and the errors of unknown paths and methods. */
 import { SELF, env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ScriptedModel, testBackends } from "../../src/inference/mock-model";
+import { ScriptedModel, createFixedLatencyModel, testBackends } from "../../src/inference/mock-model";
 import type { RunView } from "../../src/runs/contract";
 import { PNG_8x6_B64, fromBase64 } from "../fixtures/images";
 import { BASE, countRuns, expectError, postRun, validBody } from "./helpers";
@@ -59,6 +59,30 @@ describe("GET /v1/runs/:id/events", () => {
     expect(byQuery.map((f) => Number(f.id))).toEqual(ids.filter((i) => i > cut));
     const none = parseSse(await (await get(`/v1/runs/${run.id}/events`, { "Last-Event-ID": String(ids.at(-1)) })).text());
     expect(none).toEqual([]);
+  });
+
+  it("follows a run live; a client that drops and resumes with Last-Event-ID gets exactly the missed events", async () => {
+    testBackends.set("mock:sse-slow", createFixedLatencyModel({ id: "mock:sse-slow", latencyMs: 15 }));
+    const created = (await (await postRun(validBody({ model: "mock:sse-slow", search: { candidates: 4 } }))).json()) as { id: string };
+    // First connection: read a few frames while the run is still going, then drop it.
+    const first = await get(`/v1/runs/${created.id}/events`);
+    const reader = first.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffered = "";
+    while ((buffered.match(/\n\n/g) ?? []).length < 4) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffered += decoder.decode(value, { stream: true });
+    }
+    await reader.cancel();
+    const seen = parseSse(buffered.slice(0, buffered.lastIndexOf("\n\n") + 2)).filter((f) => f.id !== undefined);
+    const lastSeen = Number(seen.at(-1)?.id);
+    expect(seen.at(-1)?.event).not.toBe("run.succeeded"); // dropped mid-run
+    // Second connection resumes after the last id it saw and follows to the end.
+    const rest = parseSse(await (await get(`/v1/runs/${created.id}/events`, { "Last-Event-ID": String(lastSeen) })).text());
+    const all = parseSse(await (await get(`/v1/runs/${created.id}/events`)).text());
+    expect([...seen, ...rest].map((f) => f.id)).toEqual(all.map((f) => f.id));
+    expect(rest.at(-1)?.event).toBe("run.succeeded");
   });
 
   it.each(["-1", "abc", "1.5", "", "12abc"])("rejects Last-Event-ID %j", async (value) => {
@@ -149,6 +173,12 @@ describe("image URLs", () => {
 });
 
 describe("service routes", () => {
+  it("GET / says which models are served, and that the mock one does not look at images", async () => {
+    const body = (await (await get("/")).json()) as { models: { id: string; description: string }[] };
+    expect(body.models.map((m) => m.id)).toEqual(["mock:fixed"]);
+    expect(body.models[0]?.description).toContain("does not look at the image");
+  });
+
   it("GET /healthz", async () => {
     const res = await get("/healthz");
     expect(res.status).toBe(200);

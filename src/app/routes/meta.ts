@@ -8,6 +8,15 @@ const modelObject = (m: ModelInfo) => ({ id: m.id, object: "model" as const, own
 
 export function metaRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  // Until the playground lands, `/` says what this is and which models it serves.
+  app.get("/", (c) =>
+    c.json({
+      service: "LLaVA-X1 Edge",
+      about: "structured visual reasoning (SUMMARY → CAPTION → REASONING → CONCLUSION) with stage-level beam search",
+      models: listModels(c.env).map((m) => ({ id: m.id, description: m.description })),
+      endpoints: ["POST /v1/runs", "GET /v1/runs/:id", "GET /v1/runs/:id/events", "POST /v1/runs/:id/cancel", "GET /v1/models", "GET /healthz"],
+    }),
+  );
   app.get("/healthz", (c) => c.json({ ok: true, models: listModels(c.env).map((m) => m.id) }));
   app.get("/v1/models", (c) => c.json({ object: "list", data: listModels(c.env).map(modelObject) }));
   app.get("/v1/models/:id{.+}", (c) => {
