@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatSseFrame, parseResumePoint, sseComment } from "./sse";
+import { formatSseFrame, sseComment } from "../shared/sse-frame";
+import { parseResumePoint } from "./sse";
 
 describe("formatSseFrame", () => {
   it("writes id, event and JSON data, ending with a blank line", () => {

@@ -2,6 +2,7 @@
  * Server-Sent Events for one run: replay everything after the client's Last-Event-ID from
  * storage, then follow live commits, and close after the run's terminal event.
  */
+import { formatSseFrame, sseComment } from "../shared/sse-frame";
 import type { RunEvent } from "./contract";
 
 const TERMINAL_EVENTS = new Set(["run.succeeded", "run.failed", "run.canceled"]);
@@ -9,7 +10,7 @@ const HEARTBEAT_MS = 15_000;
 const PAGE = 200;
 
 export function formatSse(e: RunEvent): string {
-  return `id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify({ ...e.data, seq: e.seq, at: new Date(e.at).toISOString() })}\n\n`;
+  return formatSseFrame({ id: e.seq, event: e.type, data: { ...e.data, seq: e.seq, at: new Date(e.at).toISOString() } });
 }
 
 export interface EventSource {
@@ -57,7 +58,7 @@ export function streamEvents(source: EventSource, after: number): Response {
 
   const unsubscribe = source.subscribe(pump);
   const heartbeat = setInterval(() => {
-    if (!closed) writer.write(encoder.encode(": keep-alive\n\n")).catch(close);
+    if (!closed) writer.write(encoder.encode(sseComment("keep-alive"))).catch(close);
   }, HEARTBEAT_MS);
   pump();
 
