@@ -3,6 +3,8 @@ import type { ReasoningRun } from "./runs/reasoning-run";
 /** Bindings and vars, as declared in wrangler.toml. */
 export interface Env {
   RUNS: DurableObjectNamespace<ReasoningRun>;
+  /** Static files under public/ (playground, docs). */
+  ASSETS?: Fetcher;
   /** Comma-separated `backend:model` ids served here; the first is the default. */
   MODELS?: string;
   /** "1" serves the `mock:*` test and demo backends. */

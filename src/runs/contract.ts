@@ -14,6 +14,24 @@ export interface RunLimits {
   deadline_at: number;
   /** Token budget over all calls (input + output); the run ends `failed` with code `budget_exceeded`. */
   max_total_tokens?: number;
+  /** Cost budget in USD (the key's remaining budget at creation); the run ends `failed` / `budget_exceeded`. */
+  max_cost_usd?: number;
+}
+
+/** Price of a model, snapshotted into the run at creation so its bill never changes afterwards. */
+export interface Price {
+  /** USD per million input tokens (prompt tokens of generation and judging calls). */
+  input_per_mtok_usd: number;
+  /** USD per million output tokens (generated and judge tokens). */
+  output_per_mtok_usd: number;
+}
+
+/** A run's webhook: where to deliver which events, signed with the owner key's `whsec_` secret. */
+export interface WebhookConfig {
+  url: string;
+  /** Event types to deliver (e.g. `run.succeeded`); `*` for all. */
+  events: string[];
+  secret: string;
 }
 
 export interface CreateRunInput {
@@ -27,6 +45,10 @@ export interface CreateRunInput {
   /** SHA-256 of the canonical request body, when the caller sent an Idempotency-Key. */
   idempotency_body_hash?: string;
   created_at: number;
+  /** The API key id that owns the run: only that key can see or cancel it; its usage is billed to it. */
+  owner?: string;
+  price?: Price;
+  webhook?: WebhookConfig;
 }
 
 export interface RunError {
@@ -45,6 +67,8 @@ export interface RunUsageView {
   model_steps: number;
   backend_ms: number;
   estimated: boolean;
+  /** Cost in USD from the run's price snapshot (absent without a price or when token counts are unknown). */
+  cost_usd?: number;
 }
 
 export interface RunView {
@@ -89,12 +113,18 @@ export type { Usage };
 export interface RunObjectApi {
   /** Create the run, or return it when it exists with the same idempotency body hash; `conflict` when the hash differs. */
   create(input: CreateRunInput): Promise<CreateRunOutcome>;
-  /** The run, or null when this object holds no run. */
-  view(): Promise<RunView | null>;
-  /** Resolve when the run is terminal or `timeout_ms` has passed; null when no run. */
-  wait(timeout_ms: number): Promise<RunView | null>;
-  /** Stop scheduling; a terminal run is returned unchanged. Null when no run. */
-  cancel(): Promise<RunView | null>;
+  /**
+   * The run, or null when this object holds no run — or when `owner` is given and the run belongs
+   * to another key (isolation is enforced here, in one place: another key's run does not exist).
+   */
+  view(owner?: string): Promise<RunView | null>;
+  /** Resolve when the run is terminal or `timeout_ms` has passed; null as for view. */
+  wait(timeout_ms: number, owner?: string): Promise<RunView | null>;
+  /** Stop scheduling; a terminal run is returned unchanged. Null as for view. */
+  cancel(owner?: string): Promise<RunView | null>;
   /** Events with seq > after, at most `limit`. */
-  events(after: number, limit: number): Promise<RunEvent[]>;
+  events(after: number, limit: number, owner?: string): Promise<RunEvent[]>;
 }
+
+/** Header carrying the caller's key id on the object's `fetch` (events stream). */
+export const OWNER_HEADER = "x-run-owner";
