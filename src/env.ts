@@ -13,4 +13,8 @@ export interface Env {
   RETRY_BASE_MS?: string;
   /** Dev only: "1" lets `image.url` use plain http to localhost / 127.0.0.1 / [::1] (never set in production). */
   ALLOW_HTTP_IMAGE_URLS?: string;
+  /** D1: API keys, the usage ledger, the run index (issue 5). */
+  DB?: D1Database;
+  /** Multiplies the webhook retry schedule (default 1; tests shrink it). */
+  WEBHOOK_SCHEDULE_SCALE?: string;
 }

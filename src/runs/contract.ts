@@ -88,6 +88,19 @@ export interface RunView {
   progress: { steps_done: number; current_stage: string | null };
   error: RunError | null;
   metadata: Record<string, string>;
+  /** The run's webhook (never its secret) and every delivery attempt; null without a webhook. */
+  webhook: WebhookView | null;
+}
+
+export interface WebhookView {
+  url: string;
+  events: string[];
+  deliveries: {
+    webhook_id: string;
+    event: string;
+    state: "pending" | "delivered" | "abandoned";
+    attempts: { at: string; status: number | null; error: string | null; duration_ms: number }[];
+  }[];
 }
 
 export type CreateRunOutcome =

@@ -9,8 +9,8 @@ import { eventsForStep, initialEvents, plan, runLocalStep } from "../reasoning/p
 import type { RunResult, StepOutput, StepSpec } from "../reasoning/types";
 import type { RunError, RunStatus } from "./contract";
 import { backoffMs, type RetryPolicy } from "./retry";
-import type { CommittedStep, NewEvent, RetryRow, RunRow, RunStore } from "./run-store";
-import { knownTokens } from "./usage";
+import type { CommittedStep, LedgerEntry, NewEvent, RetryRow, RunRow, RunStore } from "./run-store";
+import { costUsd, knownCostUsd, knownTokens, rollUpUsage } from "./usage";
 
 export interface ExecutorOptions {
   policy: RetryPolicy;
@@ -120,19 +120,53 @@ export class RunExecutor {
     const data: Record<string, unknown> = { id: run.id, status };
     if (result) data.answer = result.answer;
     if (error) data.error = error;
-    this.store.finish(status, this.now(), result, error, { type: terminalEvent(status), data });
+    const now = this.now();
+    this.store.finish(status, now, result, error, { type: terminalEvent(status), data }, this.ledgerEntry(run, status, now));
     this.onChange();
   }
 
-  private budgetError(run: RunRow): RunError | null {
-    const max = run.limits.max_total_tokens;
-    if (max === undefined) return null;
-    const spent = knownTokens(this.steps.values());
-    if (spent < max) return null;
+  /** The run's line in the usage ledger; none for a run that no key owns. */
+  private ledgerEntry(run: RunRow, status: Terminal, now: number): LedgerEntry | null {
+    if (!run.owner) return null;
+    const usage = rollUpUsage(this.steps.values());
     return {
-      type: "run_error", code: "budget_exceeded",
-      message: `the run used ${spent} tokens, reaching its budget of max_total_tokens=${max}; the trace so far is kept`,
+      run_id: run.id,
+      key_id: run.owner,
+      model: run.model,
+      day: new Date(now).toISOString().slice(0, 10),
+      status,
+      input_tokens: usage.input_tokens ?? null,
+      output_tokens: usage.output_tokens ?? null,
+      judge_input_tokens: usage.judge_input_tokens ?? null,
+      judge_output_tokens: usage.judge_output_tokens ?? null,
+      backend_ms: usage.backend_ms,
+      cost_usd: costUsd(usage, run.price) ?? (run.price ? knownCostUsd(this.steps.values(), run.price) : 0),
+      estimated: usage.estimated,
     };
+  }
+
+  private budgetError(run: RunRow): RunError | null {
+    const maxTokens = run.limits.max_total_tokens;
+    if (maxTokens !== undefined) {
+      const spent = knownTokens(this.steps.values());
+      if (spent >= maxTokens) {
+        return {
+          type: "run_error", code: "budget_exceeded",
+          message: `the run used ${spent} tokens, reaching its budget of max_total_tokens=${maxTokens}; the trace so far is kept`,
+        };
+      }
+    }
+    const maxCost = run.limits.max_cost_usd;
+    if (maxCost !== undefined && run.price) {
+      const spent = knownCostUsd(this.steps.values(), run.price);
+      if (spent >= maxCost) {
+        return {
+          type: "run_error", code: "budget_exceeded",
+          message: `the run cost $${spent.toFixed(6)}, reaching the key's remaining budget of $${maxCost.toFixed(6)}; the trace so far is kept`,
+        };
+      }
+    }
+    return null;
   }
 
   private async runModelSteps(run: RunRow, backend: Backend, due: StepSpec[]): Promise<RunError | null> {

@@ -5,12 +5,13 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { resolveBackend } from "../inference/registry";
-import type { CreateRunInput, CreateRunOutcome, RunEvent, RunObjectApi, RunView } from "./contract";
+import { OWNER_HEADER, type CreateRunInput, type CreateRunOutcome, type RunEvent, type RunObjectApi, type RunView } from "./contract";
 import { streamEvents } from "./event-stream";
 import { isTerminal, RunExecutor } from "./executor";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
-import { RunStore } from "./run-store";
-import { afterCommitHooks } from "./test-hooks";
+import { dispatchOutbox, outboxDueAt } from "./outbox";
+import { RunStore, type RunRow } from "./run-store";
+import { afterCommitHooks, afterDeliveryHooks } from "./test-hooks";
 import { toRunView } from "./view";
 
 /** A tick that has not come back within this time is presumed dead: the watchdog alarm resumes it. */
@@ -22,6 +23,7 @@ export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
   private executor: RunExecutor | null = null;
   private ticking: Promise<void> | null = null;
   private readonly listeners = new Set<() => void>();
+  private dispatching: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -40,6 +42,7 @@ export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
       {
         id: input.id, model: input.model, spec: input.spec, metadata: input.metadata ?? {}, limits: input.limits,
         idem_hash: input.idempotency_body_hash ?? null, image: input.image, created_at: input.created_at,
+        owner: input.owner ?? null, price: input.price ?? null, webhook: input.webhook ?? null,
       },
       [{ type: "run.created", data: { id: input.id, model: input.model, strategy: input.spec.search.strategy } }],
     );
@@ -47,12 +50,12 @@ export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
     return { kind: "created", view: this.currentView() };
   }
 
-  async view(): Promise<RunView | null> {
-    return this.store.loadRun() ? this.currentView() : null;
+  async view(owner?: string): Promise<RunView | null> {
+    return this.ownedRun(owner) ? this.currentView() : null;
   }
 
-  async wait(timeout_ms: number): Promise<RunView | null> {
-    const run = this.store.loadRun();
+  async wait(timeout_ms: number, owner?: string): Promise<RunView | null> {
+    const run = this.ownedRun(owner);
     if (!run) return null;
     if (!isTerminal(run.status) && timeout_ms > 0) {
       await new Promise<void>((resolve) => {
@@ -71,24 +74,24 @@ export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
     return this.currentView();
   }
 
-  async cancel(): Promise<RunView | null> {
-    const run = this.store.loadRun();
+  async cancel(owner?: string): Promise<RunView | null> {
+    const run = this.ownedRun(owner);
     if (!run) return null;
     if (!isTerminal(run.status)) {
       this.getExecutor().finish("canceled", null, { type: "run_error", code: "canceled", message: "the run was canceled by request" });
-      await this.ctx.storage.deleteAlarm();
+      await this.scheduleNext(null);
     }
     return this.currentView();
   }
 
-  async events(after: number, limit: number): Promise<RunEvent[]> {
-    return this.store.eventsAfter(after, limit);
+  async events(after: number, limit: number, owner?: string): Promise<RunEvent[]> {
+    return this.ownedRun(owner) ? this.store.eventsAfter(after, limit) : [];
   }
 
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname !== "/events") return new Response("not found", { status: 404 });
-    if (!this.store.loadRun()) return new Response("no such run", { status: 404 });
+    if (!this.ownedRun(request.headers.get(OWNER_HEADER) ?? undefined)) return new Response("no such run", { status: 404 });
     const after = Number(request.headers.get("last-event-id") ?? url.searchParams.get("after") ?? "0");
     return streamEvents(
       {
@@ -115,8 +118,45 @@ export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
   private async runTick(): Promise<void> {
     await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
     const { nextAt } = await this.getExecutor().tick();
-    if (nextAt === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(nextAt);
+    await this.scheduleNext(nextAt);
+  }
+
+  /** Deliver the outbox, then set the one alarm for the earliest due work (run steps or deliveries). */
+  private async scheduleNext(runNextAt: number | null): Promise<void> {
+    await this.dispatch();
+    const outboxNextAt = this.store.loadRun() ? outboxDueAt(this.store.outbox) : null;
+    const next = [runNextAt, outboxNextAt].filter((t): t is number => t !== null);
+    if (next.length === 0) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(Math.min(...next));
+  }
+
+  /** One dispatch at a time per instance; callers share the one in flight. */
+  private dispatch(): Promise<void> {
+    if (!this.dispatching) {
+      const run = this.store.loadRun();
+      if (!run) return Promise.resolve();
+      this.dispatching = dispatchOutbox({
+        outbox: this.store.outbox,
+        storage: this.ctx.storage,
+        db: this.env.DB,
+        webhook: run.webhook,
+        fetcher: (input, init) => fetch(input, init),
+        now: Date.now,
+        scheduleScale: scheduleScale(this.env),
+        afterDelivery: afterDeliveryHooks.get(run.id),
+      }).finally(() => {
+        this.dispatching = null;
+      });
+    }
+    return this.dispatching;
+  }
+
+  /** The run, if this object holds one and `owner` (when given) owns it: another key's run does not exist. */
+  private ownedRun(owner: string | undefined): RunRow | null {
+    const run = this.store.loadRun();
+    if (!run) return null;
+    if (owner !== undefined && run.owner !== owner) return null;
+    return run;
   }
 
   private getExecutor(): RunExecutor {
@@ -139,7 +179,7 @@ export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
   private currentView(): RunView {
     const run = this.store.loadRun();
     if (!run) throw new Error("no run in this object");
-    return toRunView(run, this.getExecutor().steps);
+    return toRunView(run, this.getExecutor().steps, this.store.outbox);
   }
 
   private subscribe(listener: () => void): () => void {
@@ -149,7 +189,14 @@ export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
 
   private notify(): void {
     for (const l of [...this.listeners]) l();
+    // Webhook events go out while the run goes on, not only when it ends.
+    if (this.store.loadRun()?.webhook) this.ctx.waitUntil(this.dispatch());
   }
+}
+
+function scheduleScale(env: Env): number {
+  const scale = Number(env.WEBHOOK_SCHEDULE_SCALE);
+  return Number.isFinite(scale) && scale > 0 ? scale : 1;
 }
 
 function retryPolicy(env: Env): RetryPolicy {

@@ -4,7 +4,8 @@
  */
 import type { ImageInput, ImageMediaType } from "../inference/backend";
 import type { RunSpec, RunResult, StepOutput, StepSpec } from "../reasoning/types";
-import type { RunError, RunEvent, RunLimits, RunStatus } from "./contract";
+import type { Price, RunError, RunEvent, RunLimits, RunStatus, WebhookConfig } from "./contract";
+import { OutboxStore, wantsEvent, webhookId } from "./outbox-store";
 import { migrate } from "./schema";
 
 /** SQLite values in a Durable Object are limited to 2 MB; images are split below that. */
@@ -24,6 +25,9 @@ export interface RunRow {
   finished_at: number | null;
   result: RunResult | null;
   error: RunError | null;
+  owner: string | null;
+  price: Price | null;
+  webhook: WebhookConfig | null;
 }
 
 interface RawRunRow extends Record<string, SqlStorageValue> {
@@ -40,6 +44,9 @@ interface RawRunRow extends Record<string, SqlStorageValue> {
   finished_at: number | null;
   result: string | null;
   error: string | null;
+  owner: string | null;
+  price: string | null;
+  webhook: string | null;
 }
 
 /** An event to persist: the core's stage events and the run's own lifecycle events. */
@@ -69,10 +76,32 @@ export interface NewRun {
   idem_hash: string | null;
   image?: ImageInput;
   created_at: number;
+  owner: string | null;
+  price: Price | null;
+  webhook: WebhookConfig | null;
+}
+
+/** What the usage ledger receives when a run ends (D1 `usage_ledger`, one row per run). */
+export interface LedgerEntry {
+  run_id: string;
+  key_id: string;
+  model: string;
+  day: string;
+  status: string;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  judge_input_tokens: number | null;
+  judge_output_tokens: number | null;
+  backend_ms: number;
+  cost_usd: number;
+  estimated: boolean;
 }
 
 export class RunStore {
   private readonly sql: SqlStorage;
+  readonly outbox: OutboxStore;
+  /** The run's webhook, cached: every appended event may enqueue a delivery. */
+  private webhook: { runId: string; config: WebhookConfig } | null | undefined;
 
   /** Whether this object holds a run; tables are made only when one is created, so that a
    * look-up of an id that names no run leaves no storage behind. */
@@ -80,8 +109,9 @@ export class RunStore {
 
   constructor(private readonly storage: DurableObjectStorage) {
     this.sql = storage.sql;
+    this.outbox = new OutboxStore(this.sql);
     this.initialised = this.sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run'`).toArray().length > 0;
-    if (this.initialised) migrate(this.sql);
+    if (this.initialised) storage.transactionSync(() => migrate(this.sql));
   }
 
   loadRun(): RunRow | null {
@@ -97,6 +127,8 @@ export class RunStore {
       image_media_type: raw.image_media_type as ImageMediaType | null,
       result: raw.result ? (JSON.parse(raw.result) as RunResult) : null,
       error: raw.error ? (JSON.parse(raw.error) as RunError) : null,
+      price: raw.price ? (JSON.parse(raw.price) as Price) : null,
+      webhook: raw.webhook ? (JSON.parse(raw.webhook) as WebhookConfig) : null,
     };
   }
 
@@ -105,11 +137,13 @@ export class RunStore {
       migrate(this.sql);
       this.initialised = true;
       this.sql.exec(
-        `INSERT INTO run (id, model, spec, status, metadata, limits, idem_hash, image_media_type, created_at)
-         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
+        `INSERT INTO run (id, model, spec, status, metadata, limits, idem_hash, image_media_type, created_at, owner, price, webhook)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
         run.id, run.model, JSON.stringify(run.spec), JSON.stringify(run.metadata), JSON.stringify(run.limits),
-        run.idem_hash, run.image?.media_type ?? null, run.created_at,
+        run.idem_hash, run.image?.media_type ?? null, run.created_at, run.owner,
+        run.price ? JSON.stringify(run.price) : null, run.webhook ? JSON.stringify(run.webhook) : null,
       );
+      this.webhook = run.webhook ? { runId: run.id, config: run.webhook } : null;
       if (run.image) {
         const bytes = run.image.bytes;
         for (let i = 0, idx = 0; i < bytes.length; i += IMAGE_CHUNK_BYTES, idx++) {
@@ -175,9 +209,18 @@ export class RunStore {
     });
   }
 
-  /** End the run: status, result or error, and the terminal event, in one transaction. */
-  finish(status: Exclude<RunStatus, "queued" | "running">, now: number, result: RunResult | null, error: RunError | null, event: NewEvent): void {
+  /**
+   * End the run: status, result or error, the terminal event and (for an owned run) its ledger
+   * entry in the outbox, in one transaction — so the bill can neither be lost nor written twice.
+   */
+  finish(
+    status: Exclude<RunStatus, "queued" | "running">, now: number, result: RunResult | null, error: RunError | null,
+    event: NewEvent, ledger: LedgerEntry | null,
+  ): void {
     this.storage.transactionSync(() => {
+      if (ledger) {
+        this.outbox.enqueue({ id: "ledger", kind: "ledger", seq: 0, event_type: "usage.recorded", payload: JSON.stringify(ledger), next_at: now });
+      }
       this.sql.exec(
         `UPDATE run SET status = ?, finished_at = ?, result = ?, error = ?, started_at = COALESCE(started_at, ?)`,
         status, now, result ? JSON.stringify(result) : null, error ? JSON.stringify(error) : null, now,
@@ -198,8 +241,23 @@ export class RunStore {
   }
 
   private appendEvents(events: NewEvent[], now: number): void {
+    const webhook = this.runWebhook();
     for (const e of events) {
-      this.sql.exec(`INSERT INTO event (type, data, at) VALUES (?, ?, ?)`, e.type, JSON.stringify(e.data), now);
+      const { seq } = this.sql
+        .exec<{ seq: number }>(`INSERT INTO event (type, data, at) VALUES (?, ?, ?) RETURNING seq`, e.type, JSON.stringify(e.data), now)
+        .one();
+      if (webhook && wantsEvent(webhook.config, e.type)) {
+        const payload = { type: e.type, timestamp: new Date(now).toISOString(), data: { run_id: webhook.runId, seq, ...e.data } };
+        this.outbox.enqueue({ id: webhookId(webhook.runId, seq), kind: "webhook", seq, event_type: e.type, payload: JSON.stringify(payload), next_at: now });
+      }
     }
+  }
+
+  private runWebhook(): { runId: string; config: WebhookConfig } | null {
+    if (this.webhook === undefined) {
+      const row = this.sql.exec<{ id: string; webhook: string | null }>(`SELECT id, webhook FROM run LIMIT 1`).toArray()[0];
+      this.webhook = row?.webhook ? { runId: row.id, config: JSON.parse(row.webhook) as WebhookConfig } : null;
+    }
+    return this.webhook;
   }
 }

@@ -2,7 +2,7 @@
  * The run object's SQLite schema. Versioned and additive: a new version appends statements,
  * never rewrites old ones, so an object created by an older deploy migrates in place.
  */
-const MIGRATIONS: string[][] = [
+export const MIGRATIONS: string[][] = [
   // v1
   [
     `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
@@ -46,10 +46,38 @@ const MIGRATIONS: string[][] = [
        at INTEGER NOT NULL
      )`,
   ],
+  // v2: the platform — who owns the run, its price snapshot and webhook, and the outbox that
+  // delivers webhook events and the usage-ledger entry at least once (idempotently: exactly once).
+  [
+    `ALTER TABLE run ADD COLUMN owner TEXT`,
+    `ALTER TABLE run ADD COLUMN price TEXT`,
+    `ALTER TABLE run ADD COLUMN webhook TEXT`,
+    `CREATE TABLE IF NOT EXISTS outbox (
+       id TEXT PRIMARY KEY,
+       kind TEXT NOT NULL CHECK (kind IN ('ledger','webhook')),
+       seq INTEGER NOT NULL,
+       event_type TEXT NOT NULL,
+       payload TEXT NOT NULL,
+       attempts INTEGER NOT NULL DEFAULT 0,
+       next_at INTEGER NOT NULL,
+       state TEXT NOT NULL CHECK (state IN ('pending','delivered','abandoned')),
+       last_error TEXT
+     )`,
+    `CREATE TABLE IF NOT EXISTS delivery_attempt (
+       n INTEGER PRIMARY KEY AUTOINCREMENT,
+       outbox_id TEXT NOT NULL,
+       attempt INTEGER NOT NULL,
+       at INTEGER NOT NULL,
+       status INTEGER,
+       error TEXT,
+       duration_ms INTEGER NOT NULL
+     )`,
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/** Bring the schema up to date; call inside a transaction so a version applies whole or not at all. */
 export function migrate(sql: SqlStorage): void {
   sql.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`);
   const row = sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).toArray()[0];

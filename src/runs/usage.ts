@@ -3,7 +3,7 @@
  * matches and self-checks) are kept apart, since callers pay for both and want to see each.
  * A figure stays undefined when any call did not report it: an unknown is never shown as 0.
  */
-import type { RunUsageView } from "./contract";
+import type { Price, RunUsageView } from "./contract";
 import type { CommittedStep } from "./run-store";
 
 function add(a: number | undefined, b: number | undefined, known: boolean): number | undefined {
@@ -47,4 +47,25 @@ export function knownTokens(steps: Iterable<CommittedStep>): number {
   let sum = 0;
   for (const { output } of steps) sum += (output.usage.input_tokens ?? 0) + (output.usage.output_tokens ?? 0);
   return sum;
+}
+
+/**
+ * Cost in USD from a price snapshot. Judge tokens are billed at the same rates as generation
+ * tokens (they are the same model's tokens). Undefined when a token figure is unknown.
+ */
+export function costUsd(usage: RunUsageView, price: Price | null): number | undefined {
+  if (!price) return undefined;
+  const { input_tokens: i, output_tokens: o, judge_input_tokens: ji, judge_output_tokens: jo } = usage;
+  if (i === undefined || o === undefined || ji === undefined || jo === undefined) return undefined;
+  return ((i + ji) * price.input_per_mtok_usd + (o + jo) * price.output_per_mtok_usd) / 1_000_000;
+}
+
+/** Cost of what is known to be spent (unknown figures count 0): what a cost budget is checked against. */
+export function knownCostUsd(steps: Iterable<CommittedStep>, price: Price): number {
+  let input = 0, output = 0;
+  for (const { output: out } of steps) {
+    input += out.usage.input_tokens ?? 0;
+    output += out.usage.output_tokens ?? 0;
+  }
+  return (input * price.input_per_mtok_usd + output * price.output_per_mtok_usd) / 1_000_000;
 }

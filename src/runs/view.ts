@@ -1,14 +1,17 @@
 /** The public JSON of a run (GET /v1/runs/:id), derived from its rows and committed steps. */
 import { buildTrace } from "../reasoning/trace";
 import { currentStage } from "../reasoning/planner";
-import type { RunView } from "./contract";
+import type { RunView, WebhookView } from "./contract";
+import type { OutboxStore } from "./outbox-store";
 import type { CommittedStep, RunRow } from "./run-store";
-import { rollUpUsage } from "./usage";
+import { costUsd, rollUpUsage } from "./usage";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-export function toRunView(run: RunRow, steps: Map<string, CommittedStep>): RunView {
+export function toRunView(run: RunRow, steps: Map<string, CommittedStep>, outbox: OutboxStore): RunView {
   const done = new Map([...steps].map(([id, s]) => [id, s.output]));
+  const usage = rollUpUsage(steps.values());
+  const cost = costUsd(usage, run.price);
   return {
     id: run.id,
     object: "run",
@@ -21,7 +24,7 @@ export function toRunView(run: RunRow, steps: Map<string, CommittedStep>): RunVi
     stages: run.result?.stages ?? {},
     text: run.result?.text ?? null,
     trace: buildTrace(run.spec, done),
-    usage: rollUpUsage(steps.values()),
+    usage: cost === undefined ? usage : { ...usage, cost_usd: cost },
     timings: {
       created_at: iso(run.created_at) ?? "",
       started_at: iso(run.started_at),
@@ -34,5 +37,25 @@ export function toRunView(run: RunRow, steps: Map<string, CommittedStep>): RunVi
     },
     error: run.error,
     metadata: run.metadata,
+    webhook: run.webhook ? webhookView(run, outbox) : null,
+  };
+}
+
+function webhookView(run: RunRow, outbox: OutboxStore): WebhookView {
+  const attempts = outbox.attempts();
+  return {
+    url: run.webhook?.url ?? "",
+    events: run.webhook?.events ?? [],
+    deliveries: outbox
+      .all()
+      .filter((r) => r.kind === "webhook")
+      .map((r) => ({
+        webhook_id: r.id,
+        event: r.event_type,
+        state: r.state,
+        attempts: attempts
+          .filter((a) => a.outbox_id === r.id)
+          .map((a) => ({ at: iso(a.at) ?? "", status: a.status, error: a.error, duration_ms: a.duration_ms })),
+      })),
   };
 }

@@ -1,0 +1,79 @@
+/**
+ * The run's outbox: webhook deliveries and the usage-ledger entry, written in the same
+ * transaction as what caused them (an event, the run's end), delivered later by the dispatcher.
+ * Rows are delivered in `seq` order; each attempt is logged.
+ */
+import type { WebhookConfig } from "./contract";
+
+export type OutboxKind = "ledger" | "webhook";
+export type OutboxState = "pending" | "delivered" | "abandoned";
+
+export interface OutboxRow {
+  id: string;
+  kind: OutboxKind;
+  seq: number;
+  event_type: string;
+  payload: string;
+  attempts: number;
+  next_at: number;
+  state: OutboxState;
+  last_error: string | null;
+}
+
+export interface DeliveryAttempt {
+  outbox_id: string;
+  attempt: number;
+  at: number;
+  status: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+
+/** Standard Webhooks message id: stable for an event, so every retry carries the same one. */
+export const webhookId = (runId: string, seq: number): string => `msg_${runId.slice(-24)}_${seq}`;
+
+export function wantsEvent(webhook: WebhookConfig, type: string): boolean {
+  return webhook.events.includes("*") || webhook.events.includes(type);
+}
+
+export class OutboxStore {
+  constructor(private readonly sql: SqlStorage) {}
+
+  enqueue(row: Omit<OutboxRow, "attempts" | "state" | "last_error">): void {
+    this.sql.exec(
+      `INSERT OR IGNORE INTO outbox (id, kind, seq, event_type, payload, attempts, next_at, state) VALUES (?, ?, ?, ?, ?, 0, ?, 'pending')`,
+      row.id, row.kind, row.seq, row.event_type, row.payload, row.next_at,
+    );
+  }
+
+  /** Pending rows in delivery order. */
+  pending(): OutboxRow[] {
+    return this.sql.exec<OutboxRow & Record<string, SqlStorageValue>>(`SELECT * FROM outbox WHERE state = 'pending' ORDER BY seq, id`).toArray();
+  }
+
+  all(): OutboxRow[] {
+    return this.sql.exec<OutboxRow & Record<string, SqlStorageValue>>(`SELECT * FROM outbox ORDER BY seq, id`).toArray();
+  }
+
+  attempts(): DeliveryAttempt[] {
+    return this.sql
+      .exec<DeliveryAttempt & Record<string, SqlStorageValue>>(
+        `SELECT outbox_id, attempt, at, status, error, duration_ms FROM delivery_attempt ORDER BY n`,
+      )
+      .toArray();
+  }
+
+  /** Record one attempt and the row's new state in one transaction. */
+  recordAttempt(storage: DurableObjectStorage, row: OutboxRow, a: Omit<DeliveryAttempt, "outbox_id" | "attempt">, next: { state: OutboxState; next_at: number }): void {
+    storage.transactionSync(() => {
+      this.sql.exec(
+        `INSERT INTO delivery_attempt (outbox_id, attempt, at, status, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?)`,
+        row.id, row.attempts + 1, a.at, a.status, a.error, a.duration_ms,
+      );
+      this.sql.exec(
+        `UPDATE outbox SET attempts = attempts + 1, state = ?, next_at = ?, last_error = ? WHERE id = ?`,
+        next.state, next.next_at, a.error, row.id,
+      );
+    });
+  }
+}
