@@ -1,3 +1,4 @@
+import type { KeyLimiter } from "./platform/key-limiter";
 import type { ReasoningRun } from "./runs/reasoning-run";
 
 /** Bindings and vars, as declared in wrangler.toml. */
@@ -13,8 +14,42 @@ export interface Env {
   RETRY_BASE_MS?: string;
   /** Dev only: "1" lets `image.url` use plain http to localhost / 127.0.0.1 / [::1] (never set in production). */
   ALLOW_HTTP_IMAGE_URLS?: string;
+  /** Dev only: "1" lets `webhook.url` use plain http to localhost (never set in production). */
+  ALLOW_HTTP_WEBHOOKS?: string;
   /** D1: API keys, the usage ledger, the run index (issue 5). */
   DB?: D1Database;
   /** Multiplies the webhook retry schedule (default 1; tests shrink it). */
   WEBHOOK_SCHEDULE_SCALE?: string;
+  /** One `KeyLimiter` Durable Object per API key: its request rate limit (issue 5). */
+  LIMITER?: DurableObjectNamespace<KeyLimiter>;
+  /** "development" for `npm start` and the tests (.dev.vars); anything else is a real deployment. */
+  ENVIRONMENT?: string;
+  /** Secret for the /admin routes (`wrangler secret put ADMIN_SECRET`). */
+  ADMIN_SECRET?: string;
+  /** Development only: an API key accepted (and seeded into D1 as `key_dev`) when ENVIRONMENT="development". */
+  DEV_API_KEY?: string;
+  /** Development only: the dev key's `whsec_` webhook secret (random when unset). */
+  DEV_WEBHOOK_SECRET?: string;
+  /** Price table, JSON: `{ "backend:model" | "backend:*": { input_per_mtok_usd, output_per_mtok_usd } }`. */
+  PRICES?: string;
+  /** Workers AI (the `[ai]` binding): the `workers-ai:*` models. */
+  AI?: Ai;
+  /** "1"/"0": add the four-stage instruction to Workers AI generation calls (default: on without a LoRA). */
+  WORKERS_AI_FORMAT_PROMPT?: string;
+  /** Base URL of an OpenAI-compatible server for `openai:*` models, e.g. https://vllm.example.com/v1. */
+  OPENAI_BASE_URL?: string;
+  /** Secret: its API key (sent as a Bearer token). */
+  OPENAI_API_KEY?: string;
+  /** How the assistant prefix is continued: continue_final_message (default), assistant_message, completions. */
+  OPENAI_PREFILL?: string;
+  /** Per-request timeout in ms (default 60000). */
+  OPENAI_TIMEOUT_MS?: string;
+  /** "0" when the server returns no logprobs (default "1"). */
+  OPENAI_LOGPROBS?: string;
+  /** "0" when the served model cannot read images (default "1"). */
+  OPENAI_VISION?: string;
+  /** "1": add the four-stage instruction to generation calls (a general instruction model; default "0"). */
+  OPENAI_FORMAT_PROMPT?: string;
+  /** Fallback chains on retryable errors: comma-separated `a=>b=>c`. */
+  FALLBACKS?: string;
 }

@@ -3,7 +3,7 @@
  * one small call, declared capabilities, usage left undefined when unknown, warnings for
  * options a backend ignores, and errors that say whether a retry can help.
  */
-import type { FinishReason, ModelRequest, Usage } from "../reasoning/types";
+import type { BackendAttempt, FinishReason, ModelRequest, Usage } from "../reasoning/types";
 
 export type ImageMediaType = "image/png" | "image/jpeg" | "image/webp" | "image/gif";
 
@@ -42,6 +42,10 @@ export interface GenerateResult {
   generations: Generation[];
   usage: Usage;
   warnings: string[];
+  /** The backend that actually served the call, when it is not the one called (a fallback chain). */
+  served_by?: string;
+  /** Backends that failed before `served_by` answered (fallback chains). */
+  attempts?: BackendAttempt[];
 }
 
 export interface Backend {

@@ -1,19 +1,42 @@
 /**
  * Which models this deployment serves, and the backend behind each (`backend:model`).
- * Configured by the MODELS var; misconfiguration is reported at request time, never a crash.
+ *
+ * - `MODELS` lists the served ids; the first is the default.
+ * - `workers-ai:<model>[:<lora>]` needs the `AI` binding; `openai:<served-model-name>` needs
+ *   `OPENAI_BASE_URL` (+ the `OPENAI_API_KEY` secret); `mock:*` needs `ALLOW_MOCK_BACKENDS=1`.
+ * - `FALLBACKS` ("a=>b=>c, d=>e") gives a served model a chain of backends tried on retryable errors.
+ *
+ * A configured model whose backend is not usable (missing binding or URL, unknown backend) is
+ * still listed, with `status: "unavailable"` and an `error` saying what to fix; a request naming it
+ * gets that error (503) instead of a crash. Misconfiguration never throws at start-up.
  */
 import type { Env } from "../env";
 import type { Backend, BackendCapabilities } from "./backend";
+import { FallbackBackend, commonCapabilities } from "./fallback";
 import { createFixedLatencyModel, testBackends } from "./mock-model";
+import { DEFAULT_OPENAI_TIMEOUT_MS, OpenAiBackend, type OpenAiConfig } from "./openai";
+import { PREFILL_MODES, type PrefillMode } from "./openai-request";
+import { WorkersAiBackend, type AiBinding } from "./workers-ai";
+
+export type ModelStatus = "ready" | "unavailable";
 
 export interface ModelInfo {
   id: string;
   backend: string;
   capabilities: BackendCapabilities;
   description: string;
+  /** `unavailable`: configured, but its backend cannot be used; `error` says why. */
+  status: ModelStatus;
+  error?: string;
+  /** The fallback chain after this model (FALLBACKS), usable members only. */
+  fallbacks?: string[];
+  /** Members of the chain that were left out, and why. */
+  fallback_errors?: string[];
 }
 
 const MOCK_CAPABILITIES: BackendCapabilities = { n: true, stop: true, logprobs: true, prefill: true, vision: true };
+const NO_CAPABILITIES: BackendCapabilities = { n: false, stop: false, logprobs: false, prefill: false, vision: false };
+export const KNOWN_BACKENDS = ["workers-ai", "openai", "mock"] as const;
 
 export function configuredModelIds(env: Env): string[] {
   return (env.MODELS ?? "")
@@ -26,17 +49,158 @@ function mockAllowed(env: Env): boolean {
   return env.ALLOW_MOCK_BACKENDS === "1";
 }
 
-/** Info for a model this deployment serves, or undefined when it serves no such model. */
-export function getModelInfo(env: Env, id: string): ModelInfo | undefined {
-  const [backend] = id.split(":", 1);
+/** `FALLBACKS`: comma-separated chains `a=>b=>c`; the chain of `a` is `[b, c]`. */
+export function fallbackChains(env: Env): Map<string, string[]> {
+  const chains = new Map<string, string[]>();
+  for (const chain of (env.FALLBACKS ?? "").split(",")) {
+    const ids = chain.split("=>").map((s) => s.trim()).filter((s) => s.length > 0);
+    const [head, ...rest] = ids;
+    if (head && rest.length > 0) chains.set(head, rest);
+  }
+  return chains;
+}
+
+/** What one `backend:model` needs, checked without calling anything. */
+interface Spec {
+  backend: string;
+  capabilities: BackendCapabilities;
+  description: string;
+  error?: string;
+  make?: () => Backend;
+}
+
+function splitId(id: string): { backend: string; model: string } {
+  const colon = id.indexOf(":");
+  return colon < 0 ? { backend: id, model: "" } : { backend: id.slice(0, colon), model: id.slice(colon + 1) };
+}
+
+function flag(value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined || value.trim() === "") return fallback;
+  return value.trim() === "1" || value.trim().toLowerCase() === "true";
+}
+
+function workersAiSpec(env: Env, id: string, rest: string): Spec {
+  // `workers-ai:@cf/meta/llama-3.2-11b-vision-instruct[:lora]` — Workers AI model ids have no colon.
+  const colon = rest.indexOf(":");
+  const model = colon < 0 ? rest : rest.slice(0, colon);
+  const lora = colon < 0 ? undefined : rest.slice(colon + 1) || undefined;
+  // The base model needs the four-stage instruction; a LoRA fine-tuned on the format does not.
+  const formatPrompt = flag(env.WORKERS_AI_FORMAT_PROMPT, lora === undefined);
+  const probe = new WorkersAiBackend({ ai: { run: () => Promise.reject(new Error("probe")) }, model, lora, formatPrompt, id });
+  const description =
+    `Workers AI ${model}${lora ? ` with LoRA ${lora}` : ""} on Cloudflare GPUs (raw Llama 3 prompt, streamed and cut at the closing tag; ` +
+    `n = concurrent calls; no logprobs; usage estimated${formatPrompt ? "; four-stage instruction added" : ""})`;
+  const spec: Spec = { backend: "workers-ai", capabilities: probe.capabilities, description };
+  if (model === "") spec.error = `"${id}" names no Workers AI model (e.g. workers-ai:@cf/meta/llama-3.2-11b-vision-instruct)`;
+  else if (!env.AI) spec.error = 'the AI binding is missing: add `[ai] binding = "AI"` to wrangler.toml (Workers AI needs a Cloudflare account; it has no local simulation)';
+  else {
+    const ai = env.AI as unknown as AiBinding;
+    spec.make = () => new WorkersAiBackend({ ai, model, lora, formatPrompt, id });
+  }
+  return spec;
+}
+
+/** One OpenAiBackend per configuration per isolate, so what it learns (a server refusing n) is kept. */
+const openAiInstances = new Map<string, OpenAiBackend>();
+
+function openAiSpec(env: Env, id: string, model: string): Spec {
+  const prefillRaw = env.OPENAI_PREFILL?.trim() || "continue_final_message";
+  const prefill = PREFILL_MODES.includes(prefillRaw as PrefillMode) ? (prefillRaw as PrefillMode) : undefined;
+  const timeoutMs = env.OPENAI_TIMEOUT_MS ? Number(env.OPENAI_TIMEOUT_MS) : DEFAULT_OPENAI_TIMEOUT_MS;
+  const config: OpenAiConfig = {
+    baseUrl: env.OPENAI_BASE_URL?.trim() ?? "",
+    model,
+    id,
+    prefill: prefill ?? "continue_final_message",
+    timeoutMs,
+    logprobs: flag(env.OPENAI_LOGPROBS, true),
+    vision: flag(env.OPENAI_VISION, true),
+    formatPrompt: flag(env.OPENAI_FORMAT_PROMPT, false),
+  };
+  if (env.OPENAI_API_KEY) config.apiKey = env.OPENAI_API_KEY;
+  const probe = new OpenAiBackend(config);
+  const description = `OpenAI-compatible server ${config.baseUrl || "(no OPENAI_BASE_URL)"}, model ${model} (prefix continuation: ${config.prefill})`;
+  const spec: Spec = { backend: "openai", capabilities: probe.capabilities, description };
+  let url: URL | undefined;
+  try {
+    url = new URL(config.baseUrl);
+  } catch {
+    url = undefined;
+  }
+  if (model === "") spec.error = `"${id}" names no served model (e.g. openai:llava-cot)`;
+  else if (!config.baseUrl) spec.error = "OPENAI_BASE_URL is not set: set it in wrangler.toml [vars] (e.g. https://vllm.example.com/v1) and the key with `wrangler secret put OPENAI_API_KEY`";
+  else if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) spec.error = `OPENAI_BASE_URL is not an http(s) URL: ${JSON.stringify(config.baseUrl)}`;
+  else if (!prefill) spec.error = `OPENAI_PREFILL must be one of ${PREFILL_MODES.join(", ")} (got ${JSON.stringify(prefillRaw)})`;
+  else if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) spec.error = `OPENAI_TIMEOUT_MS must be a positive number of milliseconds (got ${JSON.stringify(env.OPENAI_TIMEOUT_MS)})`;
+  else {
+    const key = JSON.stringify(config);
+    spec.make = () => {
+      let instance = openAiInstances.get(key);
+      if (!instance) {
+        if (openAiInstances.size > 64) openAiInstances.clear();
+        instance = new OpenAiBackend(config);
+        openAiInstances.set(key, instance);
+      }
+      return instance;
+    };
+  }
+  return spec;
+}
+
+/** The spec of one backend id, whether or not it is served (used for fallback members too). */
+function backendSpec(env: Env, id: string): Spec | undefined {
+  const { backend, model } = splitId(id);
+  if (mockAllowed(env)) {
+    const registered = testBackends.get(id);
+    if (registered) return { backend, capabilities: registered.capabilities, description: "test backend registered by the test suite", make: () => registered };
+  }
   if (backend === "mock") {
     if (!mockAllowed(env)) return undefined;
-    const registered = testBackends.get(id);
-    if (registered) return { id, backend, capabilities: registered.capabilities, description: "test backend registered by the test suite" };
-    if (!configuredModelIds(env).includes(id)) return undefined;
-    return { id, backend, capabilities: MOCK_CAPABILITIES, description: "mock model: scripted text with fixed latency, does not look at the image (for demos and benchmarks)" };
+    return {
+      backend,
+      capabilities: MOCK_CAPABILITIES,
+      description: "mock model: scripted text with fixed latency, does not look at the image (for demos and benchmarks)",
+      make: () => createFixedLatencyModel({ id, latencyMs: 20 }),
+    };
   }
-  return undefined;
+  if (backend === "workers-ai") return workersAiSpec(env, id, model);
+  if (backend === "openai") return openAiSpec(env, id, model);
+  return {
+    backend,
+    capabilities: NO_CAPABILITIES,
+    description: `unknown backend "${backend}"`,
+    error: `unknown backend "${backend}" in "${id}" (known: ${KNOWN_BACKENDS.join(", ")}; ids are backend:model)`,
+  };
+}
+
+function chainOf(env: Env, id: string): { members: { id: string; spec: Spec }[]; errors: string[] } {
+  const members: { id: string; spec: Spec }[] = [];
+  const errors: string[] = [];
+  for (const next of fallbackChains(env).get(id) ?? []) {
+    const spec = backendSpec(env, next);
+    if (!spec) errors.push(`${next}: not available on this deployment`);
+    else if (spec.error || !spec.make) errors.push(`${next}: ${spec.error ?? "unusable"}`);
+    else members.push({ id: next, spec });
+  }
+  return { members, errors };
+}
+
+/** Info for a model this deployment serves (ready or not), or undefined when it serves no such model. */
+export function getModelInfo(env: Env, id: string): ModelInfo | undefined {
+  const registered = mockAllowed(env) && testBackends.has(id);
+  if (!registered && !configuredModelIds(env).includes(id)) return undefined;
+  const spec = backendSpec(env, id);
+  if (!spec) return undefined;
+  const info: ModelInfo = { id, backend: spec.backend, capabilities: spec.capabilities, description: spec.description, status: spec.error ? "unavailable" : "ready" };
+  if (spec.error) info.error = spec.error;
+  const chain = chainOf(env, id);
+  if (chain.members.length > 0) {
+    info.fallbacks = chain.members.map((m) => m.id);
+    info.capabilities = commonCapabilities([spec, ...chain.members.map((m) => m.spec)]);
+    info.description += `; falls back to ${info.fallbacks.join(" → ")} on retryable errors`;
+  }
+  if (chain.errors.length > 0) info.fallback_errors = chain.errors;
+  return info;
 }
 
 export function listModels(env: Env): ModelInfo[] {
@@ -45,15 +209,18 @@ export function listModels(env: Env): ModelInfo[] {
     .filter((m): m is ModelInfo => m !== undefined);
 }
 
+/** The first configured model (even when unavailable: a request then says why, rather than silently using another). */
 export function defaultModelId(env: Env): string | undefined {
   return listModels(env)[0]?.id;
 }
 
-/** The backend for a model id; throws a clear Error when it is not served here. */
+/** The backend for a model id (wrapped in its fallback chain); throws a clear Error when it is not served or not usable. */
 export function resolveBackend(env: Env, id: string): Backend {
   const info = getModelInfo(env, id);
   if (!info) throw new Error(`model "${id}" is not served by this deployment (configured: ${configuredModelIds(env).join(", ") || "none"})`);
-  const registered = testBackends.get(id);
-  if (registered) return registered;
-  return createFixedLatencyModel({ id, latencyMs: 20 });
+  const spec = backendSpec(env, id);
+  if (info.status !== "ready" || !spec?.make) throw new Error(`model "${id}" is unavailable: ${info.error ?? "misconfigured"}`);
+  const primary = spec.make();
+  const chain = chainOf(env, id).members.map((m) => (m.spec.make as () => Backend)());
+  return chain.length > 0 ? new FallbackBackend([primary, ...chain]) : primary;
 }

@@ -63,7 +63,9 @@ function splitUsage(usage: Usage, k: number): Usage[] {
 
 /**
  * Maps one backend result onto the steps it served (each step takes request.n generations, in
- * order). Every step gets the whole call's latency: that is how long it waited. Throws when the
+ * order). Every step gets the whole call's latency: that is how long it waited. A fallback chain's
+ * result names the backend that served it (`served_by`) and the attempts that failed before, which
+ * every step of the call records. Throws when the
  * backend returned fewer generations than asked — a contract violation the executor retries.
  */
 export function toStepOutputs(steps: readonly StepSpec[], result: GenerateResult, backendId: string, latencyMs: number): StepOutput[] {
@@ -80,11 +82,12 @@ export function toStepOutputs(steps: readonly StepSpec[], result: GenerateResult
       texts: gens.map((g) => g.text),
       finish_reasons: gens.map((g) => g.finish_reason),
       usage: usages[i] ?? {},
-      backend: backendId,
+      backend: result.served_by ?? backendId,
       latency_ms: latencyMs,
     };
     if (gens.some((g) => g.mean_logprob !== undefined)) output.mean_logprobs = gens.map((g) => g.mean_logprob ?? null);
     if (result.warnings.length > 0) output.warnings = [...result.warnings];
+    if (result.attempts && result.attempts.length > 0) output.fallback = result.attempts.map((a) => ({ ...a }));
     return output;
   });
 }

@@ -3,11 +3,12 @@
  * JSON, for the API, the playground's tree drawing and post-mortems. Built from the persisted
  * step outputs alone, so it works on partial state (a failed or running run).
  * Latency is left out on purpose: the tree records decisions, which do not depend on timing.
+ * A step that a fallback chain moved to another backend names it, with the attempts that failed first.
  */
 import type { Stage } from "./stages";
 import { stageViews, type StageView } from "./stage-view";
 import type { StageKey } from "./steps";
-import type { FinishReason, RunSpec, ScorerName, StepOutput, Strategy, Usage } from "./types";
+import type { BackendAttempt, FinishReason, RunSpec, ScorerName, StepOutput, Strategy, Usage } from "./types";
 
 export interface CandidateTrace {
   /** The generate step id, which is also the candidate's id. */
@@ -25,6 +26,10 @@ export interface CandidateTrace {
   mean_logprob: number | null;
   finish_reason: FinishReason;
   usage: Usage;
+  /** Set when a fallback chain moved the step: the `backend:model` that served it. */
+  backend?: string;
+  /** Backends of a fallback chain that failed before `backend` served it. */
+  fallback?: BackendAttempt[];
 }
 
 export interface MatchTrace {
@@ -39,6 +44,14 @@ export interface MatchTrace {
   rationale?: string;
   /** The judge's raw reply (judge and fallback decisions). */
   raw?: string;
+  backend?: string;
+  fallback?: BackendAttempt[];
+}
+
+/** For a step a fallback chain moved: the backend that served it and the attempts that failed first. */
+export interface ServedBy {
+  backend?: string;
+  fallback?: BackendAttempt[];
 }
 
 export interface StageTrace {
@@ -47,7 +60,7 @@ export interface StageTrace {
   status: "generating" | "scoring" | "completed";
   prefixes: { index: number; parent: string | null }[];
   candidates: CandidateTrace[];
-  selfchecks: { step: string; candidate: string; verdict: string | null; raw?: string }[];
+  selfchecks: ({ step: string; candidate: string; verdict: string | null; raw?: string } & ServedBy)[];
   /** Seed order of the bracket (judge scorer). */
   bracket?: string[];
   matches: MatchTrace[];
@@ -67,10 +80,18 @@ export interface Trace {
 
 export function buildTrace(spec: RunSpec, done: ReadonlyMap<string, StepOutput>): Trace {
   const { strategy, scorer, candidates, keep } = spec.search;
-  return { strategy, scorer, candidates, keep, stages: stageViews(spec, done).map(stageTrace) };
+  return { strategy, scorer, candidates, keep, stages: stageViews(spec, done).map((v) => stageTrace(v, done)) };
 }
 
-function stageTrace(view: StageView): StageTrace {
+/**
+ * Only steps that a fallback chain moved to another backend are annotated: the others were served
+ * by the run's model (and leaving them bare keeps traces of equal runs on different backends equal).
+ */
+function servedBy(output: StepOutput | undefined): ServedBy {
+  return output?.fallback ? { backend: output.backend, fallback: output.fallback } : {};
+}
+
+function stageTrace(view: StageView, done: ReadonlyMap<string, StepOutput>): StageTrace {
   const trace: StageTrace = {
     stage: view.stage,
     scorer: view.settings.scorer,
@@ -89,18 +110,20 @@ function stageTrace(view: StageView): StageTrace {
         mean_logprob: c.mean_logprob,
         finish_reason: c.finish_reason,
         usage: c.usage,
+        ...servedBy(done.get(c.id)),
       };
       if (c.stages) t.stages = c.stages;
       if (c.merged_into) t.merged_into = c.merged_into;
       return t;
     }),
-    selfchecks: view.checks.map((k) => ({ step: k.id, candidate: k.candidate, verdict: k.verdict ?? null, ...(k.raw !== undefined ? { raw: k.raw } : {}) })),
+    selfchecks: view.checks.map((k) => ({ step: k.id, candidate: k.candidate, verdict: k.verdict ?? null, ...(k.raw !== undefined ? { raw: k.raw } : {}), ...servedBy(done.get(k.id)) })),
     matches: view.matches.map((m) => {
       const t: MatchTrace = { step: m.id, round: m.round, index: m.index, pair: [m.first, m.second], status: m.winner === undefined ? "pending" : "decided" };
       if (m.winner !== undefined) t.winner = m.winner;
       if (m.decided_by !== undefined) t.decided_by = m.decided_by;
       if (m.rationale !== undefined) t.rationale = m.rationale;
       if (m.raw !== undefined) t.raw = m.raw;
+      Object.assign(t, servedBy(done.get(m.id)));
       return t;
     }),
     ranking: view.selection?.ranking ?? [],

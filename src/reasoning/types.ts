@@ -105,6 +105,18 @@ export interface StepOutput {
   backend: string;
   latency_ms: number;
   warnings?: string[];
+  /** Backends of a fallback chain that failed before `backend` served the call, in order. */
+  fallback?: BackendAttempt[];
+}
+
+/** One failed attempt of a fallback chain (the call then moved to the next backend). */
+export interface BackendAttempt {
+  /** `backend:model` that failed. */
+  backend: string;
+  error: string;
+  retryable: boolean;
+  status?: number;
+  latency_ms: number;
 }
 
 /** An event the core asks the executor to persist when a step commits. */

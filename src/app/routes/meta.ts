@@ -4,19 +4,18 @@ import { getModelInfo, listModels, type ModelInfo } from "../../inference/regist
 import { ApiError } from "../errors";
 import type { AppEnv } from "../types";
 
-const modelObject = (m: ModelInfo) => ({ id: m.id, object: "model" as const, owned_by: m.backend, description: m.description, capabilities: m.capabilities });
+const modelObject = (m: ModelInfo) => ({
+  id: m.id, object: "model" as const, owned_by: m.backend, description: m.description, capabilities: m.capabilities,
+  // Configured but unusable models are listed with what to fix (issue 4).
+  status: m.status,
+  ...(m.error ? { error: m.error } : {}),
+  ...(m.fallbacks ? { fallbacks: m.fallbacks } : {}),
+  ...(m.fallback_errors ? { fallback_errors: m.fallback_errors } : {}),
+});
 
 export function metaRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
-  // Until the playground lands, `/` says what this is and which models it serves.
-  app.get("/", (c) =>
-    c.json({
-      service: "LLaVA-X1 Edge",
-      about: "structured visual reasoning (SUMMARY → CAPTION → REASONING → CONCLUSION) with stage-level beam search",
-      models: listModels(c.env).map((m) => ({ id: m.id, description: m.description })),
-      endpoints: ["POST /v1/runs", "GET /v1/runs/:id", "GET /v1/runs/:id/events", "POST /v1/runs/:id/cancel", "GET /v1/models", "GET /healthz"],
-    }),
-  );
+  // `/` is the playground (public/index.html), served as a static asset before the Worker runs.
   app.get("/healthz", (c) => c.json({ ok: true, models: listModels(c.env).map((m) => m.id) }));
   app.get("/v1/models", (c) => c.json({ object: "list", data: listModels(c.env).map(modelObject) }));
   app.get("/v1/models/:id{.+}", (c) => {

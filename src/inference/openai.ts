@@ -1,0 +1,137 @@
+/**
+ * `openai`: any OpenAI-compatible server (vLLM, SGLang, TGI, llama.cpp, a hosted LLaVA-CoT) by base
+ * URL and API key. Image parts go as data URLs; `n`, `stop`, `seed` and `logprobs` are passed
+ * through; the assistant prefix is continued as configured (see openai-request.ts).
+ *
+ * - A server that rejects `n` > 1 (a 400 about `n`) is answered with concurrent single calls, one
+ *   per seed, and this instance remembers it (the registry keeps one instance per configuration).
+ * - Every request has its own timeout, combined with the caller's abort signal. The caller's abort
+ *   is rethrown as is (the executor knows cancel and deadline); our own timeout is a retryable
+ *   BackendError.
+ * - Errors: see openai-errors.ts. A 2xx body that is not a valid completion is retryable: behind a
+ *   proxy or load balancer it is most often a truncated or substituted reply, which a retry fixes.
+ * - Usage comes from the response (`prompt_tokens`, `completion_tokens`); absent → undefined.
+ */
+import { BackendError, type Backend, type BackendCapabilities, type GenerateOptions, type GenerateResult } from "./backend";
+import { withFormatInstruction } from "./format-prompt";
+import { httpError, rejectsN } from "./openai-errors";
+import { cutAtStop } from "./stop-sequences";
+import { chatBody, completionsBody, MalformedResponse, parseResponse, type ParsedResponse, type PrefillMode } from "./openai-request";
+import { sumUsage } from "./usage-estimate";
+
+export interface OpenAiConfig {
+  /** e.g. `https://vllm.example.com/v1` (the path up to, not including, `/chat/completions`). */
+  baseUrl: string;
+  apiKey?: string;
+  /** The server's model name (vLLM `--served-model-name`). */
+  model: string;
+  /** `backend:model` id; defaults to `openai:<model>`. */
+  id?: string;
+  prefill?: PrefillMode;
+  /** Per-request timeout in ms (default 60 000). */
+  timeoutMs?: number;
+  /** The server returns logprobs (default true). */
+  logprobs?: boolean;
+  /** The model reads images (default true; always false in completions mode). */
+  vision?: boolean;
+  /** Add the four-stage instruction to generation calls (for a model not fine-tuned on the format). */
+  formatPrompt?: boolean;
+  fetch?: typeof fetch;
+  /** Clock for Retry-After HTTP-dates (tests). */
+  now?: () => number;
+}
+
+export const DEFAULT_OPENAI_TIMEOUT_MS = 60_000;
+
+export class OpenAiBackend implements Backend {
+  readonly id: string;
+  readonly capabilities: BackendCapabilities;
+  /** Learned from the server: it refuses n > 1. */
+  private singleOnly = false;
+  private readonly prefill: PrefillMode;
+  private readonly fetcher: typeof fetch;
+
+  constructor(private readonly config: OpenAiConfig) {
+    this.id = config.id ?? `openai:${config.model}`;
+    this.prefill = config.prefill ?? "continue_final_message";
+    this.fetcher = config.fetch ?? ((input, init) => fetch(input, init));
+    this.capabilities = {
+      n: true,
+      stop: true,
+      logprobs: config.logprobs ?? true,
+      prefill: true,
+      vision: this.prefill !== "completions" && (config.vision ?? true),
+    };
+  }
+
+  /** Whether this instance has learned that the server refuses n > 1. */
+  get refusesN(): boolean {
+    return this.singleOnly;
+  }
+
+  async generate(options: GenerateOptions): Promise<GenerateResult> {
+    const warnings: string[] = [];
+    if (options.image && options.prompt.with_image && !this.capabilities.vision) {
+      throw new BackendError(`${this.id}: this model is configured without vision (OPENAI_PREFILL=completions sends no images)`, false, 400);
+    }
+    if (options.logprobs && !this.capabilities.logprobs) warnings.push("logprobs: this server is configured without logprobs; mean_logprob is left undefined");
+    const prompt = { ...options.prompt, system: withFormatInstruction(options.prompt, options.purpose, this.config.formatPrompt ?? false) };
+    const request: GenerateOptions = { ...options, prompt, logprobs: options.logprobs && this.capabilities.logprobs };
+    const n = Math.max(1, request.seeds.length);
+    if (n > 1 && !this.singleOnly) {
+      try {
+        const parsed = await this.call(request, n, request.seeds[0]);
+        return { ...parsed, warnings };
+      } catch (err) {
+        if (!(err instanceof NRejected)) throw err;
+        this.singleOnly = true;
+      }
+    }
+    if (n > 1) warnings.push(`n: the server refuses n > 1; sent ${n} concurrent single calls`);
+    const parts = await Promise.all(request.seeds.map((seed) => this.call(request, 1, seed)));
+    return { generations: parts.flatMap((p) => p.generations), usage: sumUsage(parts.map((p) => p.usage)), warnings };
+  }
+
+  private async call(options: GenerateOptions, n: number, seed: number | undefined): Promise<ParsedResponse> {
+    const kind = this.prefill === "completions" ? "completions" : "chat";
+    const body = kind === "completions" ? completionsBody(this.config.model, options, n, seed) : chatBody(this.config.model, options, n, seed, this.prefill);
+    const url = `${this.config.baseUrl.replace(/\/+$/, "")}/${kind === "completions" ? "completions" : "chat/completions"}`;
+    const timeoutMs = this.config.timeoutMs ?? DEFAULT_OPENAI_TIMEOUT_MS;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
+    if (this.config.apiKey) headers.authorization = `Bearer ${this.config.apiKey}`;
+    const where = `${this.id} (${url})`;
+    let status: number;
+    let text: string;
+    let responseHeaders: Headers;
+    try {
+      const res = await this.fetcher(url, { method: "POST", headers, body: JSON.stringify(body), signal });
+      status = res.status;
+      responseHeaders = res.headers;
+      text = await res.text();
+    } catch (err) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      if (timeout.aborted) throw new BackendError(`${where}: no complete response within ${timeoutMs} ms (OPENAI_TIMEOUT_MS)`, true, 408);
+      throw new BackendError(`${where}: network error: ${err instanceof Error ? err.message : String(err)}`, true);
+    }
+    if (status < 200 || status >= 300) {
+      if (n > 1 && rejectsN(status, text)) throw new NRejected();
+      throw httpError(status, text, responseHeaders, where, this.config.now?.() ?? Date.now());
+    }
+    try {
+      const parsed = parseResponse(text, kind, n);
+      // Servers cut at the stop and leave it out; one that returns it anyway is cut here.
+      for (const g of parsed.generations) {
+        const cut = cutAtStop(g.text, options.stop);
+        if (cut.stopped) g.text = cut.text;
+      }
+      return parsed;
+    } catch (err) {
+      if (err instanceof MalformedResponse) throw new BackendError(`${where}: malformed response (${err.message})`, true, status);
+      throw err;
+    }
+  }
+}
+
+class NRejected extends Error {}
