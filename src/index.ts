@@ -1,4 +1,5 @@
 export { ReasoningRun } from "./runs/reasoning-run";
+export { KeyLimiter } from "./platform/key-limiter";
 import { createApp } from "./app/create-app";
 
 export default createApp();

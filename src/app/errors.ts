@@ -13,6 +13,10 @@ export type ErrorType =
   | "not_found_error"
   | "method_not_allowed_error"
   | "idempotency_error"
+  | "authentication_error"
+  | "permission_error"
+  | "rate_limit_error"
+  | "budget_error"
   | "api_error";
 
 export interface ErrorBody {
@@ -23,15 +27,18 @@ export class ApiError extends Error {
   override readonly name = "ApiError";
   readonly param?: string;
   readonly code?: string;
+  /** Response headers the error needs (`Retry-After`, `WWW-Authenticate`). */
+  readonly headers?: Record<string, string>;
   constructor(
     readonly status: ContentfulStatusCode,
     readonly type: ErrorType,
     message: string,
-    options: { param?: string; code?: string } = {},
+    options: { param?: string; code?: string; headers?: Record<string, string> } = {},
   ) {
     super(message);
     this.param = options.param;
     this.code = options.code;
+    this.headers = options.headers;
   }
 }
 
@@ -54,7 +61,7 @@ function requestIdOf(c: Context): string | undefined {
 
 export const onError: ErrorHandler = function onError(err, c) {
   if (err instanceof ApiError) {
-    return c.json(errorBody(err.type, err.message, { param: err.param, code: err.code }), err.status);
+    return c.json(errorBody(err.type, err.message, { param: err.param, code: err.code }), err.status, err.headers);
   }
   if (err instanceof ZodError) {
     const { message, param } = describeZodError(err);

@@ -1,0 +1,16 @@
+// Runs before `npm start`: local secrets from .dev.vars.example when .dev.vars is missing, then the
+// D1 migrations on the local database (non-interactively: no confirmation prompt).
+import { copyFileSync, existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+
+if (!existsSync(".dev.vars")) {
+  copyFileSync(".dev.vars.example", ".dev.vars");
+  console.log("created .dev.vars from .dev.vars.example (development secrets; see README: Keys, metering and budgets)");
+}
+const wrangler = process.platform === "win32" ? "wrangler.cmd" : "wrangler";
+const result = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local"], {
+  stdio: ["ignore", "inherit", "inherit"],
+  env: { ...process.env, CI: "1" },
+  shell: process.platform === "win32",
+});
+process.exit(result.status ?? 1);

@@ -1,0 +1,45 @@
+/**
+ * What the platform adds to a run at creation (shared by `POST /v1/runs` and chat completions):
+ * the owner key, the model's price snapshot, and the cost cap from the key's remaining budget —
+ * or a 402 before anything is created when the budget is spent.
+ */
+import type { Context } from "hono";
+import { budgetState, runCostCap } from "../platform/budget";
+import { parsePriceTable, priceOf, PriceTableError } from "../platform/prices";
+import { indexRun } from "../platform/run-index";
+import type { CreateRunInput } from "../runs/contract";
+import { platformDb } from "./auth";
+import { ApiError } from "./errors";
+import type { AppEnv } from "./types";
+
+export type RunBilling = Required<Pick<CreateRunInput, "owner">> & Pick<CreateRunInput, "price"> & { max_cost_usd?: number };
+
+/** The run's owner, price and cost cap; a 402 when the key's budget is exhausted. */
+export async function runBilling(c: Context<AppEnv>, model: string, requestedMaxCostUsd?: number): Promise<RunBilling> {
+  const key = c.get("apiKey");
+  let price;
+  try {
+    price = priceOf(parsePriceTable(c.env.PRICES), model);
+  } catch (err) {
+    if (err instanceof PriceTableError) throw new ApiError(503, "api_error", `this deployment is not configured: ${err.message}`, { code: "deployment_not_configured" });
+    throw err;
+  }
+  const budget = await budgetState(platformDb(c), key);
+  if (budget && budget.remaining_usd <= 0) {
+    throw new ApiError(
+      402,
+      "budget_error",
+      `budget exhausted: key ${key.id} has spent $${budget.spent_usd.toFixed(6)} of its $${budget.budget_usd.toFixed(2)} budget (limit: budget_usd = ${budget.budget_usd}); no run was started`,
+      { code: "budget_exhausted" },
+    );
+  }
+  return { owner: key.id, price, max_cost_usd: runCostCap(budget, requestedMaxCostUsd) };
+}
+
+/** The Durable Object name for an Idempotency-Key: scoped to the key, so two keys never collide. */
+export const idempotencyName = (keyId: string, idempotencyKey: string): string => `idem:${keyId}:${idempotencyKey}`;
+
+/** Add the run to its key's index (`GET /v1/runs`); idempotent. */
+export async function indexOwnedRun(c: Context<AppEnv>, run: { id: string; model: string; created_at: number }): Promise<void> {
+  await indexRun(platformDb(c), { run_id: run.id, key_id: c.get("apiKey").id, model: run.model, created_at: run.created_at });
+}

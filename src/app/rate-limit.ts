@@ -1,0 +1,25 @@
+/**
+ * Per-key request rate limit on `/v1/*` (after authentication): one token bucket per key in its
+ * `KeyLimiter` Durable Object. Over the limit: 429 with `Retry-After` (seconds) naming the limit.
+ */
+import type { MiddlewareHandler } from "hono";
+import type { KeyLimiter } from "../platform/key-limiter";
+import { ApiError } from "./errors";
+import type { AppEnv } from "./types";
+
+export function keyRateLimit(): MiddlewareHandler<AppEnv> {
+  return async function keyRateLimit(c, next) {
+    const key = c.get("apiKey");
+    const limiter = c.env.LIMITER as DurableObjectNamespace<KeyLimiter>; // checked by the auth middleware
+    const result = await limiter.get(limiter.idFromName(key.id)).take(key.rate_limit_per_minute);
+    if (!result.allowed) {
+      throw new ApiError(
+        429,
+        "rate_limit_error",
+        `rate limit reached: key ${key.id} may make ${key.rate_limit_per_minute} request${key.rate_limit_per_minute === 1 ? "" : "s"} per minute (limit: rate_limit_per_minute = ${key.rate_limit_per_minute}); retry after ${result.retry_after_s} s`,
+        { code: "rate_limit_exceeded", headers: { "Retry-After": String(result.retry_after_s) } },
+      );
+    }
+    await next();
+  };
+}
