@@ -1,6 +1,12 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+const NODE_GLOBALS = ["process", "console", "Buffer", "URL", "fetch", "setTimeout", "clearTimeout", "setInterval", "clearInterval"];
+const BROWSER_GLOBALS = [
+  "window", "document", "navigator", "location", "history", "localStorage", "console", "fetch", "URL", "URLSearchParams",
+  "Node", "TextDecoder", "TextEncoder", "AbortController", "setTimeout", "clearTimeout", "btoa", "atob",
+];
+
 export default tseslint.config(
   { ignores: ["node_modules/", ".wrangler/", "dist/", "model-shards/", "public/vendor/", "tools/**/*.py", "tools/.cache/"] },
   js.configs.recommended,
@@ -32,5 +38,15 @@ export default tseslint.config(
   {
     files: ["**/*.js", "**/*.mjs"],
     languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly", setTimeout: "readonly", fetch: "readonly" } },
+  },
+  {
+    // The playground: plain ES modules run by the browser.
+    files: ["public/**/*.js"],
+    languageOptions: { globals: Object.fromEntries(BROWSER_GLOBALS.map((g) => [g, "readonly"])) },
+  },
+  {
+    // Browser tests: Node, plus callbacks that playwright runs inside the page.
+    files: ["test/browser/**/*.mjs"],
+    languageOptions: { globals: Object.fromEntries([...NODE_GLOBALS, "document", "localStorage", "window"].map((g) => [g, "readonly"])) },
   },
 );

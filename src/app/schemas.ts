@@ -13,6 +13,7 @@ import { getModelInfo, listModels, defaultModelId, type ModelInfo } from "../inf
 import { STAGES, type Stage } from "../reasoning/stages";
 import type { RunSpec, SearchConfig, StageOverride } from "../reasoning/types";
 import { ApiError, invalidRequest } from "./errors";
+import { webhookSchema } from "./webhook-schema";
 import {
   CANDIDATES,
   DEADLINE_SECONDS,
@@ -34,7 +35,7 @@ import {
 } from "./limits";
 
 /** A number in `r`, with messages that name the limit. */
-function ranged(r: Range, kind: "int" | "number") {
+export function ranged(r: Range, kind: "int" | "number") {
   const limit = `(limit: ${describeRange(r)})`;
   let s = z.number();
   if (kind === "int") s = s.int({ error: `must be an integer ${limit}` });
@@ -145,6 +146,7 @@ export const createRunSchema = z.strictObject({
   sampling: samplingSchema.prefault({}),
   limits: limitsSchema.prefault({}),
   metadata: metadataSchema.optional(),
+  webhook: webhookSchema.optional(),
 });
 
 export type CreateRunBody = z.output<typeof createRunSchema>;
@@ -160,6 +162,9 @@ export function resolveModel(env: Env, body: CreateRunBody): ModelInfo {
   }
   const info = getModelInfo(env, id);
   if (!info) throw invalidRequest(`model "${id}" is not served here (available: ${available()})`, "model", "model_not_found");
+  if (info.status === "unavailable") {
+    throw new ApiError(503, "api_error", `model "${id}" is configured but unavailable: ${info.error ?? "misconfigured"}`, { param: "model", code: "model_unavailable" });
+  }
 
   const logprobAt: string[] = [];
   if (body.search.scorer === "logprob") logprobAt.push("search.scorer");

@@ -5,6 +5,7 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { GIF_8x6_B64, JPEG_8x6_B64, PNG_8x6_B64, pngClaiming, toBase64 } from "../fixtures/images";
+import { authHeaders } from "../helpers/auth";
 import { BASE, countRuns, expectError, postRun, validBody, withPath } from "./helpers";
 
 const body = validBody();
@@ -15,7 +16,7 @@ const bodyCases: [string, string, unknown, number, RegExp, string | undefined][]
   ["question not a string", "question", 42, 400, /^question: expected a string, received 42/, "question"],
   ["question blank", "question", "   ", 400, /^question: must not be empty/, "question"],
   ["question too long", "question", "q".repeat(2001), 400, /question: must be at most 2000 characters \(limit: question ≤ 2000 chars\)/, "question"],
-  ["unknown top-level field", "prompt", "hi", 400, /^prompt: unknown field "prompt" \(allowed: model, image, question, search, sampling, limits, metadata\)/, "prompt"],
+  ["unknown top-level field", "prompt", "hi", 400, /^prompt: unknown field "prompt" \(allowed: model, image, question, search, sampling, limits, metadata, webhook\)/, "prompt"],
   ["model unknown", "model", "nope:x", 400, /model "nope:x" is not served here \(available: mock:fixed/, "model"],
   ["model empty", "model", "", 400, /^model: must not be empty \(omit it for the default model\)/, "model"],
   ["model not a string", "model", 7, 400, /^model: expected a string, received 7/, "model"],
@@ -146,7 +147,7 @@ describe("POST /v1/runs rejects a bad request", () => {
         else c.close();
       },
     });
-    const res = await SELF.fetch(`${BASE}/v1/runs`, { method: "POST", headers: { "Content-Type": "application/json" }, body: stream });
+    const res = await SELF.fetch(`${BASE}/v1/runs`, { method: "POST", headers: { "Content-Type": "application/json", ...authHeaders() }, body: stream });
     await expectError(res, 413, /request body exceeds the limit of 6 MiB/);
   });
 

@@ -2,6 +2,7 @@
 import { SELF, env, listDurableObjectIds } from "cloudflare:test";
 import { expect } from "vitest";
 import { PNG_8x6_B64 } from "../fixtures/images";
+import { authHeaders } from "../helpers/auth";
 
 export const BASE = "https://api.test";
 
@@ -12,7 +13,7 @@ export function validBody(overrides: Record<string, unknown> = {}): Record<strin
 export function postRun(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return SELF.fetch(`${BASE}/v1/runs`, {
     method: "POST",
-    headers: { "Content-Type": "application/json", ...headers },
+    headers: { "Content-Type": "application/json", ...authHeaders(), ...headers },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
 }

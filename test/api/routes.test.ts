@@ -4,10 +4,11 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ScriptedModel, createFixedLatencyModel, testBackends } from "../../src/inference/mock-model";
 import type { RunView } from "../../src/runs/contract";
 import { PNG_8x6_B64, fromBase64 } from "../fixtures/images";
+import { authHeaders } from "../helpers/auth";
 import { BASE, countRuns, expectError, postRun, validBody } from "./helpers";
 
-const get = (path: string, headers: Record<string, string> = {}) => SELF.fetch(`${BASE}${path}`, { headers });
-const post = (path: string) => SELF.fetch(`${BASE}${path}`, { method: "POST" });
+const get = (path: string, headers: Record<string, string> = {}) => SELF.fetch(`${BASE}${path}`, { headers: { ...authHeaders(), ...headers } });
+const post = (path: string) => SELF.fetch(`${BASE}${path}`, { method: "POST", headers: authHeaders() });
 
 async function finishedRun(): Promise<RunView> {
   const res = await postRun(validBody({ search: { candidates: 2 } }), { Prefer: "wait=30" });
@@ -173,12 +174,6 @@ describe("image URLs", () => {
 });
 
 describe("service routes", () => {
-  it("GET / says which models are served, and that the mock one does not look at images", async () => {
-    const body = (await (await get("/")).json()) as { models: { id: string; description: string }[] };
-    expect(body.models.map((m) => m.id)).toEqual(["mock:fixed"]);
-    expect(body.models[0]?.description).toContain("does not look at the image");
-  });
-
   it("GET /healthz", async () => {
     const res = await get("/healthz");
     expect(res.status).toBe(200);
@@ -190,6 +185,7 @@ describe("service routes", () => {
     expect(body.object).toBe("list");
     expect(body.data).toHaveLength(1);
     expect(body.data[0]).toMatchObject({ id: "mock:fixed", object: "model", owned_by: "mock", capabilities: { logprobs: true, vision: true } });
+    expect(body.data[0]?.description).toContain("does not look at the image");
     expect(((await (await get("/v1/models/mock:fixed")).json()) as { id: string }).id).toBe("mock:fixed");
     await expectError(await get("/v1/models/nope:x"), 404, /model "nope:x" is not served here/);
   });
@@ -199,14 +195,14 @@ describe("service routes", () => {
   });
 
   it.each([
-    ["DELETE", "/v1/runs", "POST"],
-    ["GET", "/v1/runs", "POST"],
+    ["DELETE", "/v1/runs", "GET, HEAD, POST"],
+    ["PUT", "/v1/usage", "GET, HEAD"],
     ["PUT", "/healthz", "GET, HEAD"],
     ["POST", "/v1/models", "GET, HEAD"],
     ["DELETE", `/v1/runs/run_${"a".repeat(64)}`, "GET, HEAD"],
     ["GET", `/v1/runs/run_${"a".repeat(64)}/cancel`, "POST"],
   ])("%s %s → 405 with Allow: %s", async (method, path, allow) => {
-    const res = await SELF.fetch(`${BASE}${path}`, { method });
+    const res = await SELF.fetch(`${BASE}${path}`, { method, headers: authHeaders() });
     await expectError(res, 405, new RegExp(`${method} is not allowed on .* \\(allowed: ${allow}\\)`), { type: "method_not_allowed_error" });
     expect(res.headers.get("Allow")).toBe(allow);
   });

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ScriptedModel, testBackends } from "../../src/inference/mock-model";
 import type { RunView } from "../../src/runs/contract";
 import { JPEG_8x6_B64 } from "../fixtures/images";
+import { authHeaders } from "../helpers/auth";
 import { BASE, countRuns, expectError, postRun, validBody } from "./helpers";
 
 interface Accepted {
@@ -33,7 +34,7 @@ describe("POST /v1/runs", () => {
     expect(res.headers.get("X-Request-Id")).toMatch(/^req_[0-9a-f]{32}$/);
     expect(await countRuns()).toBe(before + 1);
 
-    const got = await SELF.fetch(`${BASE}${accepted.links.self}`, { headers: { Prefer: "wait=30" } });
+    const got = await SELF.fetch(`${BASE}${accepted.links.self}`, { headers: { Prefer: "wait=30", ...authHeaders() } });
     expect(got.status).toBe(200);
     expect(got.headers.get("Preference-Applied")).toBe("wait=30");
     const view = (await got.json()) as RunView;

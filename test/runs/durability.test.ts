@@ -6,8 +6,9 @@ import { afterCommitHooks } from "../../src/runs/test-hooks";
 import type { ReasoningRun } from "../../src/runs/reasoning-run";
 import { deterministicRespond, makeSpec, newRun, waitTerminal, withoutTimings } from "../helpers/runs";
 
+/** Each run gets its own model instance (to count its calls) under one backend id, as in production. */
 function register(name: string): ScriptedModel {
-  const model = new ScriptedModel({ id: name, respond: deterministicRespond });
+  const model = new ScriptedModel({ id: "mock:durable", respond: deterministicRespond });
   testBackends.set(name, model);
   return model;
 }

@@ -4,17 +4,24 @@
  * never leaves a run behind.
  */
 import { Hono, type Context } from "hono";
+import type { ImageInput } from "../../inference/backend";
+import type { ModelInfo } from "../../inference/registry";
+import type { RunSpec } from "../../reasoning/types";
+import { OWNER_HEADER, type CreateRunOutcome } from "../../runs/contract";
+import { idempotencyName, indexOwnedRun, runBilling } from "../billing";
 import { readJsonBody } from "../body";
 import { ApiError } from "../errors";
 import { bodyHash, parseIdempotencyKey } from "../idempotency";
 import { loadImage } from "../images";
 import { MAX_BODY_BYTES } from "../limits";
 import { parsePreferWait } from "../prefer";
-import { noSuchRun, parseRunId, publicRunId, runStub } from "../run-ids";
-import { createRunSchema, resolveModel, toRunSpec } from "../schemas";
+import { noSuchRun, parseRunId, publicRunId, runStub, type RunStub } from "../run-ids";
+import { createRunSchema, resolveModel, toRunSpec, type CreateRunBody } from "../schemas";
 import { parseResumePoint } from "../sse";
 import type { AppEnv } from "../types";
+import { checkWebhookUrl } from "../webhook-schema";
 import { apiErrorMap } from "../zod-messages";
+import { listOwnRuns } from "./run-list";
 import { isTerminalView, respondWithRun } from "./run-responses";
 
 async function createRun(c: Context<AppEnv>): Promise<Response> {
@@ -27,10 +34,46 @@ async function createRun(c: Context<AppEnv>): Promise<Response> {
   const image = await loadImage(body.image, env);
   const spec = toRunSpec(body, image !== undefined);
   // Hash what the caller sent (not our defaults): a retry of the same request must match.
-  const idempotency_body_hash = key === undefined ? undefined : await bodyHash(raw);
+  const idempotency = key === undefined ? undefined : { key, body_hash: await bodyHash(raw) };
 
-  // Everything is valid: only now is a Durable Object addressed.
-  const objectId = key === undefined ? env.RUNS.newUniqueId() : env.RUNS.idFromName(`idem:${key}`);
+  const { stub, outcome } = await startRun(c, { body, model, image, spec }, idempotency);
+  if (outcome.kind === "conflict") {
+    throw new ApiError(409, "idempotency_error", "this Idempotency-Key was already used with a different request body; use a new key for a new request", {
+      param: "Idempotency-Key",
+      code: "idempotency_conflict",
+    });
+  }
+  let view = outcome.view;
+  if (wait !== undefined && wait > 0 && !isTerminalView(view)) view = (await stub.wait(wait * 1000, c.get("apiKey").id)) ?? view;
+  return respondWithRun(c, view, { waited: wait, replayed: outcome.kind === "existing" });
+}
+
+/** A request that passed every check (body, model, image bytes): all a run needs. */
+export interface CheckedRun {
+  body: CreateRunBody;
+  model: ModelInfo;
+  image: ImageInput | undefined;
+  spec: RunSpec;
+}
+
+/**
+ * Create the run on its Durable Object: the one path from a checked request to a run, shared by
+ * `POST /v1/runs` and `POST /v1/chat/completions`. Call it only once everything is valid: this is
+ * where an object is first addressed.
+ */
+export async function startRun(
+  c: Context<AppEnv>,
+  run: CheckedRun,
+  idempotency?: { key: string; body_hash: string },
+): Promise<{ id: string; stub: RunStub; outcome: CreateRunOutcome }> {
+  const env = c.env;
+  const { body, model, image, spec } = run;
+  const key = c.get("apiKey");
+  const webhook = body.webhook && { url: checkWebhookUrl(body.webhook.url, env), events: body.webhook.events, secret: key.webhook_secret };
+  // The key's budget is checked here, before any object exists: a 402 leaves no run behind.
+  const { owner, price, max_cost_usd } = await runBilling(c, model.id);
+  // Idempotency-Keys are per API key: the same key string from two keys names two runs.
+  const objectId = idempotency === undefined ? env.RUNS.newUniqueId() : env.RUNS.idFromName(idempotencyName(key.id, idempotency.key));
   const id = publicRunId(objectId);
   const stub = runStub(env, objectId);
   const now = Date.now();
@@ -40,26 +83,35 @@ async function createRun(c: Context<AppEnv>): Promise<Response> {
     spec,
     image,
     metadata: body.metadata,
-    limits: { deadline_at: now + body.limits.deadline_seconds * 1000, max_total_tokens: body.limits.max_total_tokens },
-    idempotency_body_hash,
+    limits: { deadline_at: now + body.limits.deadline_seconds * 1000, max_total_tokens: body.limits.max_total_tokens, max_cost_usd },
+    idempotency_body_hash: idempotency?.body_hash,
     created_at: now,
+    owner,
+    price,
+    webhook,
   });
-  if (outcome.kind === "conflict") {
-    throw new ApiError(409, "idempotency_error", "this Idempotency-Key was already used with a different request body; use a new key for a new request", {
-      param: "Idempotency-Key",
-      code: "idempotency_conflict",
-    });
-  }
-  let view = outcome.view;
-  if (wait !== undefined && wait > 0 && !isTerminalView(view)) view = (await stub.wait(wait * 1000)) ?? view;
-  return respondWithRun(c, view, { waited: wait, replayed: outcome.kind === "existing" });
+  // A replay indexes again (a no-op), which also repairs an index insert that failed last time.
+  if (outcome.kind !== "conflict") await indexOwnedRun(c, { id, model: model.id, created_at: Date.parse(outcome.view.timings.created_at) });
+  return { id, stub, outcome };
+}
+
+/**
+ * The object's live SSE stream of a run's events after `after` (replayed from storage first).
+ * With `owner`, the object answers 404 unless that key owns the run.
+ */
+export function fetchRunEvents(stub: RunStub, after: number, owner?: string): Promise<Response> {
+  const headers: Record<string, string> = { "Last-Event-ID": String(after) };
+  if (owner !== undefined) headers[OWNER_HEADER] = owner;
+  return stub.fetch(new Request("https://run/events", { headers }));
 }
 
 async function getRun(c: Context<AppEnv>): Promise<Response> {
   const id = c.req.param("id") ?? "";
   const wait = parsePreferWait(c.req.header("Prefer"));
+  const owner = c.get("apiKey").id;
   const stub = runStub(c.env, parseRunId(c.env, id));
-  const view = wait ? await stub.wait(wait * 1000) : await stub.view();
+  // Another key's run answers null, exactly like a missing one: a 404 that reveals nothing.
+  const view = wait ? await stub.wait(wait * 1000, owner) : await stub.view(owner);
   if (!view) throw noSuchRun(id);
   // GET always answers the run itself; Prefer: wait only long-polls for it to finish.
   const headers: Record<string, string> = wait !== undefined ? { "Preference-Applied": `wait=${wait}` } : {};
@@ -69,23 +121,25 @@ async function getRun(c: Context<AppEnv>): Promise<Response> {
 async function streamRunEvents(c: Context<AppEnv>): Promise<Response> {
   const id = c.req.param("id") ?? "";
   const after = parseResumePoint(c.req.header("Last-Event-ID"), c.req.query("after"));
+  const owner = c.get("apiKey").id;
   const stub = runStub(c.env, parseRunId(c.env, id));
-  if (!(await stub.view())) throw noSuchRun(id);
+  if (!(await stub.view(owner))) throw noSuchRun(id);
   // The object owns the live stream (it knows when a step commits); we only pass the position.
-  const res = await stub.fetch(new Request("https://run/events", { headers: { "Last-Event-ID": String(after) } }));
+  const res = await fetchRunEvents(stub, after, owner);
   if (res.status === 404) throw noSuchRun(id);
   return res;
 }
 
 async function cancelRun(c: Context<AppEnv>): Promise<Response> {
   const id = c.req.param("id") ?? "";
-  const view = await runStub(c.env, parseRunId(c.env, id)).cancel();
+  const view = await runStub(c.env, parseRunId(c.env, id)).cancel(c.get("apiKey").id);
   if (!view) throw noSuchRun(id);
   return c.json(view, 200);
 }
 
 export function runsRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
+  app.get("/", listOwnRuns);
   app.post("/", createRun);
   app.get("/:id", getRun);
   app.get("/:id/events", streamRunEvents);
