@@ -23,6 +23,8 @@ export default defineConfig({
           ADMIN_SECRET: "test_admin_secret_0123456789abcdef0123456789",
           DEV_API_KEY: TEST_API_KEY,
           TEST_MIGRATIONS: migrations,
+          // Webhook tests deliver to a real receiver on loopback (test/global-setup.ts) over plain http.
+          ALLOW_HTTP_WEBHOOKS: "1",
         },
       },
     }),
