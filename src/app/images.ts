@@ -7,6 +7,7 @@ import type { ImageInput } from "../inference/backend";
 import { decodeBase64, decodedLength } from "./base64";
 import { readCapped } from "./body";
 import { ApiError, invalidRequest } from "./errors";
+import { checkOutboundUrl } from "./outbound-url";
 import { jpegDimensions, pngDimensions, sniffImageType } from "./image-sniff";
 import { IMAGE_FETCH_TIMEOUT_MS, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, formatBytes } from "./limits";
 import type { ImageBody } from "./schemas";
@@ -59,22 +60,9 @@ export function decodeInlineImage(data: string, mediaType: string): ImageInput {
   return checkImageBytes(decoded.bytes, "image.data", declared);
 }
 
-const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
-
 /** https only; plain http only to this machine, and only when the dev flag is on (DESIGN.md §7). */
 export function checkImageUrl(raw: string, env: Pick<Env, "ALLOW_HTTP_IMAGE_URLS">): URL {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw invalidRequest("image.url: is not a valid absolute URL", "image.url", "invalid_image_url");
-  }
-  if (url.username || url.password) throw invalidRequest("image.url: must not contain credentials (user:password@)", "image.url", "invalid_image_url");
-  const devHttp = env.ALLOW_HTTP_IMAGE_URLS === "1" && url.protocol === "http:" && LOCAL_HOSTS.has(url.hostname);
-  if (url.protocol !== "https:" && !devHttp) {
-    throw invalidRequest(`image.url: must use https (received ${url.protocol.replace(/:$/, "")})`, "image.url", "invalid_image_url");
-  }
-  return url;
+  return checkOutboundUrl(raw, { param: "image.url", code: "invalid_image_url", allowLocalHttp: env.ALLOW_HTTP_IMAGE_URLS === "1", flag: "ALLOW_HTTP_IMAGE_URLS" });
 }
 
 export interface FetchImageOptions {

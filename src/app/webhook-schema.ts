@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { Env } from "../env";
-import { invalidRequest } from "./errors";
+import { checkOutboundUrl } from "./outbound-url";
 
 export const WEBHOOK_EVENTS = [
   "run.started", "stage.started", "candidate.generated", "selfcheck.decided", "judge.decided", "stage.completed",
@@ -13,7 +13,6 @@ export const WEBHOOK_EVENTS = [
 ] as const;
 export const DEFAULT_WEBHOOK_EVENTS = ["run.succeeded", "run.failed", "run.canceled"];
 export const MAX_WEBHOOK_URL_CHARS = 2_048;
-const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 export const webhookSchema = z.strictObject({
   url: z
@@ -31,17 +30,5 @@ export type WebhookBody = z.output<typeof webhookSchema>;
 
 /** The URL's rules beyond its shape; throws a 400 naming the problem. */
 export function checkWebhookUrl(raw: string, env: Pick<Env, "ALLOW_HTTP_WEBHOOKS">): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw invalidRequest("webhook.url: is not a valid absolute URL", "webhook.url", "invalid_webhook_url");
-  }
-  if (url.username || url.password) throw invalidRequest("webhook.url: must not contain credentials (user:password@)", "webhook.url", "invalid_webhook_url");
-  const devHttp = env.ALLOW_HTTP_WEBHOOKS === "1" && url.protocol === "http:" && LOCAL_HOSTS.has(url.hostname);
-  if (url.protocol !== "https:" && !devHttp) {
-    const hint = url.protocol === "http:" ? " (plain http is allowed only to localhost with ALLOW_HTTP_WEBHOOKS=\"1\" in development)" : "";
-    throw invalidRequest(`webhook.url: must use https (received ${url.protocol.replace(/:$/, "")})${hint}`, "webhook.url", "invalid_webhook_url");
-  }
-  return url.toString();
+  return checkOutboundUrl(raw, { param: "webhook.url", code: "invalid_webhook_url", allowLocalHttp: env.ALLOW_HTTP_WEBHOOKS === "1", flag: "ALLOW_HTTP_WEBHOOKS" }).toString();
 }
