@@ -1,0 +1,152 @@
+"""X1-Tiny: a small vision-language model. A conv stem turns the 72x72 image into 9 tokens (one
+per grid cell); they replace the <image> placeholders of the prompt, and a pre-norm causal decoder
+with learned positions predicts the text. Written for a clean ONNX export later: explicit
+position ids, an additive attention mask, and a per-layer key/value cache."""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+IMAGE_ID = 3
+
+
+class Config:
+    def __init__(self, vocab_size, d_model=160, n_layers=6, n_heads=5, d_ff=640, max_len=512, image_size=72, image_tokens=9,
+                 positions="rope", rope_base=10000.0):
+        self.vocab_size = vocab_size
+        self.d_model = d_model
+        self.n_layers = n_layers
+        self.n_heads = n_heads
+        self.d_ff = d_ff
+        self.max_len = max_len
+        self.image_size = image_size
+        self.image_tokens = image_tokens
+        self.positions = positions  # "rope" (rotary on q/k) or "learned" (absolute embeddings)
+        self.rope_base = rope_base
+
+    def to_dict(self):
+        return dict(self.__dict__)
+
+
+class ImageEncoder(nn.Module):
+    """72x72 RGB -> 3x3 = 9 tokens of d_model (stride 2, 2, 2, 3)."""
+
+    def __init__(self, d):
+        super().__init__()
+        self.convs = nn.Sequential(
+            nn.Conv2d(3, 32, 3, 2, 1), nn.GELU(),
+            nn.Conv2d(32, 64, 3, 2, 1), nn.GELU(),
+            nn.Conv2d(64, 96, 3, 2, 1), nn.GELU(),
+            nn.Conv2d(96, d, 3, 3, 0),
+        )
+        self.pos = nn.Parameter(torch.zeros(9, d))
+        self.norm = nn.LayerNorm(d)
+
+    def forward(self, images_u8):
+        # images: (B, 72, 72, 3) uint8 -> normalised floats (B, 3, 72, 72)
+        x = images_u8.permute(0, 3, 1, 2).float() / 255.0
+        x = (x - 0.5) / 0.25
+        x = self.convs(x)  # (B, d, 3, 3)
+        x = x.flatten(2).transpose(1, 2)  # (B, 9, d)
+        return self.norm(x + self.pos)
+
+
+def rotate(x, cos, sin):
+    """Rotary position embedding, half-split form: (x1, x2) -> (x1 cos - x2 sin, x1 sin + x2 cos)."""
+    h = x.shape[-1] // 2
+    x1, x2 = x[..., :h], x[..., h:]
+    return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+
+
+class Block(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.h = c.n_heads
+        self.dh = c.d_model // c.n_heads
+        self.ln1 = nn.LayerNorm(c.d_model)
+        self.qkv = nn.Linear(c.d_model, 3 * c.d_model)
+        self.proj = nn.Linear(c.d_model, c.d_model)
+        self.ln2 = nn.LayerNorm(c.d_model)
+        self.fc1 = nn.Linear(c.d_model, c.d_ff)
+        self.fc2 = nn.Linear(c.d_ff, c.d_model)
+
+    def forward(self, x, mask, rope=None, past=None):
+        B, T, D = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(D, dim=2)
+        q = q.view(B, T, self.h, self.dh).transpose(1, 2)
+        k = k.view(B, T, self.h, self.dh).transpose(1, 2)
+        v = v.view(B, T, self.h, self.dh).transpose(1, 2)
+        if rope is not None:
+            q, k = rotate(q, *rope), rotate(k, *rope)
+        if past is not None:
+            k = torch.cat([past[0], k], dim=2)
+            v = torch.cat([past[1], v], dim=2)
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(self.dh)) + mask
+        att = att.softmax(dim=-1)
+        y = (att @ v).transpose(1, 2).reshape(B, T, D)
+        x = x + self.proj(y)
+        x = x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
+        return x, (k, v)
+
+
+class X1Tiny(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        self.tok = nn.Embedding(c.vocab_size, c.d_model)
+        self.pos = nn.Embedding(c.max_len, c.d_model) if c.positions == "learned" else None
+        dh = c.d_model // c.n_heads
+        self.register_buffer("inv_freq", 1.0 / (c.rope_base ** (torch.arange(0, dh, 2).float() / dh)), persistent=False)
+        self.image = ImageEncoder(c.d_model)
+        # Training-only auxiliary head: each image token classifies its cell (shape|empty, colour, size).
+        self.aux = nn.Linear(c.d_model, 5 + 6 + 3)
+        self.blocks = nn.ModuleList([Block(c) for _ in range(c.n_layers)])
+        self.ln_f = nn.LayerNorm(c.d_model)
+        self.apply(self._init)
+        for b in self.blocks:
+            nn.init.normal_(b.proj.weight, std=0.02 / math.sqrt(2 * c.n_layers))
+            nn.init.normal_(b.fc2.weight, std=0.02 / math.sqrt(2 * c.n_layers))
+
+    @staticmethod
+    def _init(m):
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, std=0.02)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Embedding):
+            nn.init.normal_(m.weight, std=0.02)
+
+    def embed(self, ids, images, pos_ids, image_embeds=None):
+        x = self.tok(ids)
+        if images is not None or image_embeds is not None:
+            img = self.image(images) if image_embeds is None else image_embeds  # (B, 9, d)
+            sel = ids == IMAGE_ID
+            x = x.masked_scatter(sel.unsqueeze(-1), img.to(x.dtype))
+        return x if self.pos is None else x + self.pos(pos_ids)
+
+    def forward(self, ids, images=None, pos_ids=None, key_valid=None, past=None, image_embeds=None):
+        """ids (B,T); key_valid (B, T_past+T) bool for padding; returns logits (B,T,V) and the new cache."""
+        B, T = ids.shape
+        P = 0 if past is None else past[0][0].shape[2]
+        if pos_ids is None:
+            pos_ids = torch.arange(P, P + T).unsqueeze(0).expand(B, T)
+        x = self.embed(ids, images, pos_ids, image_embeds)
+        causal = torch.ones(T, P + T, dtype=torch.bool).tril(diagonal=P)
+        allowed = causal.unsqueeze(0)
+        if key_valid is not None:
+            allowed = allowed & key_valid.unsqueeze(1)
+        mask = torch.zeros(allowed.shape).masked_fill(~allowed, -1e9).unsqueeze(1)
+        rope = None
+        if self.pos is None:
+            ang = pos_ids.unsqueeze(-1).float() * self.inv_freq  # (B, T, dh/2)
+            rope = (ang.cos().unsqueeze(1), ang.sin().unsqueeze(1))
+        new = []
+        for i, b in enumerate(self.blocks):
+            x, kv = b(x, mask, rope, None if past is None else past[i])
+            new.append(kv)
+        logits = self.ln_f(x) @ self.tok.weight.t()
+        return logits, new
+
+
+def count_params(model):
+    return sum(p.numel() for p in model.parameters())

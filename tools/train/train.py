@@ -1,0 +1,156 @@
+"""Train X1-Tiny on X1-Shapes (stage answers, direct answers, judge and self-check items together).
+Usage: python3 tools/train/train.py --config tools/train/config.json [--bench 20]"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from data import KINDS, Split, length_batches  # noqa: E402
+from model import Config, X1Tiny, count_params  # noqa: E402
+from tokenizer import Tokenizer  # noqa: E402
+
+
+def log(fh, msg):
+    line = f"[{time.strftime('%H:%M:%S')}] {msg}"
+    print(line, flush=True)
+    if fh:
+        fh.write(line + "\n")
+        fh.flush()
+
+
+def plot(history, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except Exception:
+        return
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    ax.plot([h["tokens"] / 1e6 for h in history["train"]], [h["loss"] for h in history["train"]], label="train (target tokens)")
+    if history["dev"]:
+        ax.plot([h["tokens"] / 1e6 for h in history["dev"]], [h["loss"] for h in history["dev"]], "o-", label="dev")
+    ax.set_xlabel("tokens seen (M)")
+    ax.set_ylabel("cross-entropy (nats/token)")
+    ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title("X1-Tiny on X1-Shapes")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+@torch.no_grad()
+def dev_loss(model, split, rows, max_tokens):
+    model.eval()
+    tot, n = 0.0, 0.0
+    for b in length_batches(split.lengths()[rows], max_tokens, np.random.RandomState(0)):
+        ids, images, mask, _cells = split.batch(rows[b])
+        logits, _ = model(ids, images)
+        ce = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1), reduction="none")
+        tot += float((ce * mask[:, :-1].reshape(-1)).sum())
+        n += float(mask.sum())
+    model.train()
+    return tot / n
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--config", default=os.path.join(os.path.dirname(__file__), "config.json"))
+    ap.add_argument("--bench", type=int, default=0, help="only time this many steps")
+    args = ap.parse_args()
+    with open(args.config) as f:
+        cfg = json.load(f)
+    torch.manual_seed(cfg["seed"])
+    torch.set_num_threads(cfg.get("threads", 2))
+    rng = np.random.RandomState(cfg["seed"])
+    os.makedirs(cfg["out_dir"], exist_ok=True)
+
+    tok = Tokenizer()
+    train = Split(cfg["train_dir"])
+    dev = Split(cfg["dev_dir"])
+    mc = Config(tok.vocab_size, **cfg["model"])
+    model = X1Tiny(mc)
+    lengths = train.lengths()
+    steps_per_epoch = len(length_batches(lengths, cfg["batch_tokens"], np.random.RandomState(0)))
+    total_steps = int(steps_per_epoch * cfg["epochs"])
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], betas=(0.9, 0.98), weight_decay=cfg["weight_decay"])
+    warm = cfg["warmup_steps"]
+
+    def lr_at(step):
+        if step < warm:
+            return cfg["lr"] * (step + 1) / warm
+        p = (step - warm) / max(1, total_steps - warm)
+        return cfg["lr"] * (cfg["min_lr_ratio"] + (1 - cfg["min_lr_ratio"]) * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
+
+    dev_rows = np.random.RandomState(1).choice(len(dev), size=min(512, len(dev)), replace=False)
+    fh = None if args.bench else open(cfg["log"], "w")
+    log(fh, f"config {json.dumps(cfg)}")
+    log(fh, f"model X1-Tiny {json.dumps(mc.to_dict())}: {count_params(model):,} parameters")
+    log(fh, f"train: {len(train)} examples, {int(lengths.sum()):,} tokens; {steps_per_epoch} steps/epoch, {total_steps} steps")
+    history = {"train": [], "dev": []}
+    step, seen, target_seen, t0 = 0, 0, 0, time.time()
+    ema = None
+    aux_ema = None
+    epoch = 0
+    done = False
+    model.train()
+    while not done:
+        for b in length_batches(lengths, cfg["batch_tokens"], rng):
+            if step >= total_steps or (args.bench and step >= args.bench):
+                done = True
+                break
+            for g in opt.param_groups:
+                g["lr"] = lr_at(step)
+            ids, images, mask, cells = train.batch(np.asarray(b))
+            img = model.image(images)
+            logits, _ = model(ids, image_embeds=img)
+            ce = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1), reduction="none")
+            m = mask[:, :-1].reshape(-1)
+            loss = (ce * m).sum() / m.sum()
+            text_loss = loss
+            if cells is not None and cfg.get("aux_weight", 0) > 0:
+                a = model.aux(img)  # (B, 9, 14)
+                aux = (F.cross_entropy(a[..., :5].reshape(-1, 5), cells[..., 0].reshape(-1))
+                       + F.cross_entropy(a[..., 5:11].reshape(-1, 6), cells[..., 1].reshape(-1))
+                       + F.cross_entropy(a[..., 11:].reshape(-1, 3), cells[..., 2].reshape(-1)))
+                loss = loss + cfg["aux_weight"] * aux
+                aux_ema = float(aux) if aux_ema is None else 0.98 * aux_ema + 0.02 * float(aux)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["clip"])
+            opt.step()
+            step += 1
+            seen += int(lengths[b].sum())
+            target_seen += int(m.sum())
+            ema = float(text_loss) if ema is None else 0.98 * ema + 0.02 * float(text_loss)
+            if step % cfg["log_every"] == 0 or step == total_steps:
+                el = time.time() - t0
+                eta = el / step * (total_steps - step)
+                history["train"].append({"step": step, "tokens": seen, "loss": ema})
+                aux_txt = "" if aux_ema is None else f" aux {aux_ema:.4f}"
+                log(fh, f"step {step}/{total_steps} ep {epoch} loss {ema:.4f}{aux_txt} lr {lr_at(step):.2e} tok/s {seen / el:,.0f} elapsed {el / 60:.1f}m eta {eta / 60:.1f}m")
+            if not args.bench and (step % cfg["eval_every"] == 0 or step == total_steps):
+                dl = dev_loss(model, dev, dev_rows, cfg["batch_tokens"])
+                history["dev"].append({"step": step, "tokens": seen, "loss": dl})
+                log(fh, f"step {step} dev loss {dl:.4f}")
+                torch.save({"config": mc.to_dict(), "model": model.state_dict(), "step": step, "tokenizer": "tools/train/tokenizer.json"}, os.path.join(cfg["out_dir"], "model.pt"))
+                with open(cfg["history"], "w") as f:
+                    json.dump(history, f)
+                plot(history, cfg["curve"])
+        epoch += 1
+    el = time.time() - t0
+    log(fh, f"done: {step} steps, {seen:,} tokens ({target_seen:,} target) in {el / 60:.1f} min, {seen / el:,.0f} tok/s")
+    if fh:
+        fh.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,359 @@
+/**
+ * Question families and their four-stage answers. A family is `choose` (pick a question for a
+ * scene: the params, including which phrasing) and `solve` (the question, answer and stages for
+ * any scene under those params). Solving a perturbed scene with the same params gives the subtly
+ * wrong candidates of the judge items, in exactly the same phrasing.
+ */
+import { type Rng, pick, randInt, shuffle } from "./prng";
+import {
+  COLOURS, CORNERS, POSITIONS, SHAPES, SIZES,
+  type Colour, type Scene, type SceneObject, type Shape,
+} from "./scene";
+
+export const FAMILIES = [
+  "count_colour", "count_shape", "count_both", "compare", "attribute", "remove", "corners", "choice",
+] as const;
+export type Family = (typeof FAMILIES)[number];
+
+export interface Stages {
+  SUMMARY: string;
+  CAPTION: string;
+  REASONING: string;
+  CONCLUSION: string;
+}
+
+export interface Solved {
+  question: string;
+  answer: string;
+  stages: Stages;
+}
+
+/** Which objects a question is about; an empty filter means every shape. */
+export interface Filter {
+  colour?: Colour;
+  shape?: Shape;
+}
+
+export type Params =
+  | { kind: "count"; filter: Filter; v: number }
+  | { kind: "compare"; a: Filter; b: Filter; rel: "more" | "fewer" | "same"; v: number }
+  | { kind: "attribute"; sub: "colour" | "shape" | "size"; cell: number; v: number }
+  | { kind: "where"; colour: Colour; shape: Shape; v: number }
+  | { kind: "remove"; filter: Filter; v: number }
+  | { kind: "corners"; filter: Filter; v: number }
+  | { kind: "choice"; base: Params; options: string[] };
+
+// ---------------------------------------------------------------- phrases
+
+const plural = (s: Shape): string => `${s}s`;
+const pos = (cell: number): string => POSITIONS[cell] as string;
+
+/** "red shapes", "triangles", "red triangles", "shapes". */
+export function group(f: Filter, n = 2): string {
+  const noun = f.shape ? (n === 1 ? f.shape : plural(f.shape)) : n === 1 ? "shape" : "shapes";
+  return f.colour ? `${f.colour} ${noun}` : noun;
+}
+
+export const matches = (o: SceneObject, f: Filter): boolean =>
+  (f.colour === undefined || o.colour === f.colour) && (f.shape === undefined || o.shape === f.shape);
+
+export const desc = (o: SceneObject): string => `${o.size} ${o.colour} ${o.shape} at ${pos(o.cell)}`;
+const bare = (o: SceneObject): string => `${o.size} ${o.colour} ${o.shape}`;
+const list = (objs: SceneObject[]): string => objs.map(desc).join(", ");
+const cap = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+const isAre = (n: number): string => (n === 1 ? "is" : "are");
+const v = <T>(variants: readonly T[], k: number): T => variants[k % variants.length] as T;
+
+function objectsAt(scene: Scene, cell: number): SceneObject | undefined {
+  return scene.objects.find((o) => o.cell === cell);
+}
+
+// ---------------------------------------------------------------- solvers
+
+function solveCount(scene: Scene, f: Filter, k: number): Solved {
+  const g = group(f);
+  const g1 = group(f, 1);
+  const found = scene.objects.filter((o) => matches(o, f));
+  const n = found.length;
+  const question = v([`How many ${g} are there?`, `How many ${g} are in the image?`, `Count the ${g}.`, `How many ${g} can you see?`], k);
+  const SUMMARY = v([
+    `I will find all the ${g} in the image and count them.`,
+    `I will look for each ${g1} and count how many there are.`,
+    `The plan: locate every ${g1}, then count them one by one.`,
+  ], k >> 2);
+  let CAPTION: string;
+  let REASONING: string;
+  if (n === 0) {
+    CAPTION = `There are ${scene.objects.length} shapes and none of them is a ${g1}.`;
+    REASONING = `No ${g1} appears in the image, so the count is 0.`;
+  } else if (n === 1) {
+    CAPTION = `There is one ${g1}: ${list(found)}.`;
+    REASONING = `Counting them: ${pos(found[0]!.cell)} 1. So there is 1 ${g1}.`;
+  } else {
+    CAPTION = v([`The ${g} are: ${list(found)}.`, `I can see these ${g}: ${list(found)}.`], k >> 1);
+    const steps = found.map((o, i) => `${pos(o.cell)} ${i + 1}`).join(", ");
+    REASONING = `Counting them: ${steps}. So there are ${n} ${g}.`;
+  }
+  return { question, answer: String(n), stages: { SUMMARY, CAPTION, REASONING, CONCLUSION: String(n) } };
+}
+
+function solveCompare(scene: Scene, a: Filter, b: Filter, rel: "more" | "fewer" | "same", k: number): Solved {
+  const A = group(a);
+  const B = group(b);
+  const fa = scene.objects.filter((o) => matches(o, a));
+  const fb = scene.objects.filter((o) => matches(o, b));
+  const na = fa.length;
+  const nb = fb.length;
+  const question = {
+    more: v([`Are there more ${A} than ${B}?`, `Is the number of ${A} greater than the number of ${B}?`], k),
+    fewer: v([`Are there fewer ${A} than ${B}?`, `Are there less ${A} than ${B}?`], k),
+    same: v([`Are there as many ${A} as ${B}?`, `Is the number of ${A} equal to the number of ${B}?`], k),
+  }[rel];
+  const SUMMARY = v([
+    `I will count the ${A} and the ${B}, then compare the two numbers.`,
+    `First I will count the ${A}, then the ${B}, and compare them.`,
+  ], k >> 1);
+  const CAPTION = `${cap(A)}: ${fa.length ? list(fa) : "none"}. ${cap(B)}: ${fb.length ? list(fb) : "none"}.`;
+  const cmp = na > nb ? "more than" : na < nb ? "less than" : "equal to";
+  const yes = rel === "more" ? na > nb : rel === "fewer" ? na < nb : na === nb;
+  const ans = yes ? "yes" : "no";
+  const REASONING = `There ${isAre(na)} ${na} ${group(a, na)} and ${nb} ${group(b, nb)}. ${na} is ${cmp} ${nb}, so the answer is ${ans}.`;
+  return { question, answer: ans, stages: { SUMMARY, CAPTION, REASONING, CONCLUSION: ans } };
+}
+
+function solveAttribute(scene: Scene, sub: "colour" | "shape" | "size", cell: number, k: number): Solved {
+  const p = pos(cell);
+  const o = objectsAt(scene, cell);
+  const colourWord = k % 2 === 0 ? "colour" : "color";
+  const question = {
+    colour: v([`What ${colourWord} is the shape at the ${p}?`, `What ${colourWord} is the object at the ${p}?`, `Which ${colourWord} does the shape at the ${p} have?`], k >> 1),
+    shape: v([`What shape is at the ${p}?`, `Which shape is at the ${p}?`, `What kind of shape is at the ${p}?`], k >> 1),
+    size: v([`Is the shape at the ${p} large or small?`, `What size is the shape at the ${p}?`], k >> 1),
+  }[sub];
+  const what = sub === "colour" ? "colour" : sub;
+  const SUMMARY = v([
+    `I will look at the ${p} of the image and name the ${what} of the shape there.`,
+    `I will find the shape at the ${p} and identify its ${what}.`,
+  ], k >> 3);
+  if (!o) {
+    return {
+      question, answer: "none",
+      stages: { SUMMARY, CAPTION: `There is no shape at the ${p}.`, REASONING: `Nothing is at the ${p}, so there is no ${what} to name.`, CONCLUSION: "none" },
+    };
+  }
+  const CAPTION = `At the ${p} there is a ${bare(o)}.`;
+  const answer = o[sub];
+  const REASONING = {
+    colour: `The shape at the ${p} is a ${o.size} ${o.shape} and its colour is ${o.colour}.`,
+    shape: `The object at the ${p} is ${o.colour} and its shape is a ${o.shape}.`,
+    size: `The ${o.colour} ${o.shape} at the ${p} is ${o.size}.`,
+  }[sub];
+  return { question, answer, stages: { SUMMARY, CAPTION, REASONING, CONCLUSION: answer } };
+}
+
+const ROWS = ["top", "middle", "bottom"];
+const COLS = ["left", "middle", "right"];
+
+function solveWhere(scene: Scene, colour: Colour, shape: Shape, k: number): Solved {
+  const name = `${colour} ${shape}`;
+  const question = v([`Where is the ${name}?`, `In which position is the ${name}?`, `Where is the ${name} located?`], k);
+  const SUMMARY = v([
+    `I will find the ${name} and name its position on the 3 by 3 grid.`,
+    `I will locate the ${name} and read off its row and column.`,
+  ], k >> 2);
+  const found = scene.objects.filter((o) => o.colour === colour && o.shape === shape);
+  const o = found[0];
+  if (!o) {
+    return {
+      question, answer: "none",
+      stages: { SUMMARY, CAPTION: `There is no ${name} in the image.`, REASONING: `No ${name} appears, so it has no position.`, CONCLUSION: "none" },
+    };
+  }
+  const CAPTION = found.length === 1 ? `There is one ${name}: ${desc(o)}.` : `The ${plural(shape)} that are ${colour}: ${list(found)}.`;
+  const p = pos(o.cell);
+  const REASONING = `The ${name} is in the ${ROWS[Math.floor(o.cell / 3)]} row and the ${COLS[o.cell % 3]} column, which is the ${p}.`;
+  return { question, answer: p, stages: { SUMMARY, CAPTION, REASONING, CONCLUSION: p } };
+}
+
+function solveRemove(scene: Scene, f: Filter, k: number): Solved {
+  const g = group(f);
+  const g1 = group(f, 1);
+  const total = scene.objects.length;
+  const found = scene.objects.filter((o) => matches(o, f));
+  const n = found.length;
+  const left = total - n;
+  const question = v([
+    `If all the ${g} are removed, how many shapes are left?`,
+    `Remove every ${g1}. How many shapes remain?`,
+    `How many shapes are left after taking away the ${g}?`,
+  ], k);
+  const SUMMARY = v([
+    `I will count all the shapes, count the ${g}, and subtract.`,
+    `I will find the total number of shapes and take away the ${g}.`,
+  ], k >> 2);
+  const CAPTION = `There are ${total} shapes in total. ${cap(g)}: ${n ? list(found) : "none"}.`;
+  const REASONING = `There are ${total} shapes and ${n} of them ${n === 1 ? `is a ${g1}` : `are ${g}`}. ${total} - ${n} = ${left}, so ${left} ${left === 1 ? "shape is" : "shapes are"} left.`;
+  return { question, answer: String(left), stages: { SUMMARY, CAPTION, REASONING, CONCLUSION: String(left) } };
+}
+
+function solveCorners(scene: Scene, f: Filter, k: number): Solved {
+  const g = group(f);
+  const found = scene.objects.filter((o) => matches(o, f));
+  const all = f.colour === undefined && f.shape === undefined;
+  const question = all
+    ? v([`How many corners do all the shapes have in total?`, `What is the total number of corners of all the shapes?`, `Add up the corners of every shape. What is the total?`], k)
+    : v([`How many corners do the ${g} have in total?`, `What is the total number of corners of the ${g}?`], k);
+  const SUMMARY = v([
+    `I will list the ${g}, give each its number of corners and add them up.`,
+    `I will find the ${g} and sum their corners: a triangle has 3, a square and a diamond 4, a circle 0.`,
+  ], k >> 2);
+  let CAPTION: string;
+  let REASONING: string;
+  let total = 0;
+  if (found.length === 0) {
+    CAPTION = `There are no ${g} in the image.`;
+    REASONING = `With no ${g} the total is 0.`;
+  } else {
+    CAPTION = all ? `There are ${found.length} shapes: ${list(found)}.` : `The ${g}: ${list(found)}.`;
+    if (found.length === 1) {
+      const o = found[0]!;
+      total = CORNERS[o.shape];
+      REASONING = `A ${o.shape} has ${total} corners, so the total is ${total}.`;
+    } else {
+      const steps = found.map((o) => {
+        total += CORNERS[o.shape];
+        return `${o.shape} ${CORNERS[o.shape]} makes ${total}`;
+      });
+      REASONING = `Adding corners: ${steps.join(", ")}. The total is ${total}.`;
+    }
+  }
+  return { question, answer: String(total), stages: { SUMMARY, CAPTION, REASONING, CONCLUSION: String(total) } };
+}
+
+const LETTERS = ["A", "B", "C", "D"];
+
+function solveChoice(scene: Scene, base: Params, options: string[]): Solved {
+  const b = solve(scene, base);
+  const question = `${b.question} Options: ${options.map((o, i) => `(${LETTERS[i]}) ${o}`).join(" ")}`;
+  const idx = options.indexOf(b.answer);
+  const letter = idx >= 0 ? `(${LETTERS[idx]})` : "";
+  const answer = idx >= 0 ? `${letter} ${b.answer}` : "none";
+  return {
+    question,
+    answer,
+    stages: {
+      SUMMARY: `${b.stages.SUMMARY} Then I will pick the matching option.`,
+      CAPTION: b.stages.CAPTION,
+      REASONING: idx >= 0 ? `${b.stages.REASONING} That is option ${letter}.` : `${b.stages.REASONING} No option matches.`,
+      CONCLUSION: answer,
+    },
+  };
+}
+
+export function solve(scene: Scene, p: Params): Solved {
+  switch (p.kind) {
+    case "count": return solveCount(scene, p.filter, p.v);
+    case "compare": return solveCompare(scene, p.a, p.b, p.rel, p.v);
+    case "attribute": return solveAttribute(scene, p.sub, p.cell, p.v);
+    case "where": return solveWhere(scene, p.colour, p.shape, p.v);
+    case "remove": return solveRemove(scene, p.filter, p.v);
+    case "corners": return solveCorners(scene, p.filter, p.v);
+    case "choice": return solveChoice(scene, p.base, p.options);
+  }
+}
+
+// ---------------------------------------------------------------- choosers
+
+/** Mostly a colour or shape present in the scene (so counts are rarely 0), sometimes any. */
+function someColour(rng: Rng, scene: Scene): Colour {
+  return rng() < 0.75 ? pick(rng, scene.objects).colour : pick(rng, COLOURS);
+}
+function someShape(rng: Rng, scene: Scene): Shape {
+  return rng() < 0.75 ? pick(rng, scene.objects).shape : pick(rng, SHAPES);
+}
+function someBoth(rng: Rng, scene: Scene): Filter {
+  if (rng() < 0.7) {
+    const o = pick(rng, scene.objects);
+    return { colour: o.colour, shape: o.shape };
+  }
+  return { colour: pick(rng, COLOURS), shape: pick(rng, SHAPES) };
+}
+
+function chooseCompare(rng: Rng, scene: Scene): Params {
+  const wantYes = rng() < 0.5;
+  let last: Params | undefined;
+  for (let t = 0; t < 30; t++) {
+    const byColour = rng() < 0.5;
+    const [x, y] = byColour ? shuffle(rng, COLOURS) : shuffle(rng, SHAPES);
+    const a: Filter = byColour ? { colour: x as Colour } : { shape: x as Shape };
+    const b: Filter = byColour ? { colour: y as Colour } : { shape: y as Shape };
+    const rel = pick(rng, ["more", "fewer", "same"] as const);
+    const p: Params = { kind: "compare", a, b, rel, v: randInt(rng, 0, 7) };
+    const na = scene.objects.filter((o) => matches(o, a)).length;
+    const nb = scene.objects.filter((o) => matches(o, b)).length;
+    if (na + nb === 0) continue;
+    last = p;
+    if ((solve(scene, p).answer === "yes") === wantYes) return p;
+  }
+  return last ?? { kind: "compare", a: { colour: scene.objects[0]!.colour }, b: { colour: scene.objects[1]!.colour }, rel: "more", v: 0 };
+}
+
+function chooseAttribute(rng: Rng, scene: Scene, allowSize = true): Params {
+  const r = rng();
+  const o = pick(rng, scene.objects);
+  if (r < 0.3) return { kind: "attribute", sub: "colour", cell: o.cell, v: randInt(rng, 0, 15) };
+  if (r < 0.6) return { kind: "attribute", sub: "shape", cell: o.cell, v: randInt(rng, 0, 15) };
+  if (r < 0.75 && allowSize) return { kind: "attribute", sub: "size", cell: o.cell, v: randInt(rng, 0, 15) };
+  const unique = scene.objects.filter((u) => scene.objects.filter((w) => w.colour === u.colour && w.shape === u.shape).length === 1);
+  if (unique.length === 0) return { kind: "attribute", sub: "colour", cell: o.cell, v: randInt(rng, 0, 15) };
+  const u = pick(rng, unique);
+  return { kind: "where", colour: u.colour, shape: u.shape, v: randInt(rng, 0, 11) };
+}
+
+function numericOptions(rng: Rng, answer: number): string[] {
+  const pool = [-2, -1, 1, 2, 3].map((d) => answer + d).filter((n) => n >= 0);
+  const opts = [answer, ...shuffle(rng, pool).slice(0, 3)].sort((a, b) => a - b);
+  return opts.map(String);
+}
+
+function wordOptions(rng: Rng, answer: string, universe: readonly string[]): string[] {
+  const others = shuffle(rng, universe.filter((w) => w !== answer)).slice(0, 3);
+  return shuffle(rng, [answer, ...others]);
+}
+
+function chooseChoice(rng: Rng, scene: Scene): Params {
+  const r = rng();
+  let base: Params;
+  if (r < 0.35) {
+    const fr = rng();
+    const filter = fr < 0.34 ? { colour: someColour(rng, scene) } : fr < 0.67 ? { shape: someShape(rng, scene) } : someBoth(rng, scene);
+    base = { kind: "count", filter, v: randInt(rng, 0, 15) };
+  } else if (r < 0.55) base = { kind: "remove", filter: rng() < 0.5 ? { colour: someColour(rng, scene) } : { shape: someShape(rng, scene) }, v: randInt(rng, 0, 11) };
+  else if (r < 0.7) base = { kind: "corners", filter: rng() < 0.5 ? {} : { colour: someColour(rng, scene) }, v: randInt(rng, 0, 11) };
+  else base = chooseAttribute(rng, scene, false);
+  const answer = solve(scene, base).answer;
+  let options: string[];
+  if (base.kind === "attribute") options = wordOptions(rng, answer, base.sub === "colour" ? COLOURS : SHAPES);
+  else if (base.kind === "where") options = wordOptions(rng, answer, POSITIONS);
+  else options = numericOptions(rng, Number(answer));
+  return { kind: "choice", base, options };
+}
+
+export function choose(family: Family, rng: Rng, scene: Scene): Params {
+  switch (family) {
+    case "count_colour": return { kind: "count", filter: { colour: someColour(rng, scene) }, v: randInt(rng, 0, 15) };
+    case "count_shape": return { kind: "count", filter: { shape: someShape(rng, scene) }, v: randInt(rng, 0, 15) };
+    case "count_both": return { kind: "count", filter: someBoth(rng, scene), v: randInt(rng, 0, 15) };
+    case "compare": return chooseCompare(rng, scene);
+    case "attribute": return chooseAttribute(rng, scene);
+    case "remove": {
+      const r = rng();
+      const filter = r < 0.45 ? { colour: someColour(rng, scene) } : r < 0.9 ? { shape: someShape(rng, scene) } : someBoth(rng, scene);
+      return { kind: "remove", filter, v: randInt(rng, 0, 11) };
+    }
+    case "corners": return { kind: "corners", filter: rng() < 0.5 ? {} : { colour: someColour(rng, scene) }, v: randInt(rng, 0, 11) };
+    case "choice": return chooseChoice(rng, scene);
+  }
+}
+
+export const ALL_WORDS = { COLOURS, SHAPES, SIZES, POSITIONS };

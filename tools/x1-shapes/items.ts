@@ -1,0 +1,182 @@
+/**
+ * Items (a scene and a question with everything the model learns from it) and the one place where
+ * they become training text: the service's own prompt builders (src/reasoning/), so the model is
+ * trained on exactly the prompts the engine sends.
+ */
+import { buildJudgePrompt, buildSelfCheckPrompt } from "../../src/reasoning/judge";
+import { buildStagePrompt } from "../../src/reasoning/prompts";
+import { renderStages } from "../../src/reasoning/parser";
+import { STAGES } from "../../src/reasoning/stages";
+import type { Prompt } from "../../src/reasoning/types";
+import { type Rng, pick, shuffle, substream } from "./prng";
+import { type Scene, randomScene } from "./scene";
+import { FAMILIES, type Family, type Params, type Stages, choose, solve } from "./families";
+import { type JudgedStage, slip, wrongCandidate } from "./corrupt";
+
+export const SPLITS = { train: 1_000_000, dev: 2_000_000, test: 3_000_000 } as const;
+export type Split = keyof typeof SPLITS;
+/** Scene seeds of a split: base + index, index < SPLIT_SPAN; the ranges never overlap. */
+export const SPLIT_SPAN = 1_000_000;
+
+/** The direct-answer form (no stages): our own, not one of the engine's prompts. */
+export const DIRECT_SUFFIX = "\nAnswer with a single word, number or option.";
+
+export interface JudgeItem {
+  stage: JudgedStage;
+  context: Partial<Stages>;
+  first: string;
+  second: string;
+  better: 1 | 2;
+  kind: string;
+  why: string;
+}
+
+export interface CheckItem {
+  context: Partial<Stages>;
+  reasoning: string;
+  label: "CORRECT" | "INCORRECT";
+  kind: string;
+}
+
+export interface Item {
+  id: string;
+  split: Split;
+  seed: number;
+  family: Family;
+  params: Params;
+  question: string;
+  answer: string;
+  stages: Stages;
+  direct_answer: string;
+  judge: JudgeItem[];
+  selfcheck: CheckItem[];
+}
+
+const JUDGED: JudgedStage[] = ["SUMMARY", "CAPTION", "REASONING", "CONCLUSION", "ANSWER"];
+
+function contextFor(stage: JudgedStage, stages: Stages): Partial<Stages> {
+  if (stage === "ANSWER") return {};
+  const ctx: Partial<Stages> = {};
+  for (const s of STAGES) {
+    if (s === stage) break;
+    ctx[s] = stages[s];
+  }
+  return ctx;
+}
+
+export function sceneFor(split: Split, index: number): Scene {
+  const seed = SPLITS[split] + index;
+  return randomScene(seed, substream(seed, 0));
+}
+
+/** Families of the questions asked about scene `index`: train asks 3 different ones, dev/test one, round robin. */
+export function familiesFor(split: Split, index: number, perScene: number): Family[] {
+  if (split !== "train") return [FAMILIES[index % FAMILIES.length] as Family];
+  return shuffle(substream(SPLITS[split] + index, 1), FAMILIES).slice(0, perScene);
+}
+
+export function makeItem(split: Split, index: number, scene: Scene, family: Family, q: number): Item {
+  const seed = scene.seed;
+  const rng = substream(seed, 10 + q);
+  const params = choose(family, rng, scene);
+  const right = solve(scene, params);
+  const jrng = substream(seed, 100 + q);
+  const judge: JudgeItem[] = [];
+  for (const stage of JUDGED) {
+    const wrong = wrongCandidate(jrng, scene, params, right, stage);
+    if (!wrong) continue;
+    const good = stage === "ANSWER" ? renderStages(right.stages) : right.stages[stage];
+    if (wrong.text === good) continue;
+    const better = jrng() < 0.5 ? 1 : 2;
+    judge.push({
+      stage, context: contextFor(stage, right.stages),
+      first: better === 1 ? good : wrong.text, second: better === 1 ? wrong.text : good,
+      better, kind: wrong.kind, why: wrong.why,
+    });
+  }
+  const selfcheck: CheckItem[] = [];
+  const ctx = contextFor("REASONING", right.stages);
+  if (jrng() < 0.5) selfcheck.push({ context: ctx, reasoning: right.stages.REASONING, label: "CORRECT", kind: "right" });
+  else {
+    const wrong = wrongCandidate(jrng, scene, params, right, "REASONING") ?? { text: slip(jrng, right.stages.REASONING) ?? "", kind: "slip" };
+    if (wrong.text && wrong.text !== right.stages.REASONING) selfcheck.push({ context: ctx, reasoning: wrong.text, label: "INCORRECT", kind: wrong.kind });
+    else selfcheck.push({ context: ctx, reasoning: right.stages.REASONING, label: "CORRECT", kind: "right" });
+  }
+  return {
+    id: `${split}-${index}-${q}`, split, seed, family, params,
+    question: right.question, answer: right.answer, stages: right.stages, direct_answer: right.answer,
+    judge, selfcheck,
+  };
+}
+
+// ---------------------------------------------------------------- training text
+
+export type ExampleKind = "stages" | "direct" | "judge" | "check";
+export const EXAMPLE_KINDS: ExampleKind[] = ["stages", "direct", "judge", "check"];
+
+export interface Example {
+  kind: ExampleKind;
+  family: Family;
+  item: string;
+  prompt: Prompt;
+  completion: string;
+  /** Judge: the better response (1|2) and the stage judged; check: the label; stages/direct: the answer. */
+  label: string;
+  stage?: JudgedStage;
+}
+
+export const judgeReply = (j: JudgeItem): string =>
+  `Response ${3 - j.better} ${j.why}, so Response ${j.better} is better.\nVERDICT: ${j.better}`;
+
+/** All stage prompts continue one text (stage-independent user turn), so one sequence teaches all four. */
+function stageExamples(item: Item): { prompt: Prompt; completion: string }[] {
+  const full = renderStages(item.stages);
+  const first = buildStagePrompt(item.question, {}, "SUMMARY");
+  const oneSequence = STAGES.every((stage, k) => {
+    const accepted: Partial<Stages> = {};
+    for (const s of STAGES.slice(0, k)) accepted[s] = item.stages[s];
+    const p = buildStagePrompt(item.question, accepted, stage);
+    return p.user === first.user && full.startsWith(p.assistant_prefix);
+  });
+  if (oneSequence) return [{ prompt: first, completion: full.slice(first.assistant_prefix.length) }];
+  // Fallback if the prompt format ever stops being one continuous text: one sequence per stage.
+  return STAGES.map((stage, k) => {
+    const accepted: Partial<Stages> = {};
+    for (const s of STAGES.slice(0, k)) accepted[s] = item.stages[s];
+    return { prompt: buildStagePrompt(item.question, accepted, stage), completion: `${item.stages[stage]}</${stage}>` };
+  });
+}
+
+export interface Mix {
+  direct: number;
+  judge: number;
+  check: number;
+}
+
+/** The examples of an item: everything (`mix` undefined, for evaluation) or a random mix (training). */
+export function examplesOf(item: Item, mix?: Mix, rng?: Rng): Example[] {
+  const base = { family: item.family, item: item.id };
+  const out: Example[] = stageExamples(item).map((e) => ({ ...base, kind: "stages", ...e, label: item.answer }));
+  const want = (p: number) => mix === undefined || (rng !== undefined && rng() < p);
+  if (want(mix?.direct ?? 1)) {
+    out.push({ ...base, kind: "direct", prompt: { user: item.question + DIRECT_SUFFIX, assistant_prefix: "", with_image: true }, completion: item.direct_answer, label: item.answer });
+  }
+  const judges = mix === undefined ? item.judge : want(mix.judge) && item.judge.length > 0 && rng ? [pick(rng, item.judge)] : [];
+  for (const j of judges) {
+    out.push({
+      ...base, kind: "judge", stage: j.stage,
+      prompt: buildJudgePrompt(j.stage, item.question, j.context, j.first, j.second),
+      completion: judgeReply(j), label: String(j.better),
+    });
+  }
+  if (want(mix?.check ?? 1)) {
+    for (const c of item.selfcheck) {
+      out.push({
+        ...base, kind: "check",
+        prompt: buildSelfCheckPrompt(item.question, c.context, c.reasoning),
+        completion: `CHECK: ${c.label}`, label: c.label,
+      });
+    }
+  }
+  return out;
+}
