@@ -13,7 +13,7 @@ IMAGE_ID = 3
 
 class Config:
     def __init__(self, vocab_size, d_model=160, n_layers=6, n_heads=5, d_ff=640, max_len=512, image_size=72, image_tokens=9,
-                 positions="rope", rope_base=10000.0):
+                 positions="rope", rope_base=10000.0, cell_names=None):
         self.vocab_size = vocab_size
         self.d_model = d_model
         self.n_layers = n_layers
@@ -24,6 +24,11 @@ class Config:
         self.image_tokens = image_tokens
         self.positions = positions  # "rope" (rotary on q/k) or "learned" (absolute embeddings)
         self.rope_base = rope_base
+        # Optional (None = off, the original model): for each of the 9 image tokens, the token ids of
+        # its grid cell's name (" top", " left"; " center"). Their (tied) embeddings, normalised and
+        # scaled, are added to the image token, so the decoder can find a cell by name and copy the
+        # name of the cell it reads.
+        self.cell_names = cell_names
 
     def to_dict(self):
         return dict(self.__dict__)
@@ -49,7 +54,9 @@ class ImageEncoder(nn.Module):
         x = (x - 0.5) / 0.25
         x = self.convs(x)  # (B, d, 3, 3)
         x = x.flatten(2).transpose(1, 2)  # (B, 9, d)
-        return self.norm(x + self.pos)
+        x = self.norm(x + self.pos)
+        post = self.__dict__.get("post")  # X1Tiny.add_cell_names when Config.cell_names is set
+        return x if post is None else post(x)
 
 
 def rotate(x, cos, sin):
@@ -99,6 +106,18 @@ class X1Tiny(nn.Module):
         dh = c.d_model // c.n_heads
         self.register_buffer("inv_freq", 1.0 / (c.rope_base ** (torch.arange(0, dh, 2).float() / dh)), persistent=False)
         self.image = ImageEncoder(c.d_model)
+        if getattr(c, "cell_names", None):
+            names = torch.zeros(c.image_tokens, c.vocab_size)
+            for i, ids in enumerate(c.cell_names):
+                for t in ids:
+                    names[i, t] += 1.0
+            self.register_buffer("cell_name_matrix", names, persistent=False)  # (9, V) constant
+            self.cell_gain = nn.Parameter(torch.tensor(0.5 * math.sqrt(c.d_model)))
+            # model.image(images) stays the whole image path (the ONNX vision graph exports it as is);
+            # a plain attribute, not a submodule, so the state dict keeps its keys.
+            self.image.__dict__["post"] = self.add_cell_names
+        else:
+            self.cell_name_matrix = None
         # Training-only auxiliary head: each image token classifies its cell (shape|empty, colour, size).
         self.aux = nn.Linear(c.d_model, 5 + 6 + 3)
         self.blocks = nn.ModuleList([Block(c) for _ in range(c.n_layers)])
@@ -116,10 +135,24 @@ class X1Tiny(nn.Module):
         elif isinstance(m, nn.Embedding):
             nn.init.normal_(m.weight, std=0.02)
 
+    def add_cell_names(self, img):
+        """Called by self.image on its normalised cell features (B, 9, d): adds each cell's name."""
+        if self.cell_name_matrix is None:
+            return img
+        emb, gain = self.tok.weight, self.cell_gain
+        if not self.training:  # constants for inference and export (the vision graph traces model.image alone)
+            emb, gain = emb.data, gain.data
+        names = F.normalize(self.cell_name_matrix @ emb, dim=-1)  # (9, d)
+        return img + gain * names
+
+    def encode_image(self, images):
+        """(B, 72, 72, 3) uint8 -> (B, 9, d): the image tokens (what `image_embeds` holds); same as self.image."""
+        return self.image(images)
+
     def embed(self, ids, images, pos_ids, image_embeds=None):
         x = self.tok(ids)
         if images is not None or image_embeds is not None:
-            img = self.image(images) if image_embeds is None else image_embeds  # (B, 9, d)
+            img = self.encode_image(images) if image_embeds is None else image_embeds  # (B, 9, d)
             sel = ids == IMAGE_ID
             x = x.masked_scatter(sel.unsqueeze(-1), img.to(x.dtype))
         return x if self.pos is None else x + self.pos(pos_ids)

@@ -16,6 +16,9 @@ from data import KINDS, Split, length_batches  # noqa: E402
 from model import Config, X1Tiny, count_params  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
 
+POSITIONS = ["top left", "top middle", "top right", "middle left", "center", "middle right",
+             "bottom left", "bottom middle", "bottom right"]  # tools/x1-shapes/scene.ts
+
 
 def log(fh, msg):
     line = f"[{time.strftime('%H:%M:%S')}] {msg}"
@@ -76,18 +79,32 @@ def main():
     tok = Tokenizer()
     train = Split(cfg["train_dir"])
     dev = Split(cfg["dev_dir"])
-    mc = Config(tok.vocab_size, **cfg["model"])
+    mcfg = dict(cfg["model"])
+    if mcfg.get("cell_names") is True:  # the token ids of each grid cell's name, in reading order
+        mcfg["cell_names"] = [tok.encode(" " + name) for name in POSITIONS]
+    mc = Config(tok.vocab_size, **mcfg)
     model = X1Tiny(mc)
     lengths = train.lengths()
     steps_per_epoch = len(length_batches(lengths, cfg["batch_tokens"], np.random.RandomState(0)))
     total_steps = int(steps_per_epoch * cfg["epochs"])
+    if cfg.get("train_tokens"):  # a token budget instead of epochs
+        total_steps = int(cfg["train_tokens"] / (lengths.sum() / steps_per_epoch))
+    # Optional wall-clock budget: the schedule runs on max(step progress, time progress), so the
+    # cosine decay always completes and the run ends within max_minutes (CPU shared with others).
+    max_sec = 60.0 * cfg.get("max_minutes", 0)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], betas=(0.9, 0.98), weight_decay=cfg["weight_decay"])
     warm = cfg["warmup_steps"]
+
+    def progress(step):
+        p = step / max(1, total_steps)
+        if max_sec:
+            p = max(p, (time.time() - t0) / max_sec)
+        return p
 
     def lr_at(step):
         if step < warm:
             return cfg["lr"] * (step + 1) / warm
-        p = (step - warm) / max(1, total_steps - warm)
+        p = (progress(step) * total_steps - warm) / max(1, total_steps - warm)
         return cfg["lr"] * (cfg["min_lr_ratio"] + (1 - cfg["min_lr_ratio"]) * 0.5 * (1 + math.cos(math.pi * min(1.0, p))))
 
     dev_rows = np.random.RandomState(1).choice(len(dev), size=min(512, len(dev)), replace=False)
@@ -97,6 +114,10 @@ def main():
     log(fh, f"train: {len(train)} examples, {int(lengths.sum()):,} tokens; {steps_per_epoch} steps/epoch, {total_steps} steps")
     history = {"train": [], "dev": []}
     step, seen, target_seen, t0 = 0, 0, 0, time.time()
+    best = None
+
+    def save(path):
+        torch.save({"config": mc.to_dict(), "model": model.state_dict(), "step": step, "tokenizer": "tools/train/tokenizer.json"}, path)
     ema = None
     aux_ema = None
     epoch = 0
@@ -104,7 +125,7 @@ def main():
     model.train()
     while not done:
         for b in length_batches(lengths, cfg["batch_tokens"], rng):
-            if step >= total_steps or (args.bench and step >= args.bench):
+            if step >= total_steps or (step > warm and progress(step) >= 1.0) or (args.bench and step >= args.bench):
                 done = True
                 break
             for g in opt.param_groups:
@@ -133,7 +154,7 @@ def main():
             ema = float(text_loss) if ema is None else 0.98 * ema + 0.02 * float(text_loss)
             if step % cfg["log_every"] == 0 or step == total_steps:
                 el = time.time() - t0
-                eta = el / step * (total_steps - step)
+                eta = el / progress(step) * (1 - progress(step))
                 history["train"].append({"step": step, "tokens": seen, "loss": ema})
                 aux_txt = "" if aux_ema is None else f" aux {aux_ema:.4f}"
                 log(fh, f"step {step}/{total_steps} ep {epoch} loss {ema:.4f}{aux_txt} lr {lr_at(step):.2e} tok/s {seen / el:,.0f} elapsed {el / 60:.1f}m eta {eta / 60:.1f}m")
@@ -141,11 +162,30 @@ def main():
                 dl = dev_loss(model, dev, dev_rows, cfg["batch_tokens"])
                 history["dev"].append({"step": step, "tokens": seen, "loss": dl})
                 log(fh, f"step {step} dev loss {dl:.4f}")
-                torch.save({"config": mc.to_dict(), "model": model.state_dict(), "step": step, "tokenizer": "tools/train/tokenizer.json"}, os.path.join(cfg["out_dir"], "model.pt"))
+                save(os.path.join(cfg["out_dir"], "ckpt-last.pt"))
+                if best is None or dl < best:
+                    best = dl
+                    save(os.path.join(cfg["out_dir"], "ckpt-best.pt"))
                 with open(cfg["history"], "w") as f:
                     json.dump(history, f)
                 plot(history, cfg["curve"])
         epoch += 1
+    if not args.bench:
+        dl = dev_loss(model, dev, dev_rows, cfg["batch_tokens"])
+        if not history["dev"] or history["dev"][-1]["step"] != step:
+            history["dev"].append({"step": step, "tokens": seen, "loss": dl})
+            log(fh, f"step {step} dev loss {dl:.4f}")
+        with open(cfg["history"], "w") as f:
+            json.dump(history, f)
+        plot(history, cfg["curve"])
+        if best is None or dl <= best:
+            best = dl
+            save(os.path.join(cfg["out_dir"], "ckpt-best.pt"))
+        final = os.path.join(cfg["out_dir"], "model.pt")
+        if os.path.exists(final):
+            os.replace(final, os.path.join(cfg["out_dir"], "model-prev.pt"))
+        os.replace(os.path.join(cfg["out_dir"], "ckpt-best.pt"), final)
+        log(fh, f"final: {final} (best dev loss {best:.4f}); the previous model is model-prev.pt")
     el = time.time() - t0
     log(fh, f"done: {step} steps, {seen:,} tokens ({target_seen:,} target) in {el / 60:.1f} min, {seen / el:,.0f} tok/s")
     if fh:

@@ -29,6 +29,8 @@ export interface JudgeItem {
   better: 1 | 2;
   kind: string;
   why: string;
+  /** What the judged stage should say (the judge writes it first, then checks each response against it); none for SUMMARY. */
+  reference?: string;
 }
 
 export interface CheckItem {
@@ -64,6 +66,11 @@ function contextFor(stage: JudgedStage, stages: Stages): Partial<Stages> {
   return ctx;
 }
 
+/** The judge's own version of the judged stage: the stage itself, or for a whole answer its reasoning and conclusion. */
+function referenceFor(stage: JudgedStage, stages: Stages): string {
+  return stage === "ANSWER" ? `${stages.REASONING} Answer: ${stages.CONCLUSION}.` : stages[stage];
+}
+
 export function sceneFor(split: Split, index: number): Scene {
   const seed = SPLITS[split] + index;
   return randomScene(seed, substream(seed, 0));
@@ -92,6 +99,7 @@ export function makeItem(split: Split, index: number, scene: Scene, family: Fami
       stage, context: contextFor(stage, right.stages),
       first: better === 1 ? good : wrong.text, second: better === 1 ? wrong.text : good,
       better, kind: wrong.kind, why: wrong.why,
+      ...(stage === "SUMMARY" ? {} : { reference: referenceFor(stage, right.stages) }),
     });
   }
   const selfcheck: CheckItem[] = [];
@@ -125,8 +133,22 @@ export interface Example {
   stage?: JudgedStage;
 }
 
-export const judgeReply = (j: JudgeItem): string =>
-  `Response ${3 - j.better} ${j.why}, so Response ${j.better} is better.\nVERDICT: ${j.better}`;
+/**
+ * The judge's reply, response by response: first what the stage should say (its own version, the
+ * same text the model writes for that stage), then each response against it, then the verdict.
+ * `parseVerdict` (src/reasoning/judge.ts) reads the last `VERDICT: n`; nothing before it matches a
+ * verdict pattern ("Response n is better/preferred/more …").
+ */
+export const judgeReply = (j: JudgeItem): string => {
+  const lines: string[] = [];
+  if (j.reference !== undefined) lines.push(`Check: ${j.reference}`);
+  for (const r of [1, 2] as const) {
+    if (r === j.better) lines.push(j.reference !== undefined ? `Response ${r}: correct.` : `Response ${r}: a plan.`);
+    else lines.push(`Response ${r}: ${j.why}.`);
+  }
+  lines.push(`VERDICT: ${j.better}`);
+  return lines.join("\n");
+};
 
 /** All stage prompts continue one text (stage-independent user turn), so one sequence teaches all four. */
 function stageExamples(item: Item): { prompt: Prompt; completion: string }[] {
