@@ -13,6 +13,7 @@
 import type { Env } from "../env";
 import type { Backend, BackendCapabilities } from "./backend";
 import { FallbackBackend, commonCapabilities } from "./fallback";
+import { EMBEDDED_CAPABILITIES, EMBEDDED_MODELS, embeddedBackend } from "./embedded";
 import { createFixedLatencyModel, testBackends } from "./mock-model";
 import { DEFAULT_OPENAI_TIMEOUT_MS, OpenAiBackend, type OpenAiConfig } from "./openai";
 import { PREFILL_MODES, type PrefillMode } from "./openai-request";
@@ -36,7 +37,7 @@ export interface ModelInfo {
 
 const MOCK_CAPABILITIES: BackendCapabilities = { n: true, stop: true, logprobs: true, prefill: true, vision: true };
 const NO_CAPABILITIES: BackendCapabilities = { n: false, stop: false, logprobs: false, prefill: false, vision: false };
-export const KNOWN_BACKENDS = ["workers-ai", "openai", "mock"] as const;
+export const KNOWN_BACKENDS = ["embedded", "workers-ai", "openai", "mock"] as const;
 
 export function configuredModelIds(env: Env): string[] {
   return (env.MODELS ?? "")
@@ -100,6 +101,23 @@ function workersAiSpec(env: Env, id: string, rest: string): Spec {
   return spec;
 }
 
+function embeddedSpec(env: Env, id: string, model: string): Spec {
+  const spec: Spec = {
+    backend: "embedded",
+    capabilities: EMBEDDED_CAPABILITIES,
+    description:
+      `${model}: X1-Tiny, a small int8 vision-language model trained on X1-Shapes, running inside the Worker ` +
+      "(onnxruntime-web, wasm; batched decoding of N candidates with a KV cache; logprobs; counted usage)",
+  };
+  if (!(model in EMBEDDED_MODELS)) spec.error = `unknown embedded model "${model}" (known: ${Object.keys(EMBEDDED_MODELS).join(", ")})`;
+  else if (!env.ASSETS) spec.error = 'the ASSETS binding is missing: the embedded model is served from model-shards/ through `[assets] binding = "ASSETS"`';
+  else {
+    const assets = env.ASSETS;
+    spec.make = () => embeddedBackend(id, model, assets);
+  }
+  return spec;
+}
+
 /** One OpenAiBackend per configuration per isolate, so what it learns (a server refusing n) is kept. */
 const openAiInstances = new Map<string, OpenAiBackend>();
 
@@ -147,6 +165,13 @@ function openAiSpec(env: Env, id: string, model: string): Spec {
   return spec;
 }
 
+/** The mock models' latency per call: `MOCK_LATENCY_MS` (0–60,000), else 20 ms. */
+function mockLatencyMs(env: Env): number {
+  const raw = env.MOCK_LATENCY_MS?.trim() ?? "";
+  const ms = Number(raw);
+  return raw !== "" && Number.isFinite(ms) && ms >= 0 && ms <= 60_000 ? ms : 20;
+}
+
 /** The spec of one backend id, whether or not it is served (used for fallback members too). */
 function backendSpec(env: Env, id: string): Spec | undefined {
   const { backend, model } = splitId(id);
@@ -160,9 +185,10 @@ function backendSpec(env: Env, id: string): Spec | undefined {
       backend,
       capabilities: MOCK_CAPABILITIES,
       description: "mock model: scripted text with fixed latency, does not look at the image (for demos and benchmarks)",
-      make: () => createFixedLatencyModel({ id, latencyMs: 20 }),
+      make: () => createFixedLatencyModel({ id, latencyMs: mockLatencyMs(env) }),
     };
   }
+  if (backend === "embedded") return embeddedSpec(env, id, model);
   if (backend === "workers-ai") return workersAiSpec(env, id, model);
   if (backend === "openai") return openAiSpec(env, id, model);
   return {

@@ -1,0 +1,86 @@
+/**
+ * The `embedded` backend: X1-Tiny inside the Worker (DESIGN.md §4–5). N candidates of one prompt
+ * decode as one batch; stop strings, temperature, top-p and per-candidate seeds are honoured;
+ * usage is counted (prompt tokens including the image tokens, once per call; generated tokens of
+ * every candidate); mean log-probabilities are reported. Judge and self-check calls are ordinary
+ * prompts for this model (it was trained on them).
+ */
+import type { Backend, BackendCapabilities, GenerateOptions, GenerateResult, Generation } from "../backend";
+import { BackendError } from "../backend";
+import type { FinishReason } from "../../reasoning/types";
+import { decodeImage, toModelImage } from "./image";
+import type { DecodeFinish, X1Model } from "./model";
+
+export const EMBEDDED_CAPABILITIES: BackendCapabilities = { n: true, stop: true, logprobs: true, prefill: true, vision: true, max_n: 16 };
+
+const FINISH: Record<DecodeFinish, FinishReason> = { eos: "stop", stop: "stop", max_tokens: "length", context: "length" };
+
+export interface EmbeddedBackendOptions {
+  id: string;
+  /** The model, built once per isolate by the caller (a failure is reported on each call). */
+  model: () => Promise<X1Model>;
+}
+
+export class EmbeddedBackend implements Backend {
+  readonly id: string;
+  readonly capabilities = EMBEDDED_CAPABILITIES;
+
+  constructor(private readonly options: EmbeddedBackendOptions) {
+    this.id = options.id;
+  }
+
+  async generate(options: GenerateOptions): Promise<GenerateResult> {
+    let model: X1Model;
+    try {
+      model = await this.options.model();
+    } catch (err) {
+      throw new BackendError(`${this.id} could not be loaded: ${err instanceof Error ? err.message : String(err)}`, false, 503);
+    }
+    const warnings: string[] = [];
+    const { prompt } = options;
+    let imageEmbeds: Float32Array | undefined;
+    if (prompt.with_image) {
+      if (options.image) {
+        let rgb: Uint8Array;
+        try {
+          const size = model.manifest.architecture.image_size;
+          rgb = toModelImage(await decodeImage(options.image.bytes, options.image.media_type), size);
+        } catch (err) {
+          throw new BackendError(`${this.id}: ${err instanceof Error ? err.message : String(err)}`, false, 400);
+        }
+        imageEmbeds = await model.encodeImage(rgb);
+      } else warnings.push("the prompt expects an image but none was given: the model saw a blank one");
+    }
+    const n = Math.max(1, options.n);
+    if (n > (this.capabilities.max_n ?? n)) throw new BackendError(`${this.id} decodes at most ${this.capabilities.max_n} candidates per call`, false, 400);
+    const promptIds = model.tokenizer.encodePrompt(prompt);
+    const seeds = Array.from({ length: n }, (_, i) => options.seeds[i] ?? (options.seeds[0] ?? 0) + i);
+    let result;
+    try {
+      result = await model.decode({
+        promptIds,
+        ...(imageEmbeds ? { imageEmbeds } : {}),
+        n,
+        seeds,
+        temperature: options.temperature,
+        topP: options.top_p,
+        maxTokens: Math.max(1, options.max_tokens),
+        stop: options.stop,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } catch (err) {
+      if (err instanceof RangeError) throw new BackendError(`${this.id}: ${err.message}`, false, 400);
+      throw err;
+    }
+    const generations: Generation[] = result.candidates.map((c) => {
+      const g: Generation = { text: c.text, finish_reason: FINISH[c.finish], raw_finish_reason: c.finish };
+      if (c.ids.length > 0) g.mean_logprob = c.logprob_sum / c.ids.length;
+      return g;
+    });
+    return {
+      generations,
+      usage: { input_tokens: result.prompt_tokens, output_tokens: result.candidates.reduce((s, c) => s + c.ids.length, 0) },
+      warnings,
+    };
+  }
+}

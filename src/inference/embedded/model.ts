@@ -1,0 +1,217 @@
+/**
+ * X1-Tiny on ONNX Runtime: the vision graph once per image, then one prefill of the prompt and
+ * batched decode steps for N candidates over a shared KV cache (the prompt's cache is computed
+ * once and copied to every candidate). Finished candidates leave the batch. Each candidate samples
+ * from its own seeded generator, stops at EOS, at a stop string (cut before it), at max_tokens or
+ * at the context length, and reports the mean log-probability of its tokens.
+ */
+import type { LoadedModelFiles } from "./loader";
+import type { ModelManifest } from "./manifest";
+import type { GraphFiles, OrtRuntime, OrtSessionLike, OrtTensorLike } from "./runtime";
+import { logSumExp, sampleToken, seededRandom } from "./sampling";
+import { X1Tokenizer, type TokenizerSpec } from "./tokenizer";
+
+export interface DecodeOptions {
+  promptIds: number[];
+  /** image_tokens × d_model floats from `encodeImage`, when the prompt has `<image>` tokens. */
+  imageEmbeds?: Float32Array;
+  n: number;
+  seeds: number[];
+  temperature: number;
+  topP: number;
+  maxTokens: number;
+  stop: string[];
+  signal?: AbortSignal;
+  /** Benchmarks only: keep decoding past EOS, so every candidate makes exactly maxTokens tokens. */
+  ignoreEos?: boolean;
+}
+
+export type DecodeFinish = "eos" | "stop" | "max_tokens" | "context";
+
+export interface DecodedCandidate {
+  ids: number[];
+  text: string;
+  finish: DecodeFinish;
+  /** Sum of the model's log-probabilities (temperature 1) of the generated tokens. */
+  logprob_sum: number;
+}
+
+export interface DecodeResult {
+  candidates: DecodedCandidate[];
+  prompt_tokens: number;
+  /** Decoder runs (1 prefill + decode steps). */
+  steps: number;
+}
+
+export class X1Model {
+  readonly tokenizer: X1Tokenizer;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly manifest: ModelManifest,
+    private readonly runtime: OrtRuntime,
+    private readonly vision: OrtSessionLike,
+    private readonly decoder: OrtSessionLike,
+    tokenizer: TokenizerSpec,
+    /** Milliseconds to build both sessions. */
+    readonly session_ms: number,
+  ) {
+    this.tokenizer = new X1Tokenizer(tokenizer);
+  }
+
+  static async create(loaded: LoadedModelFiles, runtime: OrtRuntime): Promise<X1Model> {
+    const { manifest, files } = loaded;
+    const graph = (name: "vision" | "decoder"): GraphFiles => {
+      const entry = manifest.graphs[name];
+      return {
+        name,
+        file: entry.file,
+        bytes: files.get(entry.file) as Uint8Array,
+        externalData: entry.shards.map((path) => ({ path, data: files.get(path) as Uint8Array })),
+      };
+    };
+    const started = Date.now();
+    const vision = await runtime.createSession(graph("vision"));
+    const decoder = await runtime.createSession(graph("decoder"));
+    const sessionMs = Date.now() - started;
+    const tokenizer = JSON.parse(new TextDecoder().decode(files.get(manifest.tokenizer.file))) as TokenizerSpec;
+    return new X1Model(manifest, runtime, vision, decoder, tokenizer, sessionMs);
+  }
+
+  /** One session run at a time: concurrent calls interleave step by step. */
+  private run(session: OrtSessionLike, feeds: Record<string, OrtTensorLike>): Promise<Record<string, OrtTensorLike>> {
+    const next = this.queue.then(() => session.run(feeds));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** size × size × 3 uint8 RGB → image_tokens × d_model floats. */
+  async encodeImage(rgb: Uint8Array): Promise<Float32Array> {
+    const s = this.manifest.architecture.image_size;
+    const out = await this.run(this.vision, { image: this.runtime.tensor("uint8", rgb, [1, s, s, 3]) });
+    return new Float32Array(out.image_embeds?.data as Float32Array);
+  }
+
+  async decode(o: DecodeOptions): Promise<DecodeResult> {
+    const a = this.manifest.architecture;
+    const L = o.promptIds.length;
+    if (L >= a.max_len) throw new RangeError(`the prompt has ${L} tokens; the model's context is ${a.max_len}`);
+    const rt = this.runtime;
+    const embedSize = a.image_tokens * a.d_model;
+    const zeros = new Map<number, OrtTensorLike>();
+    const noImage = (b: number): OrtTensorLike => {
+      let t = zeros.get(b);
+      if (!t) zeros.set(b, (t = rt.tensor("float32", new Float32Array(b * embedSize), [b, a.image_tokens, a.d_model])));
+      return t;
+    };
+    const names = Array.from({ length: a.n_layers }, (_, i) => [`key_${i}`, `value_${i}`]).flat();
+    const kvShape = (b: number, p: number) => [b, a.n_heads, p, a.head_dim];
+
+    // Prefill: the prompt once (batch 1), an empty past.
+    const feeds: Record<string, OrtTensorLike> = {
+      ids: rt.tensor("int32", Int32Array.from(o.promptIds), [1, L]),
+      image_embeds: o.imageEmbeds ? rt.tensor("float32", o.imageEmbeds, [1, a.image_tokens, a.d_model]) : noImage(1),
+      positions: rt.tensor("int32", Int32Array.from({ length: L }, (_, i) => i), [1, L]),
+      key_valid: rt.tensor("int32", new Int32Array(L).fill(1), [1, L]),
+    };
+    for (const name of names) feeds[`past_${name}`] = rt.tensor("float32", new Float32Array(0), kvShape(1, 0));
+    let out = await this.run(this.decoder, feeds);
+    let steps = 1;
+
+    const V = a.vocab_size;
+    const n = o.n;
+    const rowKv = a.n_heads * L * a.head_dim;
+    // The prompt's cache, copied to every candidate.
+    let kv: Float32Array[] = names.map((name) => {
+      const src = out[`present_${name}`]?.data as Float32Array;
+      const dst = new Float32Array(n * rowKv);
+      for (let r = 0; r < n; r++) dst.set(src.subarray(0, rowKv), r * rowKv);
+      return dst;
+    });
+    const first = (out.logits?.data as Float32Array).slice(0, V);
+    let logits: Float32Array = new Float32Array(n * V);
+    for (let r = 0; r < n; r++) logits.set(first, r * V);
+
+    const longestStop = o.stop.reduce((m, s) => Math.max(m, s.length), 0);
+    const cands = Array.from({ length: n }, (_, i) => ({
+      ids: [] as number[],
+      text: "",
+      utf8: new TextDecoder(),
+      finish: undefined as DecodeFinish | undefined,
+      logprob_sum: 0,
+      random: seededRandom(o.seeds[i] ?? i),
+    }));
+    let active = cands.map((_, i) => i);
+    let past = L;
+    for (;;) {
+      if (o.signal?.aborted) throw o.signal.reason instanceof Error ? o.signal.reason : new Error("aborted");
+      const next: number[] = [];
+      active.forEach((c, row) => {
+        const cand = cands[c] as (typeof cands)[number];
+        const rowLogits = logits.subarray(row * V, (row + 1) * V);
+        const tok = sampleToken(rowLogits, o.temperature, o.topP, cand.random);
+        cand.logprob_sum += (rowLogits[tok] as number) - logSumExp(rowLogits);
+        cand.ids.push(tok);
+        if (tok === this.tokenizer.eos && !o.ignoreEos) {
+          cand.text += cand.utf8.decode();
+          cand.finish = "eos";
+          return;
+        }
+        // Incremental UTF-8 (a character may span tokens); a stop can only end in the new text.
+        const before = cand.text.length;
+        cand.text += cand.utf8.decode(this.tokenizer.bytesOf(tok), { stream: true });
+        const hit = firstStop(cand.text, o.stop, Math.max(0, before - longestStop + 1));
+        if (hit >= 0) {
+          cand.text = cand.text.slice(0, hit);
+          cand.finish = "stop";
+        } else if (cand.ids.length >= o.maxTokens) cand.finish = "max_tokens";
+        else if (past >= a.max_len - 1) cand.finish = "context";
+        if (cand.finish === "max_tokens" || cand.finish === "context") cand.text += cand.utf8.decode();
+        if (!cand.finish) next.push(row);
+      });
+      if (next.length === 0) break;
+      // Drop finished rows from the batch (the cache rows are copied).
+      const rowSize = a.n_heads * past * a.head_dim;
+      if (next.length !== active.length) kv = kv.map((t) => pickRows(t, next, rowSize));
+      const lastIds = next.map((row) => {
+        const cand = cands[active[row] as number] as (typeof cands)[number];
+        return cand.ids[cand.ids.length - 1] as number;
+      });
+      active = next.map((row) => active[row] as number);
+      const B = active.length;
+      const stepFeeds: Record<string, OrtTensorLike> = {
+        ids: rt.tensor("int32", Int32Array.from(lastIds), [B, 1]),
+        image_embeds: noImage(B),
+        positions: rt.tensor("int32", new Int32Array(B).fill(past), [B, 1]),
+        key_valid: rt.tensor("int32", new Int32Array(B * (past + 1)).fill(1), [B, past + 1]),
+      };
+      names.forEach((name, i) => (stepFeeds[`past_${name}`] = rt.tensor("float32", kv[i] as Float32Array, kvShape(B, past))));
+      out = await this.run(this.decoder, stepFeeds);
+      steps++;
+      past++;
+      kv = names.map((name) => out[`present_${name}`]?.data as Float32Array);
+      logits = out.logits?.data as Float32Array;
+    }
+    return {
+      candidates: cands.map((c) => ({ ids: c.ids, text: c.text, finish: c.finish as DecodeFinish, logprob_sum: c.logprob_sum })),
+      prompt_tokens: L,
+      steps,
+    };
+  }
+}
+
+function firstStop(text: string, stops: readonly string[], from: number): number {
+  let best = -1;
+  for (const s of stops) {
+    if (!s) continue;
+    const i = text.indexOf(s, from);
+    if (i >= 0 && (best < 0 || i < best)) best = i;
+  }
+  return best;
+}
+
+function pickRows(src: Float32Array, rows: number[], rowSize: number): Float32Array {
+  const out = new Float32Array(rows.length * rowSize);
+  rows.forEach((r, k) => out.set(src.subarray(r * rowSize, (r + 1) * rowSize), k * rowSize));
+  return out;
+}

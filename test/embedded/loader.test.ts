@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import manifest from "../../model-shards/manifest.json";
+import { loadModelFiles, ModelIntegrityError, type FileSource } from "../../src/inference/embedded/loader";
+import { assetsSource, sharedModel } from "./helpers";
+
+/** The real files, with one of them altered on the way. */
+function tampered(file: string, change: (bytes: Uint8Array) => Uint8Array): FileSource {
+  const real = assetsSource();
+  return async (name) => (name === file ? change(new Uint8Array(await real(name))) : real(name));
+}
+
+describe("the embedded model's files (model-shards/ through the ASSETS binding)", () => {
+  it("loads and verifies the manifest, tokenizer, graphs and every shard", async () => {
+    expect(manifest.model).toBe("x1-shapes-tiny");
+    expect(manifest.shards.length).toBeGreaterThanOrEqual(2);
+    for (const s of manifest.shards) expect(s.bytes).toBeLessThanOrEqual(25 * 1024 * 1024);
+    const loaded = await loadModelFiles(assetsSource());
+    expect([...loaded.files.keys()].sort()).toEqual(
+      [manifest.tokenizer.file, manifest.graphs.vision.file, manifest.graphs.decoder.file, ...manifest.shards.map((s) => s.file)].sort(),
+    );
+    const model = await sharedModel();
+    expect(model.manifest.version).toBe(manifest.version);
+  });
+
+  it("rejects a corrupted shard with an error naming it", async () => {
+    const shard = manifest.shards[1]?.file as string;
+    const flipped = tampered(shard, (b) => {
+      b[b.length >> 1] = (b[b.length >> 1] as number) ^ 0x01;
+      return b;
+    });
+    const err = await loadModelFiles(flipped).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelIntegrityError);
+    expect((err as ModelIntegrityError).file).toBe(shard);
+    expect((err as Error).message).toMatch(new RegExp(`shard ${shard} failed its SHA-256 check`));
+  });
+
+  it("rejects a truncated shard and a missing one, naming them", async () => {
+    const first = manifest.shards[0]?.file as string;
+    await expect(loadModelFiles(tampered(first, (b) => b.subarray(0, b.length - 1)))).rejects.toThrow(`shard ${first} has`);
+    const missing: FileSource = async (name) => {
+      if (name === first) throw new Error("HTTP 404");
+      return assetsSource()(name);
+    };
+    await expect(loadModelFiles(missing)).rejects.toThrow(`shard ${first} could not be read: HTTP 404`);
+  });
+});

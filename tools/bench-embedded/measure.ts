@@ -1,0 +1,57 @@
+/**
+ * The decode benchmark, shared by the workerd run (onnxruntime-web, wasm) and the Node run
+ * (onnxruntime-node), so both time exactly the same calls on the same int8 graph: whole answers
+ * (stop = none, EOS ignored: exactly 64 tokens per candidate, temperature 0.8) for one committed sample image.
+ */
+import { buildAnswerPrompt } from "../../src/reasoning/prompts";
+import { decodeImage, toModelImage } from "../../src/inference/embedded/image";
+import type { X1Model } from "../../src/inference/embedded/model";
+
+export interface BenchFigures {
+  runtime: string;
+  /** One candidate at a time: generated tokens per second (prefill included). */
+  single_tokens_per_s: number;
+  /** Four candidates in one batch: generated tokens per second (all four). */
+  batched4_tokens_per_s: number;
+  /** Four single decodes one after the other (seeds as in the batch): tokens per second. */
+  four_singles_tokens_per_s: number;
+  batched_speedup: number;
+  prompt_tokens: number;
+  repeats: number;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
+
+export async function measure(model: X1Model, runtime: string, png: Uint8Array, question: string, repeats = 3): Promise<BenchFigures> {
+  const rgb = toModelImage(await decodeImage(png, "image/png"), model.manifest.architecture.image_size);
+  const imageEmbeds = await model.encodeImage(rgb);
+  const promptIds = model.tokenizer.encodePrompt(buildAnswerPrompt(question));
+  const base = { promptIds, imageEmbeds, temperature: 0.8, topP: 0.95, maxTokens: 64, stop: [] as string[], ignoreEos: true };
+  const rate = async (calls: { n: number; seeds: number[] }[]): Promise<number> => {
+    const started = performance.now();
+    let tokens = 0;
+    for (const c of calls) {
+      const r = await model.decode({ ...base, ...c });
+      tokens += r.candidates.reduce((s, x) => s + x.ids.length, 0);
+    }
+    // workerd's clock only advances across I/O; Date.now and performance.now both do after an await.
+    return tokens / ((performance.now() - started) / 1000);
+  };
+  await rate([{ n: 4, seeds: [1, 2, 3, 4] }]); // warm-up
+  const single: number[] = [], batched: number[] = [], singles: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    single.push(await rate([{ n: 1, seeds: [1] }]));
+    batched.push(await rate([{ n: 4, seeds: [1, 2, 3, 4] }]));
+    singles.push(await rate([1, 2, 3, 4].map((s) => ({ n: 1, seeds: [s] }))));
+  }
+  const b = median(batched), s4 = median(singles);
+  return {
+    runtime,
+    single_tokens_per_s: median(single),
+    batched4_tokens_per_s: b,
+    four_singles_tokens_per_s: s4,
+    batched_speedup: b / s4,
+    prompt_tokens: promptIds.length,
+    repeats,
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * ONNX Runtime for the Node tools (evaluation, parity, benchmark): onnxruntime-node, which reads
+ * external data from files beside the graph (so it loads graphs by path), or onnxruntime-web's
+ * wasm build in Node (the Worker's engine, fed the same bytes and externalData as in workerd).
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { FileSource } from "../../src/inference/embedded/loader";
+import type { OrtRuntime, OrtTensorLike, TensorData } from "../../src/inference/embedded/runtime";
+
+export function dirSource(dir: string): FileSource {
+  return async (name) => new Uint8Array(await readFile(join(dir, name)));
+}
+
+export async function nodeRuntime(dir: string, threads = 1): Promise<OrtRuntime> {
+  const ort = await import("onnxruntime-node");
+  return {
+    name: `onnxruntime-node ${ort.env.versions.node ?? ""} (${threads} thread${threads > 1 ? "s" : ""})`,
+    tensor: (type, data: TensorData, dims) => new ort.Tensor(type, data, dims as number[]) as unknown as OrtTensorLike,
+    createSession: async (graph) =>
+      (await ort.InferenceSession.create(join(dir, graph.file), {
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: "all",
+      })) as unknown as Awaited<ReturnType<OrtRuntime["createSession"]>>,
+  };
+}
+
+export async function webRuntimeInNode(): Promise<OrtRuntime> {
+  const ort = await import("onnxruntime-web/wasm");
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.proxy = false;
+  return {
+    name: `onnxruntime-web ${ort.env.versions.web ?? ""} (wasm in Node, 1 thread)`,
+    tensor: (type, data: TensorData, dims) => new ort.Tensor(type, data, dims as number[]) as unknown as OrtTensorLike,
+    createSession: async (graph) =>
+      (await ort.InferenceSession.create(graph.bytes, {
+        executionProviders: ["wasm"],
+        graphOptimizationLevel: "all",
+        externalData: graph.externalData,
+      })) as unknown as Awaited<ReturnType<OrtRuntime["createSession"]>>,
+  };
+}

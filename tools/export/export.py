@@ -1,0 +1,141 @@
+"""Export X1-Tiny to ONNX for the Worker: two graphs that share nothing but the manifest.
+
+  vision.onnx   image (B, 72, 72, 3) uint8                         -> image_embeds (B, 9, D) float
+  decoder.onnx  ids (B, T) int32, image_embeds (B, 9, D), positions (B, T) int32,
+                key_valid (B, P+T) int32, past_key_i / past_value_i (B, H, P, Dh) for every layer
+                -> logits (B, V) of the last position, present_key_i / present_value_i (B, H, P+T, Dh)
+
+Batch B, prompt length T and past length P are dynamic: the prefill runs with P = 0 (empty past),
+decode steps with T = 1, and N candidates decode as one batch. `<image>` placeholder ids take the
+image embeddings in order (the k-th placeholder of a row gets that row's k-th image token), which is
+what `masked_scatter` does in model.py for rows with exactly `image_tokens` placeholders.
+
+Usage: /usr/bin/python3 tools/export/export.py --ckpt tools/.cache/x1-train/model.pt --out tools/.cache/x1-export
+Writes <out>/fp32/{vision,decoder}.onnx (weights inline) for parity; quantize.py makes the int8 model.
+"""
+import argparse
+import json
+import os
+import sys
+
+import torch
+import torch.nn as nn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "train"))
+from model import IMAGE_ID, Config, X1Tiny  # noqa: E402
+
+OPSET = 17
+
+
+def load_checkpoint(path):
+    ck = torch.load(path, map_location="cpu")
+    cfg = dict(ck["config"])
+    # Checkpoints written before `positions` existed used learned absolute positions.
+    if "positions" not in cfg:
+        cfg["positions"] = "learned" if "pos.weight" in ck["model"] else "rope"
+    model = X1Tiny(Config(**cfg))
+    missing, unexpected = model.load_state_dict(ck["model"], strict=False)
+    # The auxiliary perception head is training-only (and absent from early checkpoints).
+    missing = [k for k in missing if not k.startswith("aux.")]
+    if missing or unexpected:
+        raise RuntimeError(f"checkpoint does not match model.py: missing {missing}, unexpected {unexpected}")
+    model.eval()
+    return model, ck, cfg
+
+
+class Vision(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.image = model.image
+
+    def forward(self, image):
+        return self.image(image)
+
+
+class Decoder(nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.m = model
+        self.n_layers = len(model.blocks)
+
+    def forward(self, ids, image_embeds, positions, key_valid, *past_flat):
+        m = self.m
+        ids = ids.long()
+        pos = positions.long()
+        B, T = ids.shape
+        x = m.tok(ids)
+        sel = ids == IMAGE_ID
+        # k-th placeholder of a row -> k-th image token of that row (masked_scatter order).
+        slot = (sel.long().cumsum(1) - 1).clamp(min=0, max=image_embeds.shape[1] - 1)
+        gathered = torch.gather(image_embeds, 1, slot.unsqueeze(-1).expand(B, T, image_embeds.shape[2]))
+        x = torch.where(sel.unsqueeze(-1), gathered, x)
+        if m.pos is not None:
+            x = x + m.pos(pos)
+        past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(self.n_layers)]
+        P = past[0][0].shape[2]
+        q_at = torch.arange(T) + P
+        k_at = torch.arange(P + T)
+        allowed = (k_at.unsqueeze(0) <= q_at.unsqueeze(1)).unsqueeze(0) & (key_valid != 0).unsqueeze(1)
+        mask = torch.zeros(allowed.shape).masked_fill(~allowed, -1e9).unsqueeze(1)
+        rope = None
+        if m.pos is None:
+            ang = pos.unsqueeze(-1).float() * m.inv_freq
+            rope = (ang.cos().unsqueeze(1), ang.sin().unsqueeze(1))
+        present = []
+        for i, b in enumerate(m.blocks):
+            x, (k, v) = b(x, mask, rope, past[i])
+            present += [k, v]
+        h = m.ln_f(x[:, -1])
+        logits = h @ m.tok.weight.t()
+        return (logits, *present)
+
+
+def export(model, cfg, out):
+    os.makedirs(out, exist_ok=True)
+    D, H, L = cfg["d_model"], cfg["n_heads"], cfg["n_layers"]
+    dh = D // H
+    s = cfg["image_size"]
+    image = torch.randint(0, 256, (2, s, s, 3), dtype=torch.uint8)
+    torch.onnx.export(Vision(model), (image,), os.path.join(out, "vision.onnx"), opset_version=OPSET,
+                      input_names=["image"], output_names=["image_embeds"],
+                      dynamic_axes={"image": {0: "batch"}, "image_embeds": {0: "batch"}}, do_constant_folding=True)
+    B, T, P = 2, 12, 5
+    ids = torch.randint(8, cfg["vocab_size"], (B, T), dtype=torch.int32)
+    ids[:, 1:1 + cfg["image_tokens"]] = IMAGE_ID
+    embeds = torch.randn(B, cfg["image_tokens"], D)
+    positions = torch.arange(P, P + T, dtype=torch.int32).unsqueeze(0).expand(B, T).contiguous()
+    key_valid = torch.ones(B, P + T, dtype=torch.int32)
+    past = []
+    for _ in range(L):
+        past += [torch.randn(B, H, P, dh), torch.randn(B, H, P, dh)]
+    past_names = [f"past_{kind}_{i}" for i in range(L) for kind in ("key", "value")]
+    present_names = [f"present_{kind}_{i}" for i in range(L) for kind in ("key", "value")]
+    dyn = {"ids": {0: "batch", 1: "tokens"}, "image_embeds": {0: "batch"}, "positions": {0: "batch", 1: "tokens"},
+           "key_valid": {0: "batch", 1: "keys"}, "logits": {0: "batch"}}
+    for n in past_names:
+        dyn[n] = {0: "batch", 2: "past"}
+    for n in present_names:
+        dyn[n] = {0: "batch", 2: "keys"}
+    torch.onnx.export(Decoder(model), (ids, embeds, positions, key_valid, *past), os.path.join(out, "decoder.onnx"),
+                      opset_version=OPSET, input_names=["ids", "image_embeds", "positions", "key_valid", *past_names],
+                      output_names=["logits", *present_names], dynamic_axes=dyn, do_constant_folding=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ckpt", default="tools/.cache/x1-train/model.pt")
+    ap.add_argument("--out", default="tools/.cache/x1-export")
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    model, ck, cfg = load_checkpoint(args.ckpt)
+    out = os.path.join(args.out, "fp32")
+    export(model, cfg, out)
+    meta = {"checkpoint": args.ckpt, "step": ck.get("step"), "config": cfg}
+    with open(os.path.join(args.out, "export.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+    print(f"exported step {ck.get('step')} ({cfg['positions']} positions) -> {out}")
+
+
+if __name__ == "__main__":
+    main()
