@@ -10,6 +10,8 @@ export interface Env {
   MODELS?: string;
   /** "1" serves the `mock:*` test and demo backends. */
   ALLOW_MOCK_BACKENDS?: string;
+  /** Latency per call of the `mock:*` models in ms (default 20); the crash test slows them down. */
+  MOCK_LATENCY_MS?: string;
   /** Base of the retry backoff in ms (default 500); tests lower it. */
   RETRY_BASE_MS?: string;
   /** Dev only: "1" lets `image.url` use plain http to localhost / 127.0.0.1 / [::1] (never set in production). */

@@ -3,6 +3,8 @@
  * webhook deliveries in tests cross a real network hop. Behaviour by path:
  *   /ok/<name>          → 204
  *   /fail/<n>/<name>    → 500 for the first n attempts of each webhook-id, then 204
+ *   /down/<ms>/<name>   → 503 to everything under <name> for <ms> after its first request (a receiver
+ *                         that is down for a while), then 204
  *   /log/<name>         → GET: every delivery received under <name>, with raw body and headers
  */
 import { createServer, type IncomingMessage } from "node:http";
@@ -34,6 +36,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const log = new Map<string, Delivery[]>();
   const seen = new Map<string, number>();
+  const firstRequestAt = new Map<string, number>();
   const server = createServer(async (req, res) => {
     const parts = (req.url ?? "/").split("/").filter(Boolean);
     if (req.method === "GET" && parts[0] === "log") {
@@ -47,7 +50,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const attempt = (seen.get(`${name}|${id}`) ?? 0) + 1;
     seen.set(`${name}|${id}`, attempt);
     const failures = parts[0] === "fail" ? Number(parts[1]) : 0;
-    const status = attempt <= failures ? 500 : 204;
+    if (!firstRequestAt.has(name)) firstRequestAt.set(name, Date.now());
+    const down = parts[0] === "down" && Date.now() - (firstRequestAt.get(name) ?? 0) < Number(parts[1]);
+    const status = down ? 503 : attempt <= failures ? 500 : 204;
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
     log.set(name, [...(log.get(name) ?? []), { path: req.url ?? "", status, headers, body }]);
     res.writeHead(status);

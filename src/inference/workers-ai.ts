@@ -141,8 +141,11 @@ export class WorkersAiBackend implements Backend {
       throw toWorkersAiError(err, this.config.model);
     }
     if (signal?.aborted) throw signal.reason;
-    // A stream that ends without [DONE] still ended; only a stop hit cancels it.
-    if (stopAt === undefined) ended = true;
+    // Workers AI ends every complete stream with [DONE]: a stream that stops before it, without a stop
+    // hit, was cut off (a dropped connection), and its text is a fragment. Retry it, never keep it.
+    if (stopAt === undefined && !ended) {
+      throw new BackendError(`workers-ai ${this.config.model}: the stream ended before [DONE] after ${text.length} characters (a cut-off reply)`, true);
+    }
     return this.finish(text, options, prompt, stopAt === undefined && ended ? counted : undefined, stopAt !== undefined);
   }
 

@@ -88,8 +88,11 @@ export function deriveStageView(spec: RunSpec, done: ReadonlyMap<string, StepOut
 function scoreByJudge(spec: RunSpec, done: ReadonlyMap<string, StepOutput>, view: StageView): void {
   const { stage } = view;
   const verdicts = new Map<string, SelfCheck>();
-  if (stage === "REASONING") {
-    for (const c of view.unique.filter((u) => u.valid)) {
+  // Self-checks only decide matches between two valid candidates: with fewer than two there is none,
+  // and a check would be planned alongside the selection, never run, and left pending in the trace.
+  const checkable = view.unique.filter((u) => u.valid);
+  if (stage === "REASONING" && checkable.length > 1) {
+    for (const c of checkable) {
       const id = checkId(c.label);
       const output = done.get(id);
       const check: CheckView = { id, candidate: c.id };
