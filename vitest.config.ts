@@ -17,6 +17,9 @@ export default defineConfig({
       // The suite runs as a development deployment whose DEV_API_KEY is the suite's key.
       miniflare: {
         bindings: {
+          // The API suites keep the fast mock as their default model; test/embedded covers the
+          // embedded model (wrangler.toml's default) on its own.
+          MODELS: "mock:fixed",
           RETRY_BASE_MS: "5",
           WEBHOOK_SCHEDULE_SCALE: "0.001",
           ENVIRONMENT: "development",
