@@ -99,6 +99,9 @@ describe("playground", () => {
       assert.equal(await page.locator("#samples input[type='radio']:checked").count(), 1, "a sample is chosen");
       await page.check("#sample-0");
       assert.match(await page.locator("#question").inputValue(), /\S/);
+      // The tree's exact shape (N−1 matches over ≥ 3 distinct candidates per stage) needs a model
+      // whose candidates differ for this seed: the demo model. The embedded model is the default.
+      await page.selectOption("#model", "mock:fixed");
       await page.selectOption("#strategy", "stage_beam");
       await page.fill("#candidates", String(N));
       await page.fill("#keep", "1");
