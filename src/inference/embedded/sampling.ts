@@ -5,17 +5,10 @@
  * are sorted.
  */
 
-/** mulberry32: small, fast, good enough for sampling; a uint32 seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../../reasoning/seeds";
+
+/** The core's mulberry32 generator (the same one the bracket shuffle uses); a uint32 seed. */
+export const seededRandom = (seed: number): (() => number) => mulberry32(seed);
 
 /** log Σ exp(logits): the model's own distribution (temperature 1); logprob(t) = logits[t] − this. */
 export function logSumExp(logits: Float32Array): number {
