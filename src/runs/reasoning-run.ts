@@ -14,8 +14,12 @@ import { RunStore, type RunRow } from "./run-store";
 import { afterCommitHooks, afterDeliveryHooks } from "./test-hooks";
 import { toRunView } from "./view";
 
-/** A tick that has not come back within this time is presumed dead: the watchdog alarm resumes it. */
-const WATCHDOG_MS = 60_000;
+/**
+ * A tick that has not come back within this time is presumed dead: the watchdog alarm resumes it.
+ * It bounds recovery after a crash, so it is short; a live tick that runs longer (a slow backend
+ * call) is not disturbed: the alarm finds `ticking` set in this instance and just waits for it.
+ */
+const WATCHDOG_MS = 15_000;
 const CALL_TIMEOUT_MS = 120_000;
 
 export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {

@@ -30,7 +30,7 @@ import { DEV_KEY, ROOT, d1Query, freePort, parseSse, prepareState, startService 
 
 const RUNS = Number(process.env.RELIABILITY_CRASH_RUNS ?? 30);
 const LATENCY_MS = 250;
-/** Runs resume on their watchdog alarm (60 s after the tick the kill interrupted): allow for it. */
+/** Runs resume on their watchdog alarm (15 s after the tick the kill interrupted): allow for it. */
 const RECOVERY_TIMEOUT_MS = 180_000;
 const VARS = { MOCK_LATENCY_MS: String(LATENCY_MS), WEBHOOK_SCHEDULE_SCALE: "0.001" };
 const AUTH = { authorization: `Bearer ${DEV_KEY}` };

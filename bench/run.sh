@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# npm run bench: every benchmark of the service, one after another, each printing its own table
+# (ratios measured side by side in one run) and leaving JSON in bench/results/:
+#   schedule   stage_beam N=4 / N=8, reference sequential vs our concurrent schedule, in memory and
+#              through the Durable Object, on a 25 ms mock and on the embedded model (workerd)
+#   embedded   embedded decoding: workerd vs onnxruntime-node on the same int8 graph, batched vs single
+#   load       hundreds of concurrent runs over HTTP against `wrangler dev --local` (mock and embedded)
+#   cold       deploy bundle size (wrangler deploy --dry-run) and the first request's latency
+# BENCH_ONLY=schedule,load runs a subset. Takes 15-25 minutes on a 2-core machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p bench/results tools/.cache
+ONLY="${BENCH_ONLY:-schedule,embedded,load,cold}"
+want() { [[ ",$ONLY," == *",$1,"* ]]; }
+
+if want schedule; then
+  echo "== search schedule and durable overhead"
+  node_modules/.bin/vitest run --config bench/vitest.config.ts 2>&1 | tee tools/.cache/bench-schedule.log | grep -v BENCH_RESULT || true
+  grep -o 'BENCH_RESULT .*' tools/.cache/bench-schedule.log | tail -1 | sed 's/^BENCH_RESULT //' > bench/results/schedule.json
+  test -s bench/results/schedule.json || { echo "the schedule benchmark printed no result"; exit 1; }
+fi
+if want embedded; then
+  echo "== embedded decoding"
+  bash tools/bench-embedded/run.sh
+  cp tools/bench-embedded/results.json bench/results/embedded.json
+fi
+if want load; then
+  echo "== load"
+  node bench/load.mjs
+fi
+if want cold; then
+  echo "== cold start"
+  node bench/cold-start.mjs
+fi
