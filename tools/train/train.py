@@ -84,6 +84,8 @@ def main():
         mcfg["cell_names"] = [tok.encode(" " + name) for name in POSITIONS]
     mc = Config(tok.vocab_size, **mcfg)
     model = X1Tiny(mc)
+    if cfg.get("init"):  # continue from a checkpoint (same architecture), with a fresh schedule
+        model.load_state_dict(torch.load(cfg["init"], map_location="cpu")["model"])
     lengths = train.lengths()
     steps_per_epoch = len(length_batches(lengths, cfg["batch_tokens"], np.random.RandomState(0)))
     total_steps = int(steps_per_epoch * cfg["epochs"])

@@ -1,7 +1,8 @@
 /**
  * X1-Shapes command line (bundled by tools/x1-shapes/run.sh with esbuild, then run with node):
  *   vocab  --scenes N                      build tools/train/tokenizer.json from a train sample
- *   gen    --split S --scenes N [--per-scene K] [--jsonl] --out DIR
+ *   gen    --split S --scenes N [--from I] [--per-scene K] [--jsonl] --out DIR
+ *                                          (--from: first scene index, for more train data)
  *                                          images.u8, tokens.u16, index.i32 (+ items/examples JSONL)
  *   commit                                 data/x1-shapes: samples, dev subset, tokenizer vectors
  *   check                                  the committed data regenerate identically (determinism,
@@ -90,6 +91,7 @@ function gen(a: Record<string, string>): void {
   if (!(split in SPLITS)) throw new Error(`unknown split ${split}`);
   const scenes = Number(a.scenes ?? 1000);
   const perScene = Number(a["per-scene"] ?? 3);
+  const from = Number(a.from ?? 0);
   const out = a.out ?? `tools/.cache/x1-shapes/${split}`;
   const jsonl = a.jsonl === "true";
   mkdirSync(out, { recursive: true });
@@ -104,14 +106,14 @@ function gen(a: Record<string, string>): void {
   const stats = { scenes, items: 0, examples: {} as Record<string, number>, tokens: {} as Record<string, number>, target_tokens: 0, max_len: 0 };
   let lastScene = -1;
   for (let i = 0; i < scenes; i++) {
-    const scene = sceneFor(split, i);
+    const scene = sceneFor(split, from + i);
     images.set(renderScene(scene), i * IMAGE_SIZE * IMAGE_SIZE * 3);
     for (const o of scene.objects) {
       cells.set([SHAPES.indexOf(o.shape) + 1, COLOURS.indexOf(o.colour) + 1, SIZES.indexOf(o.size) + 1], (i * 9 + o.cell) * 3);
     }
-    const fams = familiesFor(split, i, perScene);
+    const fams = familiesFor(split, from + i, perScene);
     for (let q = 0; q < fams.length; q++) {
-      const item = makeItem(split, i, scene, fams[q]!, q);
+      const item = makeItem(split, from + i, scene, fams[q]!, q);
       stats.items++;
       const examples: Example[] = jsonl ? examplesOf(item) : examplesOf(item, TRAIN_MIX, substream(scene.seed, 200 + q));
       itemsOut?.write(JSON.stringify({ img: i, ...item }) + "\n");
