@@ -1,14 +1,18 @@
 /**
- * The real local service for the process-level reliability tests: `wrangler dev --local` on a
- * free loopback port, with its state persisted in a directory the test owns, so that the process
- * can be killed hard (SIGKILL of its whole process group: wrangler and workerd) and started again
- * on the same state. Like test/browser/server.mjs, it applies the D1 migrations first and copies
- * .dev.vars from .dev.vars.example when that is missing.
+ * The real local service, as `npm start` runs it (`wrangler dev --local`), for every test and
+ * benchmark that talks to it over HTTP: the crash test, the browser tests, bench/*.mjs. It listens
+ * on a free loopback port with its state persisted in a directory the caller owns, so that the
+ * process can be killed hard (SIGKILL of its whole process group: wrangler and workerd) and started
+ * again on the same state. Like scripts/prestart.mjs, it copies .dev.vars from .dev.vars.example
+ * when that is missing and applies the D1 migrations first (prepareState). startFreshService does
+ * all of it on a throw-away state directory and removes that directory when stopped.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { performance } from "node:perf_hooks";
 import { clearTimeout, setTimeout } from "node:timers";
 import { fileURLToPath } from "node:url";
 
@@ -50,11 +54,14 @@ export function d1Query(state, sql) {
 }
 
 /**
- * Start `wrangler dev` on `state` with extra vars; resolves once it is ready.
- * @returns {Promise<{url: string, pid: number, kill: (signal?: string) => Promise<void>, log: () => string}>}
+ * Start `wrangler dev` on `state` with extra vars; resolves once it is ready. The whole process
+ * group is killed when this process exits, also on SIGINT / SIGTERM. `readyMs`: from spawning
+ * wrangler to its "Ready on http" line.
+ * @returns {Promise<{url: string, pid: number, readyMs: number, kill: (signal?: string) => Promise<void>, log: () => string}>}
  */
 export async function startService({ state, port, vars = {}, timeoutMs = 180_000 }) {
   const inspectorPort = await freePort();
+  const spawnedAt = performance.now();
   const args = [
     WRANGLER, "dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort),
     "--persist-to", state, "--show-interactive-dev-session=false",
@@ -77,9 +84,17 @@ export async function startService({ state, port, vars = {}, timeoutMs = 180_000
     }
   };
   const onExit = () => killGroup("SIGKILL");
+  const onSignal = (signal) => {
+    killGroup("SIGKILL");
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
   process.once("exit", onExit);
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   const kill = async (signal = "SIGKILL") => {
     process.removeListener("exit", onExit);
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
     if (child.exitCode === null && child.signalCode === null) {
       killGroup(signal);
       const timer = setTimeout(() => killGroup("SIGKILL"), 5000);
@@ -108,7 +123,33 @@ export async function startService({ state, port, vars = {}, timeoutMs = 180_000
     await kill();
     throw err;
   }
-  return { url: `http://127.0.0.1:${port}`, pid: child.pid, kill, log: () => output };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid, readyMs: performance.now() - spawnedAt, kill, log: () => output };
+}
+
+/**
+ * What `npm start` does (prepareState, then `wrangler dev`), on a free port and a fresh state
+ * directory of its own; `stop()` ends the process group (SIGTERM, then SIGKILL after 5 s) and
+ * removes the state directory.
+ * @returns {Promise<{url: string, state: string, pid: number, readyMs: number, stop: () => Promise<void>, log: () => string}>}
+ */
+export async function startFreshService({ vars = {}, timeoutMs = 180_000, prefix = "x1-service-state-" } = {}) {
+  const state = mkdtempSync(join(tmpdir(), prefix));
+  let service;
+  try {
+    prepareState(state);
+    service = await startService({ state, port: await freePort(), vars, timeoutMs });
+  } catch (err) {
+    rmSync(state, { recursive: true, force: true });
+    throw err;
+  }
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await service.kill("SIGTERM");
+    rmSync(state, { recursive: true, force: true });
+  };
+  return { url: service.url, state, pid: service.pid, readyMs: service.readyMs, stop, log: service.log };
 }
 
 /** Server-Sent Events of a finished run, parsed: `[{id, event, data}]` (the stream closes after the terminal event). */

@@ -9,12 +9,11 @@
  *   <bos> [<image> × image_tokens when with_image] [<system> system] <user> user <assistant> assistant_prefix
  * and a training target is the completion's ids followed by <eos>.
  */
-import type { Prompt } from "../../src/reasoning/types";
+import { X1Tokenizer } from "../../src/inference/embedded/tokenizer";
 
 export const SPECIALS = ["<pad>", "<bos>", "<eos>", "<image>", "<system>", "<user>", "<assistant>", "<unused>"] as const;
 export const BYTE_OFFSET = SPECIALS.length;
 export const PIECE_OFFSET = BYTE_OFFSET + 256;
-export const PAD = 0, BOS = 1, EOS = 2, IMAGE = 3, SYSTEM = 4, USER = 5, ASSISTANT = 6;
 
 export interface TokenizerFile {
   name: string;
@@ -29,80 +28,10 @@ export interface TokenizerFile {
   pieces: string[];
 }
 
-export class Tokenizer {
-  private readonly byFirst: Map<number, { bytes: Uint8Array; id: number }[]> = new Map();
-  private readonly idToBytes: Uint8Array[] = [];
-  readonly vocabSize: number;
-  readonly imageTokens: number;
-
+/** The service's tokenizer (src/inference/embedded/tokenizer.ts) over a tokenizer file: one implementation. */
+export class Tokenizer extends X1Tokenizer {
   constructor(readonly file: TokenizerFile) {
-    const enc = new TextEncoder();
-    for (let i = 0; i < PIECE_OFFSET; i++) this.idToBytes.push(i >= BYTE_OFFSET ? Uint8Array.of(i - BYTE_OFFSET) : new Uint8Array(0));
-    file.pieces.forEach((piece, k) => {
-      const bytes = enc.encode(piece);
-      const id = PIECE_OFFSET + k;
-      this.idToBytes.push(bytes);
-      const first = bytes[0] as number;
-      const list = this.byFirst.get(first) ?? [];
-      list.push({ bytes, id });
-      this.byFirst.set(first, list);
-    });
-    for (const list of this.byFirst.values()) list.sort((a, b) => b.bytes.length - a.bytes.length || a.id - b.id);
-    this.vocabSize = PIECE_OFFSET + file.pieces.length;
-    this.imageTokens = file.image_tokens;
-  }
-
-  encode(text: string): number[] {
-    const bytes = new TextEncoder().encode(text);
-    const ids: number[] = [];
-    let i = 0;
-    outer: while (i < bytes.length) {
-      const b = bytes[i] as number;
-      for (const cand of this.byFirst.get(b) ?? []) {
-        const n = cand.bytes.length;
-        if (i + n > bytes.length) continue;
-        let ok = true;
-        for (let j = 1; j < n; j++) {
-          if (bytes[i + j] !== cand.bytes[j]) {
-            ok = false;
-            break;
-          }
-        }
-        if (ok) {
-          ids.push(cand.id);
-          i += n;
-          continue outer;
-        }
-      }
-      ids.push(BYTE_OFFSET + b);
-      i++;
-    }
-    return ids;
-  }
-
-  decode(ids: readonly number[]): string {
-    const parts = ids.map((id) => this.idToBytes[id] ?? new Uint8Array(0));
-    const total = parts.reduce((n, p) => n + p.length, 0);
-    const out = new Uint8Array(total);
-    let k = 0;
-    for (const p of parts) {
-      out.set(p, k);
-      k += p.length;
-    }
-    return new TextDecoder().decode(out);
-  }
-
-  /** The prompt part of a sequence (see the template above). */
-  encodePrompt(prompt: Prompt): number[] {
-    const ids = [BOS];
-    if (prompt.with_image) for (let i = 0; i < this.imageTokens; i++) ids.push(IMAGE);
-    if (prompt.system !== undefined) ids.push(SYSTEM, ...this.encode(prompt.system));
-    ids.push(USER, ...this.encode(prompt.user), ASSISTANT, ...this.encode(prompt.assistant_prefix));
-    return ids;
-  }
-
-  encodeTarget(completion: string): number[] {
-    return [...this.encode(completion), EOS];
+    super(file);
   }
 }
 
