@@ -43,6 +43,9 @@ export interface DecodeResult {
   steps: number;
 }
 
+/** Resolves on a later turn of the event loop, after pending I/O and timers. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
 export class X1Model {
   readonly tokenizer: X1Tokenizer;
   private queue: Promise<unknown> = Promise.resolve();
@@ -78,9 +81,14 @@ export class X1Model {
     return new X1Model(manifest, runtime, vision, decoder, tokenizer, sessionMs);
   }
 
-  /** One session run at a time: concurrent calls interleave step by step. */
+  /**
+   * One session run at a time: concurrent calls interleave step by step. Each run first waits for
+   * a turn of the event loop: ORT's wasm runs settle as microtasks, so a chain of queued decode
+   * steps would otherwise hold the isolate — every request, alarm and reply of every run in it —
+   * until all decodes were done (the load benchmark saw a 36 s median wait for GET /v1/models).
+   */
   private run(session: OrtSessionLike, feeds: Record<string, OrtTensorLike>): Promise<Record<string, OrtTensorLike>> {
-    const next = this.queue.then(() => session.run(feeds));
+    const next = this.queue.then(nextTurn).then(() => session.run(feeds));
     this.queue = next.catch(() => undefined);
     return next;
   }
