@@ -2,6 +2,7 @@
 # The committed model from a checkpoint, in one command: ONNX export (fp32), int8 quantization,
 # sharding + manifest into model-shards/, then the parity check (torch vs fp32 ONNX vs int8 ONNX).
 #   bash tools/export/build.sh [CHECKPOINT]      (default tools/.cache/x1-train/model.pt)
+#   MODEL_VERSION=1.1.0+run5 bash tools/export/build.sh …   sets the manifest's version (default 1.0.0+step<N>)
 # Needs Debian's python3-torch and python3-onnx (/usr/bin/python3) and `npm ci` (onnxruntime-node).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -13,7 +14,7 @@ mkdir -p "$OUT"
 cp "${1:-tools/.cache/x1-train/model.pt}" "$OUT/model.pt"
 $PY tools/export/export.py --ckpt "$OUT/model.pt" --out "$OUT"
 $PY tools/export/quantize.py "$OUT/fp32/decoder.onnx" "$OUT/decoder-int8.onnx"
-$PY tools/export/package.py --vision "$OUT/fp32/vision.onnx" --decoder "$OUT/decoder-int8.onnx" --export-meta "$OUT/export.json" --out model-shards
+$PY tools/export/package.py --vision "$OUT/fp32/vision.onnx" --decoder "$OUT/decoder-int8.onnx" --export-meta "$OUT/export.json" --out model-shards ${MODEL_VERSION:+--version "$MODEL_VERSION"}
 $PY tools/export/package.py --vision "$OUT/fp32/vision.onnx" --decoder "$OUT/fp32/decoder.onnx" --export-meta "$OUT/export.json" --out "$OUT/fp32-shards"
 # Parity: the same committed dev items through torch, then through the backend's decoder on ONNX.
 $PY tools/export/parity_torch.py --ckpt "$OUT/model.pt" --limit "$LIMIT" --out "$OUT/torch.json" --vectors test/embedded/fixtures/preprocess-vectors.json
