@@ -26,4 +26,18 @@ describe("a run through the API on the embedded model", () => {
     expect(view.usage.input_tokens).toBeGreaterThan(0);
     expect(view.usage.output_tokens).toBeGreaterThan(0);
   });
+
+  // Every run is its own Durable Object, all sharing the isolate's one model: their decodes
+  // interleave step by step, and nothing one object's decode creates may be used by another's
+  // (workerd refuses I/O "on behalf of a different Durable Object").
+  it("runs several runs at once on the one shared model, each to the end", async () => {
+    const s = sample("corners");
+    const body = { model: ID, question: s.question, image: { data: s.png_base64, media_type: "image/png" }, search: { strategy: "stage_beam", candidates: 2 } };
+    const responses = await Promise.all(Array.from({ length: 4 }, () => postRun(body, { Prefer: "wait=60" })));
+    for (const res of responses) {
+      const text = await res.text();
+      expect(res.status, text).toBe(200);
+      expect((JSON.parse(text) as { status: string }).status, text).toBe("succeeded");
+    }
+  });
 });

@@ -86,9 +86,13 @@ export class X1Model {
    * a turn of the event loop: ORT's wasm runs settle as microtasks, so a chain of queued decode
    * steps would otherwise hold the isolate — every request, alarm and reply of every run in it —
    * until all decodes were done (the load benchmark saw a 36 s median wait for GET /v1/models).
+   * The wait happens in the caller's own context, before it joins the shared queue: a timer set
+   * inside the queue would belong to whichever Durable Object's step ran before, and workerd
+   * fails a run that waits on another object's I/O (seen with 200 concurrent runs).
    */
-  private run(session: OrtSessionLike, feeds: Record<string, OrtTensorLike>): Promise<Record<string, OrtTensorLike>> {
-    const next = this.queue.then(nextTurn).then(() => session.run(feeds));
+  private async run(session: OrtSessionLike, feeds: Record<string, OrtTensorLike>): Promise<Record<string, OrtTensorLike>> {
+    await nextTurn();
+    const next = this.queue.then(() => session.run(feeds));
     this.queue = next.catch(() => undefined);
     return next;
   }
