@@ -181,11 +181,11 @@ export class RunExecutor {
         const timeout = Math.max(1, Math.min(this.options.callTimeoutMs, run.limits.deadline_at - started));
         let outputs: StepOutput[];
         try {
-          const result = await backend.generate({
-            ...batch.request,
-            image: batch.request.prompt.with_image ? this.image ?? undefined : undefined,
-            signal: AbortSignal.any([controller.signal, AbortSignal.timeout(timeout)]),
-          });
+          const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(timeout)]);
+          const result = await settleByAbort(
+            backend.generate({ ...batch.request, image: batch.request.prompt.with_image ? this.image ?? undefined : undefined, signal }),
+            signal,
+          );
           outputs = toStepOutputs(batch.steps, result, backend.id, this.now() - started);
         } catch (err) {
           const current = this.store.loadRun();
@@ -251,4 +251,18 @@ function isTimeout(err: unknown): boolean {
 
 function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The call's promise, or its signal's reason once the signal aborts — whichever comes first. A
+ * backend that ignores the signal (or a promise that can never settle) must not hold the tick,
+ * and with it the run, forever: the watchdog only resumes a tick that died with its process.
+ */
+function settleByAbort<T>(call: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    call.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }

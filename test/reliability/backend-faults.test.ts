@@ -275,6 +275,23 @@ describe("backend faults", { timeout: 120_000 }, () => {
     expect(view.progress.steps_done).toBe(2); // SUMMARY gen + select
   });
 
+  it("a backend that ignores the abort signal and never settles: the run still ends at its deadline", async () => {
+    testBackends.set(
+      "mock:deaf",
+      new ScriptedModel({
+        id: "mock:deaf",
+        // SUMMARY answers; every later call returns a promise that never settles, abort or not.
+        respond: (o) => (stageOf(o) === "SUMMARY" ? deterministicRespond(o) : new Promise<GenerateResult>(() => undefined)),
+      }),
+    );
+    const { view } = await runToEnd({ model: "mock:deaf", search: { strategy: "greedy" }, limits: { deadline_seconds: 2 } });
+    const took = Date.parse(view.timings.finished_at ?? "") - Date.parse(view.timings.created_at);
+    expect(view.status).toBe("failed");
+    expect(view.error?.code).toBe("deadline_exceeded");
+    expect(took).toBeLessThan(4_000);
+    expect(view.trace.stages[0]?.candidates).toHaveLength(1);
+  });
+
   it("workers-ai streams that break off (an error mid-stream, a cut event, an end before [DONE]) are retried, never kept as a fragment", async () => {
     const cases = [
       { name: "error mid-stream", cut: "error" },
