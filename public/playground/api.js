@@ -88,6 +88,16 @@ export async function api(path, { method = "GET", body, headers = {}, signal } =
   return res.json();
 }
 
+/** A run's input image as an object URL, or null when it has none (or it cannot be fetched). */
+export async function runImageUrl(id) {
+  try {
+    const res = await fetch(`/v1/runs/${encodeURIComponent(id)}/image`, { headers: authHeaders() });
+    return res.ok ? URL.createObjectURL(await res.blob()) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** A sentence for the alert region. */
 export function describeError(err, doing) {
   if (err instanceof ApiError) {

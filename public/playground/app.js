@@ -2,7 +2,7 @@
  * The playground: pick or upload an image, ask, start a run (POST /v1/runs), follow it live over
  * SSE and draw each stage's search tree; open any run by id (`/?run=run_…` or `/#run_…`).
  */
-import { ApiError, api, currentKey, describeError, forgetKey, keySource, saveKey, savedKey, setDevKey } from "./api.js";
+import { ApiError, api, currentKey, describeError, forgetKey, keySource, runImageUrl, saveKey, savedKey, setDevKey } from "./api.js";
 import { fmtInt, fmtMs, fmtUsd, h } from "./dom.js";
 import { followEvents } from "./sse.js";
 import { STAGES, applyEvent, emptyTrace, renderStage, waitingStage } from "./tree.js";
@@ -322,6 +322,10 @@ async function openRun(id) {
   setStatus(`Opening ${id}…`);
   try {
     const view = await api(`/v1/runs/${encodeURIComponent(id)}`);
+    // The run's own image beside its tree (a reopened run is not the one in the form).
+    runImageUrl(view.id).then((url) => {
+      if (url && state.run?.id === view.id) showPreview(url, `Image of ${view.id}`);
+    });
     await follow(view);
   } catch (err) {
     setStatus(`Could not open ${id}.`);

@@ -137,6 +137,8 @@ export interface RunObjectApi {
   cancel(owner?: string): Promise<RunView | null>;
   /** Events with seq > after, at most `limit`. */
   events(after: number, limit: number, owner?: string): Promise<RunEvent[]>;
+  /** The run's input image as it was sent; null when the run has none (or null as for view). */
+  image(owner?: string): Promise<ImageInput | null>;
 }
 
 /** Header carrying the caller's key id on the object's `fetch` (events stream). */

@@ -4,6 +4,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
+import type { ImageInput } from "../inference/backend";
 import { resolveBackend } from "../inference/registry";
 import { OWNER_HEADER, type CreateRunInput, type CreateRunOutcome, type RunEvent, type RunObjectApi, type RunView } from "./contract";
 import { streamEvents } from "./event-stream";
@@ -90,6 +91,10 @@ export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
 
   async events(after: number, limit: number, owner?: string): Promise<RunEvent[]> {
     return this.ownedRun(owner) ? this.store.eventsAfter(after, limit) : [];
+  }
+
+  async image(owner?: string): Promise<ImageInput | null> {
+    return this.ownedRun(owner) ? this.store.loadImage() ?? null : null;
   }
 
   override async fetch(request: Request): Promise<Response> {

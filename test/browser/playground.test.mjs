@@ -141,6 +141,8 @@ describe("playground", () => {
       try {
         await page.waitForFunction(() => /Run succeeded/.test(document.getElementById("status").textContent), null, { timeout: RUN_TIMEOUT });
         await assertTree(page);
+        // The reopened run shows its own image (GET /v1/runs/:id/image), decoded by the browser.
+        await page.waitForFunction(() => /^Image of run_/.test(document.getElementById("preview-caption").textContent) && document.getElementById("preview").naturalWidth > 0, null, { timeout: 10_000 });
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         assert.ok(overflow <= 0, `${name}: no horizontal scrolling (overflow ${overflow}px)`);
         await page.screenshot({ path: `${ARTIFACTS}playground-${name}.png`, fullPage: true });

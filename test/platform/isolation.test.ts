@@ -14,14 +14,14 @@ describe("key isolation", async () => {
   const a = await createTestKey({ name: "key A" });
   const b = await createTestKey({ name: "key B" });
 
-  it("key B gets 404 for key A's run on GET, events and cancel — the same 404 as a missing run", async () => {
+  it("key B gets 404 for key A's run on GET, events, image and cancel — the same 404 as a missing run", async () => {
     const res = await createRun(a.key, { search: { strategy: "greedy" } }, { Prefer: "wait=30" });
     expect(res.status).toBe(200);
     const run = (await res.json()) as RunView;
     expect(run.status).toBe("succeeded");
 
     const missing = fakeRunId();
-    for (const [method, suffix] of [["GET", ""], ["GET", "/events"], ["POST", "/cancel"]] as const) {
+    for (const [method, suffix] of [["GET", ""], ["GET", "/events"], ["GET", "/image"], ["POST", "/cancel"]] as const) {
       const theirs = await expectError(await call(`/v1/runs/${run.id}${suffix}`, b.key, { method }), 404, new RegExp(`no run with id "${run.id}"`), { code: "run_not_found" });
       const none = await expectError(await call(`/v1/runs/${missing}${suffix}`, b.key, { method }), 404, /no run with id/);
       expect(theirs.error.message.replace(run.id, "ID")).toBe(none.error.message.replace(missing, "ID"));

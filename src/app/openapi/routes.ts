@@ -35,7 +35,8 @@ export interface ParamDoc {
 export interface ResponseDoc {
   description: string;
   /** A named schema (see `SCHEMAS`) by its name, per media type. */
-  content?: Partial<Record<"application/json" | "text/event-stream" | "text/html", string>>;
+  /** Media type → a schema name ("" for raw bytes without a schema, such as an image). */
+  content?: Partial<Record<"application/json" | "text/event-stream" | "text/html" | "image/png" | "image/jpeg" | "image/webp", string>>;
   headers?: Record<string, string>;
 }
 
@@ -113,6 +114,14 @@ export const ROUTES: RouteDoc[] = [
       { name: "after", in: "query", description: "Same as Last-Event-ID, for clients that cannot set headers.", schema: { type: "integer", minimum: 0 } },
     ],
     responses: { "200": { description: "An event stream.", content: { "text/event-stream": "RunEventStream" } } },
+  },
+  {
+    method: "get", path: "/v1/runs/{id}/image", tag: "runs", auth: "key", summary: "The run's input image, as sent",
+    parameters: [runId],
+    responses: {
+      "200": { description: "The image bytes, with the media type they were sent as.", content: { "image/png": "", "image/jpeg": "", "image/webp": "" } },
+      "404": { description: "No such run, or (`run_has_no_image`) a run created without an image.", content: { "application/json": "Error" } },
+    },
   },
   {
     method: "post", path: "/v1/runs/{id}/cancel", tag: "runs", auth: "key", summary: "Cancel a run (a finished run is returned unchanged)",

@@ -130,6 +130,22 @@ async function streamRunEvents(c: Context<AppEnv>): Promise<Response> {
   return res;
 }
 
+/** The run's input image, bytes as sent (the playground shows it when it reopens a run). */
+async function getRunImage(c: Context<AppEnv>): Promise<Response> {
+  const id = c.req.param("id") ?? "";
+  const stub = runStub(c.env, parseRunId(c.env, id));
+  const owner = c.get("apiKey").id;
+  const image = await stub.image(owner);
+  if (!image) {
+    if (!(await stub.view(owner))) throw noSuchRun(id);
+    throw new ApiError(404, "not_found_error", `run ${id} was created without an image`, { param: "id", code: "run_has_no_image" });
+  }
+  return new Response(image.bytes, {
+    status: 200,
+    headers: { "Content-Type": image.media_type, "Cache-Control": "private, max-age=86400, immutable", "X-Content-Type-Options": "nosniff" },
+  });
+}
+
 async function cancelRun(c: Context<AppEnv>): Promise<Response> {
   const id = c.req.param("id") ?? "";
   const view = await runStub(c.env, parseRunId(c.env, id)).cancel(c.get("apiKey").id);
@@ -143,6 +159,7 @@ export function runsRoutes(): Hono<AppEnv> {
   app.post("/", createRun);
   app.get("/:id", getRun);
   app.get("/:id/events", streamRunEvents);
+  app.get("/:id/image", getRunImage);
   app.post("/:id/cancel", cancelRun);
   return app;
 }
