@@ -6,6 +6,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { FileSource } from "../../src/inference/embedded/loader";
+import { ortWebRuntime } from "../../src/inference/embedded/ort-web";
 import type { OrtRuntime, OrtTensorLike, TensorData } from "../../src/inference/embedded/runtime";
 
 export function dirSource(dir: string): FileSource {
@@ -27,17 +28,5 @@ export async function nodeRuntime(dir: string, threads = 1): Promise<OrtRuntime>
 }
 
 export async function webRuntimeInNode(): Promise<OrtRuntime> {
-  const ort = await import("onnxruntime-web/wasm");
-  ort.env.wasm.numThreads = 1;
-  ort.env.wasm.proxy = false;
-  return {
-    name: `onnxruntime-web ${ort.env.versions.web ?? ""} (wasm in Node, 1 thread)`,
-    tensor: (type, data: TensorData, dims) => new ort.Tensor(type, data, dims as number[]) as unknown as OrtTensorLike,
-    createSession: async (graph) =>
-      (await ort.InferenceSession.create(graph.bytes, {
-        executionProviders: ["wasm"],
-        graphOptimizationLevel: "all",
-        externalData: graph.externalData,
-      })) as unknown as Awaited<ReturnType<OrtRuntime["createSession"]>>,
-  };
+  return ortWebRuntime(await import("onnxruntime-web/wasm"), "Node");
 }

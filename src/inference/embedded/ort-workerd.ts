@@ -6,7 +6,8 @@
  */
 import * as ort from "onnxruntime-web/wasm";
 import ortWasm from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
-import type { OrtRuntime, OrtSessionLike, OrtTensorLike, TensorData } from "./runtime";
+import { ortWebRuntime } from "./ort-web";
+import type { OrtRuntime } from "./runtime";
 
 const MARKER = new ArrayBuffer(8);
 let installed = false;
@@ -40,22 +41,11 @@ function install(): void {
     return original(source, imports);
   };
   (WebAssembly as unknown as { instantiate: unknown }).instantiate = wrapped;
-  ort.env.wasm.numThreads = 1;
-  ort.env.wasm.proxy = false;
   ort.env.wasm.wasmBinary = MARKER;
   ort.env.logLevel = "error";
 }
 
 export function workerdRuntime(): OrtRuntime {
   install();
-  return {
-    name: `onnxruntime-web ${ort.env.versions.web ?? ""} (wasm in workerd, 1 thread)`,
-    tensor: (type, data: TensorData, dims) => new ort.Tensor(type, data, dims as number[]) as unknown as OrtTensorLike,
-    createSession: async (graph) =>
-      (await ort.InferenceSession.create(graph.bytes, {
-        executionProviders: ["wasm"],
-        graphOptimizationLevel: "all",
-        externalData: graph.externalData,
-      })) as unknown as OrtSessionLike,
-  };
+  return ortWebRuntime(ort, "workerd");
 }
