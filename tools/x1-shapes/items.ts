@@ -10,7 +10,8 @@ import { STAGES } from "../../src/reasoning/stages";
 import type { Prompt } from "../../src/reasoning/types";
 import { type Rng, pick, shuffle, substream } from "./prng";
 import { type Scene, randomScene } from "./scene";
-import { FAMILIES, type Family, type Params, type Stages, choose, solve } from "./families";
+import { FAMILIES, type Family, type Params, type Stages, solve } from "./families";
+import { choose } from "./choose";
 import { type JudgedStage, slip, wrongCandidate } from "./corrupt";
 
 export const SPLITS = { train: 1_000_000, dev: 2_000_000, test: 3_000_000 } as const;
