@@ -1,9 +1,12 @@
 /**
  * The decode benchmark, shared by the workerd run (onnxruntime-web, wasm) and the Node run
  * (onnxruntime-node), so both time exactly the same calls on the same int8 graph: whole answers
- * (stop = none, EOS ignored: exactly 64 tokens per candidate, temperature 0.8) for one committed sample image.
+ * (stop = none, EOS ignored: exactly 64 tokens per candidate, temperature 0.8) for one committed sample image,
+ * after two prompts: the whole-answer prompt (short), and the CONCLUSION stage prompt with the
+ * earlier stages the model itself wrote greedily (what stage_beam's last stage decodes after).
  */
-import { buildAnswerPrompt } from "../../src/reasoning/prompts";
+import { buildAnswerPrompt, buildStagePrompt } from "../../src/reasoning/prompts";
+import { STAGES, closeTag, type Stage } from "../../src/reasoning/stages";
 import { decodeImage, toModelImage } from "../../src/inference/embedded/image";
 import type { X1Model } from "../../src/inference/embedded/model";
 
@@ -17,6 +20,8 @@ export interface BenchFigures {
   four_singles_tokens_per_s: number;
   batched_speedup: number;
   prompt_tokens: number;
+  /** The same three figures after the CONCLUSION stage prompt. */
+  stage_prompt: { prompt_tokens: number; single_tokens_per_s: number; batched4_tokens_per_s: number; four_singles_tokens_per_s: number; batched_speedup: number };
   repeats: number;
 }
 
@@ -25,33 +30,35 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length
 export async function measure(model: X1Model, runtime: string, png: Uint8Array, question: string, repeats = 3): Promise<BenchFigures> {
   const rgb = toModelImage(await decodeImage(png, "image/png"), model.manifest.architecture.image_size);
   const imageEmbeds = await model.encodeImage(rgb);
-  const promptIds = model.tokenizer.encodePrompt(buildAnswerPrompt(question));
-  const base = { promptIds, imageEmbeds, temperature: 0.8, topP: 0.95, maxTokens: 64, stop: [] as string[], ignoreEos: true };
-  const rate = async (calls: { n: number; seeds: number[] }[]): Promise<number> => {
-    const started = performance.now();
-    let tokens = 0;
-    for (const c of calls) {
-      const r = await model.decode({ ...base, ...c });
-      tokens += r.candidates.reduce((s, x) => s + x.ids.length, 0);
+  const sampled = { imageEmbeds, temperature: 0.8, topP: 0.95, maxTokens: 64, stop: [] as string[], ignoreEos: true };
+  const rates = async (promptIds: number[]) => {
+    const base = { ...sampled, promptIds };
+    const rate = async (calls: { n: number; seeds: number[] }[]): Promise<number> => {
+      const started = performance.now();
+      let tokens = 0;
+      for (const c of calls) {
+        const r = await model.decode({ ...base, ...c });
+        tokens += r.candidates.reduce((s, x) => s + x.ids.length, 0);
+      }
+      // workerd's clock only advances across I/O; Date.now and performance.now both do after an await.
+      return tokens / ((performance.now() - started) / 1000);
+    };
+    await rate([{ n: 4, seeds: [1, 2, 3, 4] }]); // warm-up
+    const single: number[] = [], batched: number[] = [], singles: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      single.push(await rate([{ n: 1, seeds: [1] }]));
+      batched.push(await rate([{ n: 4, seeds: [1, 2, 3, 4] }]));
+      singles.push(await rate([1, 2, 3, 4].map((s) => ({ n: 1, seeds: [s] }))));
     }
-    // workerd's clock only advances across I/O; Date.now and performance.now both do after an await.
-    return tokens / ((performance.now() - started) / 1000);
+    const b = median(batched), s4 = median(singles);
+    return { prompt_tokens: promptIds.length, single_tokens_per_s: median(single), batched4_tokens_per_s: b, four_singles_tokens_per_s: s4, batched_speedup: b / s4 };
   };
-  await rate([{ n: 4, seeds: [1, 2, 3, 4] }]); // warm-up
-  const single: number[] = [], batched: number[] = [], singles: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    single.push(await rate([{ n: 1, seeds: [1] }]));
-    batched.push(await rate([{ n: 4, seeds: [1, 2, 3, 4] }]));
-    singles.push(await rate([1, 2, 3, 4].map((s) => ({ n: 1, seeds: [s] }))));
+  const answer = await rates(model.tokenizer.encodePrompt(buildAnswerPrompt(question)));
+  const accepted: Partial<Record<Stage, string>> = {};
+  for (const stage of STAGES.slice(0, 3)) {
+    const r = await model.decode({ promptIds: model.tokenizer.encodePrompt(buildStagePrompt(question, accepted, stage)), imageEmbeds, n: 1, seeds: [0], temperature: 0, topP: 1, maxTokens: 110, stop: [closeTag(stage)] });
+    accepted[stage] = (r.candidates[0]?.text ?? "").trim();
   }
-  const b = median(batched), s4 = median(singles);
-  return {
-    runtime,
-    single_tokens_per_s: median(single),
-    batched4_tokens_per_s: b,
-    four_singles_tokens_per_s: s4,
-    batched_speedup: b / s4,
-    prompt_tokens: promptIds.length,
-    repeats,
-  };
+  const stage = await rates(model.tokenizer.encodePrompt(buildStagePrompt(question, accepted, "CONCLUSION")));
+  return { runtime, ...answer, stage_prompt: stage, repeats };
 }
