@@ -11,6 +11,9 @@ FAMILIES = ["count_colour", "count_shape", "count_both", "compare", "attribute",
 
 class Split:
     def __init__(self, root):
+        if isinstance(root, list):  # several generated directories read as one split
+            self._merge([Split(r) for r in root])
+            return
         self.root = root
         with open(os.path.join(root, "stats.json")) as f:
             self.stats = json.load(f)
@@ -20,6 +23,23 @@ class Split:
         self.index = np.fromfile(os.path.join(root, "index.i32"), dtype=np.int32).reshape(-1, 8)
         cells = os.path.join(root, "cells.u8")
         self.cells = np.fromfile(cells, dtype=np.uint8).reshape(-1, 9, 3).astype(np.int64) if os.path.exists(cells) else None
+
+    def _merge(self, parts):
+        self.root = [p.root for p in parts]
+        self.stats = parts[0].stats
+        tok_off = np.cumsum([0] + [len(p.tokens) for p in parts[:-1]])
+        img_off = np.cumsum([0] + [len(p.images) for p in parts[:-1]])
+        index = []
+        for p, t, i in zip(parts, tok_off, img_off):
+            idx = p.index.copy()
+            idx[:, 0] += t  # token start
+            idx[:, 3] += i  # image row
+            index.append(idx)
+        self.images = np.concatenate([p.images for p in parts])
+        self.tokens = np.concatenate([p.tokens for p in parts])
+        self.index = np.concatenate(index)
+        has_cells = all(p.cells is not None for p in parts)
+        self.cells = np.concatenate([p.cells for p in parts]) if has_cells else None
 
     def __len__(self):
         return len(self.index)

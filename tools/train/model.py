@@ -13,7 +13,7 @@ IMAGE_ID = 3
 
 class Config:
     def __init__(self, vocab_size, d_model=160, n_layers=6, n_heads=5, d_ff=640, max_len=512, image_size=72, image_tokens=9,
-                 positions="rope", rope_base=10000.0, cell_names=None):
+                 positions="rope", rope_base=10000.0, cell_names=None, concepts=None):
         self.vocab_size = vocab_size
         self.d_model = d_model
         self.n_layers = n_layers
@@ -29,6 +29,14 @@ class Config:
         # scaled, are added to the image token, so the decoder can find a cell by name and copy the
         # name of the cell it reads.
         self.cell_names = cell_names
+        # Optional (None = off): a concept bottleneck beside the conv features. For each auxiliary
+        # class of a cell (shape|empty, colour|none, size|none, in that order: 5 + 6 + 3) the token
+        # ids of its word ([] for the "nothing here" classes). Each image token then also carries the
+        # expected embedding of its words under the aux head's probabilities, so the decoder finds a
+        # "purple" cell by the embedding of " purple" and copies the word through the tied output
+        # embedding, instead of having to learn to decode the conv features (run 5 read them wrongly
+        # in most of its errors while the aux head itself was near perfect).
+        self.concepts = concepts
 
     def to_dict(self):
         return dict(self.__dict__)
@@ -48,13 +56,16 @@ class ImageEncoder(nn.Module):
         self.pos = nn.Parameter(torch.zeros(9, d))
         self.norm = nn.LayerNorm(d)
 
-    def forward(self, images_u8):
+    def features(self, images_u8):
         # images: (B, 72, 72, 3) uint8 -> normalised floats (B, 3, 72, 72)
         x = images_u8.permute(0, 3, 1, 2).float() / 255.0
         x = (x - 0.5) / 0.25
         x = self.convs(x)  # (B, d, 3, 3)
         x = x.flatten(2).transpose(1, 2)  # (B, 9, d)
-        x = self.norm(x + self.pos)
+        return self.norm(x + self.pos)
+
+    def forward(self, images_u8):
+        x = self.features(images_u8)
         post = self.__dict__.get("post")  # X1Tiny.add_cell_names when Config.cell_names is set
         return x if post is None else post(x)
 
@@ -106,6 +117,10 @@ class X1Tiny(nn.Module):
         dh = c.d_model // c.n_heads
         self.register_buffer("inv_freq", 1.0 / (c.rope_base ** (torch.arange(0, dh, 2).float() / dh)), persistent=False)
         self.image = ImageEncoder(c.d_model)
+        if getattr(c, "cell_names", None) or getattr(c, "concepts", None):
+            # model.image(images) stays the whole image path (the ONNX vision graph exports it as is);
+            # a plain attribute, not a submodule, so the state dict keeps its keys.
+            self.image.__dict__["post"] = self.add_cell_names
         if getattr(c, "cell_names", None):
             names = torch.zeros(c.image_tokens, c.vocab_size)
             for i, ids in enumerate(c.cell_names):
@@ -113,11 +128,18 @@ class X1Tiny(nn.Module):
                     names[i, t] += 1.0
             self.register_buffer("cell_name_matrix", names, persistent=False)  # (9, V) constant
             self.cell_gain = nn.Parameter(torch.tensor(0.5 * math.sqrt(c.d_model)))
-            # model.image(images) stays the whole image path (the ONNX vision graph exports it as is);
-            # a plain attribute, not a submodule, so the state dict keeps its keys.
-            self.image.__dict__["post"] = self.add_cell_names
         else:
             self.cell_name_matrix = None
+        if getattr(c, "concepts", None):
+            words = torch.zeros(len(c.concepts), c.vocab_size)
+            for i, ids in enumerate(c.concepts):
+                for t in ids:
+                    words[i, t] += 1.0
+            self.register_buffer("concept_matrix", words, persistent=False)  # (14, V) constant
+            self.concept_gain = nn.Parameter(torch.tensor(0.5 * math.sqrt(c.d_model)))
+            self.concept_empty = nn.Parameter(torch.zeros(c.d_model))  # what an empty cell carries
+        else:
+            self.concept_matrix = None
         # Training-only auxiliary head: each image token classifies its cell (shape|empty, colour, size).
         self.aux = nn.Linear(c.d_model, 5 + 6 + 3)
         self.blocks = nn.ModuleList([Block(c) for _ in range(c.n_layers)])
@@ -136,14 +158,24 @@ class X1Tiny(nn.Module):
             nn.init.normal_(m.weight, std=0.02)
 
     def add_cell_names(self, img):
-        """Called by self.image on its normalised cell features (B, 9, d): adds each cell's name."""
-        if self.cell_name_matrix is None:
-            return img
-        emb, gain = self.tok.weight, self.cell_gain
-        if not self.training:  # constants for inference and export (the vision graph traces model.image alone)
-            emb, gain = emb.data, gain.data
-        names = F.normalize(self.cell_name_matrix @ emb, dim=-1)  # (9, d)
-        return img + gain * names
+        """Called by self.image on its normalised cell features (B, 9, d): adds each cell's name (and,
+        with Config.concepts, the expected embedding of what the aux head sees in the cell)."""
+        feats = img
+        if self.cell_name_matrix is not None:
+            emb, gain = self.tok.weight, self.cell_gain
+            if not self.training:  # constants for inference and export (the vision graph traces model.image alone)
+                emb, gain = emb.data, gain.data
+            names = F.normalize(self.cell_name_matrix @ emb, dim=-1)  # (9, d)
+            img = img + gain * names
+        if self.concept_matrix is not None:
+            emb, gain, empty = self.tok.weight, self.concept_gain, self.concept_empty
+            if not self.training:
+                emb, gain, empty = emb.data, gain.data, empty.data
+            words = F.normalize(self.concept_matrix @ emb, dim=-1)  # (14, d); zero rows stay zero
+            a = self.aux(feats)  # (B, 9, 14)
+            p = torch.cat([a[..., :5].softmax(-1), a[..., 5:11].softmax(-1), a[..., 11:].softmax(-1)], dim=-1)
+            img = img + gain * (p @ words + p[..., :1] * empty)
+        return img
 
     def encode_image(self, images):
         """(B, 72, 72, 3) uint8 -> (B, 9, d): the image tokens (what `image_embeds` holds); same as self.image."""

@@ -18,6 +18,10 @@ from tokenizer import Tokenizer  # noqa: E402
 
 POSITIONS = ["top left", "top middle", "top right", "middle left", "center", "middle right",
              "bottom left", "bottom middle", "bottom right"]  # tools/x1-shapes/scene.ts
+# The aux head's classes (tools/x1-shapes/cli.ts writes cells.u8 as index + 1, 0 = no shape).
+CONCEPTS = [None, "circle", "square", "triangle", "diamond",
+            None, "red", "green", "blue", "yellow", "purple",
+            None, "small", "large"]
 
 
 def log(fh, msg):
@@ -82,6 +86,8 @@ def main():
     mcfg = dict(cfg["model"])
     if mcfg.get("cell_names") is True:  # the token ids of each grid cell's name, in reading order
         mcfg["cell_names"] = [tok.encode(" " + name) for name in POSITIONS]
+    if mcfg.get("concepts") is True:  # the words of the aux classes, in the aux head's order
+        mcfg["concepts"] = [[] if w is None else tok.encode(" " + w) for w in CONCEPTS]
     mc = Config(tok.vocab_size, **mcfg)
     model = X1Tiny(mc)
     if cfg.get("init"):  # continue from a checkpoint (same architecture), with a fresh schedule
@@ -133,14 +139,17 @@ def main():
             for g in opt.param_groups:
                 g["lr"] = lr_at(step)
             ids, images, mask, cells = train.batch(np.asarray(b))
-            img = model.image(images)
+            feats = model.image.features(images)
+            post = model.image.__dict__.get("post")
+            img = feats if post is None else post(feats)
             logits, _ = model(ids, image_embeds=img)
             ce = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1), reduction="none")
             m = mask[:, :-1].reshape(-1)
             loss = (ce * m).sum() / m.sum()
             text_loss = loss
             if cells is not None and cfg.get("aux_weight", 0) > 0:
-                a = model.aux(img)  # (B, 9, 14)
+                # (B, 9, 14); a concept model's aux head reads the conv features, as its bottleneck does
+                a = model.aux(feats if model.concept_matrix is not None else img)
                 aux = (F.cross_entropy(a[..., :5].reshape(-1, 5), cells[..., 0].reshape(-1))
                        + F.cross_entropy(a[..., 5:11].reshape(-1, 6), cells[..., 1].reshape(-1))
                        + F.cross_entropy(a[..., 11:].reshape(-1, 3), cells[..., 2].reshape(-1)))
