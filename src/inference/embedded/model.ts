@@ -1,9 +1,9 @@
 /**
  * X1-Tiny on ONNX Runtime: the vision graph once per image, then one prefill of the prompt and
- * batched decode steps for N candidates. The prompt's cache is computed once; a decoder exported
- * with `prefix_*` inputs (tools/export/export.py) takes it once per step as a prefix that every
- * row attends to, and each row carries only its own tokens' cache; an older decoder (past_* only)
- * gets it copied into every row. Finished candidates leave the batch. Each candidate samples
+ * batched decode steps for N candidates. The prompt's cache is computed once and fed to every
+ * step once, as the `prefix_*` inputs that all rows attend to (tools/export/export.py); each row
+ * carries only its own tokens' cache in `past_*`, so a step's copy into wasm no longer grows with
+ * N × prompt length. Finished candidates leave the batch. Each candidate samples
  * from its own seeded generator, stops at EOS, at a stop string (cut before it), at max_tokens or
  * at the context length, and reports the mean log-probability of its tokens.
  */
@@ -79,6 +79,9 @@ export class X1Model {
     const vision = await runtime.createSession(graph("vision"));
     const decoder = await runtime.createSession(graph("decoder"));
     const sessionMs = Date.now() - started;
+    if (decoder.inputNames && !decoder.inputNames.includes("prefix_key_0")) {
+      throw new Error(`${manifest.model} ${manifest.version}: the decoder graph has no prefix_* inputs (an export older than the shared-prefix decoder); re-export it with tools/export/build.sh`);
+    }
     const tokenizer = JSON.parse(new TextDecoder().decode(files.get(manifest.tokenizer.file))) as TokenizerSpec;
     return new X1Model(manifest, runtime, vision, decoder, tokenizer, sessionMs);
   }
@@ -121,7 +124,6 @@ export class X1Model {
     const names = Array.from({ length: a.n_layers }, (_, i) => [`key_${i}`, `value_${i}`]).flat();
     const kvShape = (b: number, p: number) => [b, a.n_heads, p, a.head_dim];
     const empty = (b: number) => rt.tensor("float32", new Float32Array(0), kvShape(b, 0));
-    const sharedPrefix = this.decoder.inputNames?.includes("prefix_key_0") ?? false;
 
     // Prefill: the prompt once (batch 1), an empty past.
     const feeds: Record<string, OrtTensorLike> = {
@@ -132,27 +134,20 @@ export class X1Model {
     };
     for (const name of names) {
       feeds[`past_${name}`] = empty(1);
-      if (sharedPrefix) feeds[`prefix_${name}`] = empty(1);
+      feeds[`prefix_${name}`] = empty(1);
     }
     let out = await this.run(this.decoder, feeds);
     let steps = 1;
 
     const V = a.vocab_size;
     const n = o.n;
-    const rowKv = a.n_heads * L * a.head_dim;
-    // The prompt's cache: one tensor every step reuses (shared prefix), or a copy in every row.
+    // The prompt's cache: the prefix of every step, one copy for all rows; each row's own cache starts empty.
     const prefix = new Map<string, OrtTensorLike>();
-    if (sharedPrefix) for (const name of names) prefix.set(`prefix_${name}`, out[`present_${name}`] as OrtTensorLike);
-    let kv: Float32Array[] = names.map((name) => {
-      if (sharedPrefix) return new Float32Array(0);
-      const src = out[`present_${name}`]?.data as Float32Array;
-      const dst = new Float32Array(n * rowKv);
-      for (let r = 0; r < n; r++) dst.set(src.subarray(0, rowKv), r * rowKv);
-      return dst;
-    });
-    // Tokens before the one a step feeds (prompt + generated), and how many of them each row's own cache holds.
+    for (const name of names) prefix.set(`prefix_${name}`, out[`present_${name}`] as OrtTensorLike);
+    let kv: Float32Array[] = names.map(() => new Float32Array(0));
+    // Tokens before the one a step feeds (prompt + generated); each row's own cache holds the generated ones.
     let past = L;
-    const own = () => (sharedPrefix ? past - L : past);
+    const own = () => past - L;
     const first = (out.logits?.data as Float32Array).slice(0, V);
     let logits: Float32Array = new Float32Array(n * V);
     for (let r = 0; r < n; r++) logits.set(first, r * V);
