@@ -2,19 +2,13 @@
 
   vision.onnx   image (B, 72, 72, 3) uint8                         -> image_embeds (B, 9, D) float
   decoder.onnx  ids (B, T) int32, image_embeds (B, 9, D), positions (B, T) int32,
-                key_valid (B, S+P+T) int32,
-                prefix_key_i / prefix_value_i (1, H, S, Dh): the shared prompt's cache, every layer
-                past_key_i / past_value_i (B, H, P, Dh): each row's own cache after the prefix
+                key_valid (B, P+T) int32, past_key_i / past_value_i (B, H, P, Dh) for every layer
                 -> logits (B, V) of the last position, present_key_i / present_value_i (B, H, P+T, Dh)
 
-Batch B, prompt length T, prefix length S and past length P are dynamic. The prefill runs the prompt
-with empty prefix and past (S = P = 0); its present is the prefix of every decode step, where the N
-candidates (T = 1) attend to that one copy by broadcasting, and carry only their own tokens in
-past/present. So a decode step moves the prompt's cache into the runtime once, not once per
-candidate: with a long prompt that copy was most of a batched step in wasm. `<image>` placeholder
-ids take the image embeddings in order (the k-th placeholder of a row gets that row's k-th image
-token), which is what `masked_scatter` does in model.py for rows with exactly `image_tokens`
-placeholders.
+Batch B, prompt length T and past length P are dynamic: the prefill runs with P = 0 (empty past),
+decode steps with T = 1, and N candidates decode as one batch. `<image>` placeholder ids take the
+image embeddings in order (the k-th placeholder of a row gets that row's k-th image token), which is
+what `masked_scatter` does in model.py for rows with exactly `image_tokens` placeholders.
 
 Usage: /usr/bin/python3 tools/export/export.py --ckpt tools/.cache/x1-train/model.pt --out tools/.cache/x1-export
 Writes <out>/fp32/{vision,decoder}.onnx (weights inline) for parity; quantize.py makes the int8 model.
@@ -24,16 +18,12 @@ import json
 import os
 import sys
 
-import math
-
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "train"))
 from model import IMAGE_ID, Config, X1Tiny  # noqa: E402
-from model import rotate as model_rotate  # noqa: E402
 
 OPSET = 17
 
@@ -64,35 +54,13 @@ class Vision(nn.Module):
         return self.image(image)
 
 
-def block_with_prefix(b, x, mask, rope, prefix, past):
-    """model.Block.forward, with keys/values in two parts: the shared prefix (batch 1, broadcast
-    over the rows) and the row's own past + new tokens (returned as the row's present)."""
-    B, T, D = x.shape
-    q, k, v = b.qkv(b.ln1(x)).split(D, dim=2)
-    q = q.view(B, T, b.h, b.dh).transpose(1, 2)
-    k = k.view(B, T, b.h, b.dh).transpose(1, 2)
-    v = v.view(B, T, b.h, b.dh).transpose(1, 2)
-    if rope is not None:
-        q, k = model_rotate(q, *rope), model_rotate(k, *rope)
-    k = torch.cat([past[0], k], dim=2)
-    v = torch.cat([past[1], v], dim=2)
-    S = prefix[0].shape[2]
-    scores = torch.cat([q @ prefix[0].transpose(-2, -1), q @ k.transpose(-2, -1)], dim=-1)
-    att = (scores * (1.0 / math.sqrt(b.dh)) + mask).softmax(dim=-1)
-    y = att[..., :S] @ prefix[1] + att[..., S:] @ v
-    y = y.transpose(1, 2).reshape(B, T, D)
-    x = x + b.proj(y)
-    x = x + b.fc2(F.gelu(b.fc1(b.ln2(x))))
-    return x, (k, v)
-
-
 class Decoder(nn.Module):
     def __init__(self, model):
         super().__init__()
         self.m = model
         self.n_layers = len(model.blocks)
 
-    def forward(self, ids, image_embeds, positions, key_valid, *kv_flat):
+    def forward(self, ids, image_embeds, positions, key_valid, *past_flat):
         m = self.m
         ids = ids.long()
         pos = positions.long()
@@ -105,12 +73,10 @@ class Decoder(nn.Module):
         x = torch.where(sel.unsqueeze(-1), gathered, x)
         if m.pos is not None:
             x = x + m.pos(pos)
-        n = self.n_layers
-        prefix = [(kv_flat[2 * i], kv_flat[2 * i + 1]) for i in range(n)]
-        past = [(kv_flat[2 * n + 2 * i], kv_flat[2 * n + 2 * i + 1]) for i in range(n)]
-        S, P = prefix[0][0].shape[2], past[0][0].shape[2]
-        q_at = torch.arange(T) + S + P
-        k_at = torch.arange(S + P + T)
+        past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(self.n_layers)]
+        P = past[0][0].shape[2]
+        q_at = torch.arange(T) + P
+        k_at = torch.arange(P + T)
         allowed = (k_at.unsqueeze(0) <= q_at.unsqueeze(1)).unsqueeze(0) & (key_valid != 0).unsqueeze(1)
         mask = torch.zeros(allowed.shape).masked_fill(~allowed, -1e9).unsqueeze(1)
         rope = None
@@ -119,7 +85,7 @@ class Decoder(nn.Module):
             rope = (ang.cos().unsqueeze(1), ang.sin().unsqueeze(1))
         present = []
         for i, b in enumerate(m.blocks):
-            x, (k, v) = block_with_prefix(b, x, mask, rope, prefix[i], past[i])
+            x, (k, v) = b(x, mask, rope, past[i])
             present += [k, v]
         h = m.ln_f(x[:, -1])
         logits = h @ m.tok.weight.t()
@@ -135,36 +101,33 @@ def export(model, cfg, out):
     torch.onnx.export(Vision(model), (image,), os.path.join(out, "vision.onnx"), opset_version=OPSET,
                       input_names=["image"], output_names=["image_embeds"],
                       dynamic_axes={"image": {0: "batch"}, "image_embeds": {0: "batch"}}, do_constant_folding=True)
-    B, T, S, P = 2, 12, 7, 5
+    B, T, P = 2, 12, 5
     ids = torch.randint(8, cfg["vocab_size"], (B, T), dtype=torch.int32)
     ids[:, 1:1 + cfg["image_tokens"]] = IMAGE_ID
     embeds = torch.randn(B, cfg["image_tokens"], D)
-    positions = torch.arange(S + P, S + P + T, dtype=torch.int32).unsqueeze(0).expand(B, T).contiguous()
-    key_valid = torch.ones(B, S + P + T, dtype=torch.int32)
-    prefix, past = [], []
+    positions = torch.arange(P, P + T, dtype=torch.int32).unsqueeze(0).expand(B, T).contiguous()
+    key_valid = torch.ones(B, P + T, dtype=torch.int32)
+    past = []
     for _ in range(L):
-        prefix += [torch.randn(1, H, S, dh), torch.randn(1, H, S, dh)]
         past += [torch.randn(B, H, P, dh), torch.randn(B, H, P, dh)]
-    prefix_names = [f"prefix_{kind}_{i}" for i in range(L) for kind in ("key", "value")]
     past_names = [f"past_{kind}_{i}" for i in range(L) for kind in ("key", "value")]
     present_names = [f"present_{kind}_{i}" for i in range(L) for kind in ("key", "value")]
     dyn = {"ids": {0: "batch", 1: "tokens"}, "image_embeds": {0: "batch"}, "positions": {0: "batch", 1: "tokens"},
            "key_valid": {0: "batch", 1: "keys"}, "logits": {0: "batch"}}
-    for n in prefix_names:
-        dyn[n] = {2: "prefix"}
     for n in past_names:
         dyn[n] = {0: "batch", 2: "past"}
     for n in present_names:
-        dyn[n] = {0: "batch", 2: "own_keys"}
-    torch.onnx.export(Decoder(model), (ids, embeds, positions, key_valid, *prefix, *past), os.path.join(out, "decoder.onnx"),
-                      opset_version=OPSET, input_names=["ids", "image_embeds", "positions", "key_valid", *prefix_names, *past_names],
+        dyn[n] = {0: "batch", 2: "keys"}
+    torch.onnx.export(Decoder(model), (ids, embeds, positions, key_valid, *past), os.path.join(out, "decoder.onnx"),
+                      opset_version=OPSET, input_names=["ids", "image_embeds", "positions", "key_valid", *past_names],
                       output_names=["logits", *present_names], dynamic_axes=dyn, do_constant_folding=True)
 
 
 @torch.no_grad()
 def check(model, cfg):
-    """The export wrapper (prefix + own cache) against the model itself, in torch: a prompt's last
-    logits and then two decode steps for a batch of 3 rows must match a full forward pass."""
+    """The export wrapper with its cache against the model itself, in torch: after a prompt, two
+    decode steps for a batch of 3 rows (the prompt's cache copied to each) must give the logits of
+    a full forward pass."""
     D, H, L, V = cfg["d_model"], cfg["n_heads"], cfg["n_layers"], cfg["vocab_size"]
     dh = D // H
     g = torch.Generator().manual_seed(0)
@@ -173,18 +136,16 @@ def check(model, cfg):
     images = torch.randint(0, 256, (1, cfg["image_size"], cfg["image_size"], 3), dtype=torch.uint8, generator=g)
     embeds = model.image(images)
     dec = Decoder(model)
-    empty = lambda b: [torch.zeros(b, H, 0, dh) for _ in range(2 * L)]  # noqa: E731
     S = prompt.shape[1]
-    out = dec(prompt.int(), embeds, torch.arange(S).unsqueeze(0).int(), torch.ones(1, S, dtype=torch.int32), *empty(1), *empty(1))
-    prefix = list(out[1:])
+    out = dec(prompt.int(), embeds, torch.arange(S).unsqueeze(0).int(), torch.ones(1, S, dtype=torch.int32),
+              *[torch.zeros(1, H, 0, dh) for _ in range(2 * L)])
+    past = [t.expand(3, -1, -1, -1) for t in out[1:]]
     steps = torch.randint(8, V, (3, 2), generator=g)
-    past = empty(3)
     for t in range(2):
         out = dec(steps[:, t:t + 1].int(), embeds.expand(3, -1, -1), torch.full((3, 1), S + t, dtype=torch.int32),
-                  torch.ones(3, S + t + 1, dtype=torch.int32), *prefix, *past)
+                  torch.ones(3, S + t + 1, dtype=torch.int32), *past)
         past = list(out[1:])
-    full = torch.cat([prompt.expand(3, -1), steps], dim=1)
-    ref, _ = model(full, images.expand(3, -1, -1, -1))
+    ref, _ = model(torch.cat([prompt.expand(3, -1), steps], dim=1), images.expand(3, -1, -1, -1))
     err = float((out[0] - ref[:, -1]).abs().max())
     if err > 1e-3:
         raise RuntimeError(f"export wrapper disagrees with the model: max |logit difference| {err}")

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The embedded model from nothing, in one command: X1-Shapes data (train/dev/test by seed range),
-# the tokenizer, the committed data (samples, dev subset, tokenizer vectors), training in two
-# phases (config.json from scratch on train scenes 0-17,999, then config-continue.json from that
-# checkpoint on fresh scenes 18,000-35,999 with a new schedule), evaluation.
-#   bash tools/train/run.sh               everything (about two and a half hours on 2 CPU cores)
+# the tokenizer, the committed data (samples, dev subset, tokenizer vectors), training in three
+# phases (config.json from scratch on train scenes 0-17,999; config-continue.json from that
+# checkpoint on fresh scenes 18,000-35,999 with a new schedule = run 5; config-continue2.json from
+# run 5 on scenes 36,000-53,999 and 0-17,999 at a lower learning rate), evaluation.
+# (The committed phase 3 started from run 5 as recovered from its int8 export, tools/train/recover.py,
+# because the run 5 checkpoint was lost; this script continues from the checkpoint it just trained.)
+#   bash tools/train/run.sh               everything (about three and a quarter hours on 2 CPU cores)
 #   bash tools/train/run.sh --skip-data   reuse tools/.cache/x1-shapes
 # Needs Debian's python3-torch, python3-numpy, python3-matplotlib and libopenblas0-pthread
 # (apt), run with /usr/bin/python3. Outputs: tools/.cache/x1-train/model.pt, tools/train/train-log*.txt,
@@ -17,6 +20,7 @@ if [[ "${1:-}" != "--skip-data" ]]; then
   bash tools/x1-shapes/run.sh gen --split test --scenes 1000 --jsonl
   bash tools/x1-shapes/run.sh gen --split train --scenes 18000 --per-scene 3
   bash tools/x1-shapes/run.sh gen --split train --scenes 18000 --from 18000 --per-scene 3 --out tools/.cache/x1-shapes/train2
+  bash tools/x1-shapes/run.sh gen --split train --scenes 18000 --from 36000 --per-scene 3 --out tools/.cache/x1-shapes/train3
   bash tools/x1-shapes/run.sh commit
 fi
 $PY tools/train/tokenizer.py --check
@@ -25,3 +29,7 @@ $PY tools/train/evaluate.py --split dev --out tools/train/eval-dev.json
 cp tools/.cache/x1-train/model.pt tools/.cache/x1-train/run4.pt
 $PY tools/train/train.py --config tools/train/config-continue.json
 $PY tools/train/evaluate.py --split dev --out tools/train/eval-dev-continue.json
+cp tools/.cache/x1-train/model.pt tools/.cache/x1-train/run5.pt
+sed 's#tools/.cache/x1-train/recovered.pt#tools/.cache/x1-train/run5.pt#' tools/train/config-continue2.json > tools/.cache/config-continue2.json
+$PY tools/train/train.py --config tools/.cache/config-continue2.json
+$PY tools/train/evaluate.py --split dev --out tools/train/eval-dev-continue2.json

@@ -1,9 +1,7 @@
 /**
  * X1-Tiny on ONNX Runtime: the vision graph once per image, then one prefill of the prompt and
- * batched decode steps for N candidates. The prompt's cache is computed once and fed to every
- * step once, as the `prefix_*` inputs that all rows attend to (tools/export/export.py); each row
- * carries only its own tokens' cache in `past_*`, so a step's copy into wasm no longer grows with
- * N × prompt length. Finished candidates leave the batch. Each candidate samples
+ * batched decode steps for N candidates over a shared KV cache (the prompt's cache is computed
+ * once and copied to every candidate). Finished candidates leave the batch. Each candidate samples
  * from its own seeded generator, stops at EOS, at a stop string (cut before it), at max_tokens or
  * at the context length, and reports the mean log-probability of its tokens.
  */
@@ -79,9 +77,6 @@ export class X1Model {
     const vision = await runtime.createSession(graph("vision"));
     const decoder = await runtime.createSession(graph("decoder"));
     const sessionMs = Date.now() - started;
-    if (decoder.inputNames && !decoder.inputNames.includes("prefix_key_0")) {
-      throw new Error(`${manifest.model} ${manifest.version}: the decoder graph has no prefix_* inputs (an export older than the shared-prefix decoder); re-export it with tools/export/build.sh`);
-    }
     const tokenizer = JSON.parse(new TextDecoder().decode(files.get(manifest.tokenizer.file))) as TokenizerSpec;
     return new X1Model(manifest, runtime, vision, decoder, tokenizer, sessionMs);
   }
@@ -123,7 +118,6 @@ export class X1Model {
     };
     const names = Array.from({ length: a.n_layers }, (_, i) => [`key_${i}`, `value_${i}`]).flat();
     const kvShape = (b: number, p: number) => [b, a.n_heads, p, a.head_dim];
-    const empty = (b: number) => rt.tensor("float32", new Float32Array(0), kvShape(b, 0));
 
     // Prefill: the prompt once (batch 1), an empty past.
     const feeds: Record<string, OrtTensorLike> = {
@@ -132,22 +126,20 @@ export class X1Model {
       positions: rt.tensor("int32", Int32Array.from({ length: L }, (_, i) => i), [1, L]),
       key_valid: rt.tensor("int32", new Int32Array(L).fill(1), [1, L]),
     };
-    for (const name of names) {
-      feeds[`past_${name}`] = empty(1);
-      feeds[`prefix_${name}`] = empty(1);
-    }
+    for (const name of names) feeds[`past_${name}`] = rt.tensor("float32", new Float32Array(0), kvShape(1, 0));
     let out = await this.run(this.decoder, feeds);
     let steps = 1;
 
     const V = a.vocab_size;
     const n = o.n;
-    // The prompt's cache: the prefix of every step, one copy for all rows; each row's own cache starts empty.
-    const prefix = new Map<string, OrtTensorLike>();
-    for (const name of names) prefix.set(`prefix_${name}`, out[`present_${name}`] as OrtTensorLike);
-    let kv: Float32Array[] = names.map(() => new Float32Array(0));
-    // Tokens before the one a step feeds (prompt + generated); each row's own cache holds the generated ones.
-    let past = L;
-    const own = () => past - L;
+    const rowKv = a.n_heads * L * a.head_dim;
+    // The prompt's cache, copied to every candidate.
+    let kv: Float32Array[] = names.map((name) => {
+      const src = out[`present_${name}`]?.data as Float32Array;
+      const dst = new Float32Array(n * rowKv);
+      for (let r = 0; r < n; r++) dst.set(src.subarray(0, rowKv), r * rowKv);
+      return dst;
+    });
     const first = (out.logits?.data as Float32Array).slice(0, V);
     let logits: Float32Array = new Float32Array(n * V);
     for (let r = 0; r < n; r++) logits.set(first, r * V);
@@ -162,6 +154,7 @@ export class X1Model {
       random: seededRandom(o.seeds[i] ?? i),
     }));
     let active = cands.map((_, i) => i);
+    let past = L;
     for (;;) {
       if (o.signal?.aborted) throw o.signal.reason instanceof Error ? o.signal.reason : new Error("aborted");
       const next: number[] = [];
@@ -190,7 +183,7 @@ export class X1Model {
       });
       if (next.length === 0) break;
       // Drop finished rows from the batch (the cache rows are copied).
-      const rowSize = a.n_heads * own() * a.head_dim;
+      const rowSize = a.n_heads * past * a.head_dim;
       if (next.length !== active.length) kv = kv.map((t) => pickRows(t, next, rowSize));
       const lastIds = next.map((row) => {
         const cand = cands[active[row] as number] as (typeof cands)[number];
@@ -204,8 +197,7 @@ export class X1Model {
         positions: rt.tensor("int32", new Int32Array(B).fill(past), [B, 1]),
         key_valid: rt.tensor("int32", new Int32Array(B * (past + 1)).fill(1), [B, past + 1]),
       };
-      names.forEach((name, i) => (stepFeeds[`past_${name}`] = rt.tensor("float32", kv[i] as Float32Array, kvShape(B, own()))));
-      for (const [name, t] of prefix) stepFeeds[name] = t;
+      names.forEach((name, i) => (stepFeeds[`past_${name}`] = rt.tensor("float32", kv[i] as Float32Array, kvShape(B, past))));
       out = await this.run(this.decoder, stepFeeds);
       steps++;
       past++;

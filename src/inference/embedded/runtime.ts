@@ -11,8 +11,6 @@ export interface OrtTensorLike {
 }
 
 export interface OrtSessionLike {
-  /** The graph's input names (both onnxruntime builds have them); tells the decoder interfaces apart. */
-  readonly inputNames?: readonly string[];
   run(feeds: Record<string, OrtTensorLike>): Promise<Record<string, OrtTensorLike>>;
 }
 
