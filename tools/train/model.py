@@ -42,6 +42,16 @@ class Config:
         return dict(self.__dict__)
 
 
+def word_counts(rows, vocab_size):
+    """Token-id lists -> a constant (len(rows), V) count matrix; `matrix @ embedding` sums each row's
+    word embeddings (a cell's name, an aux class's word)."""
+    m = torch.zeros(len(rows), vocab_size)
+    for i, ids in enumerate(rows):
+        for t in ids:
+            m[i, t] += 1.0
+    return m
+
+
 class ImageEncoder(nn.Module):
     """72x72 RGB -> 3x3 = 9 tokens of d_model (stride 2, 2, 2, 3)."""
 
@@ -66,7 +76,7 @@ class ImageEncoder(nn.Module):
 
     def forward(self, images_u8):
         x = self.features(images_u8)
-        post = self.__dict__.get("post")  # X1Tiny.add_cell_names when Config.cell_names is set
+        post = self.__dict__.get("post")  # X1Tiny.add_cell_context when Config.cell_names or .concepts is set
         return x if post is None else post(x)
 
 
@@ -120,22 +130,14 @@ class X1Tiny(nn.Module):
         if getattr(c, "cell_names", None) or getattr(c, "concepts", None):
             # model.image(images) stays the whole image path (the ONNX vision graph exports it as is);
             # a plain attribute, not a submodule, so the state dict keeps its keys.
-            self.image.__dict__["post"] = self.add_cell_names
+            self.image.__dict__["post"] = self.add_cell_context
         if getattr(c, "cell_names", None):
-            names = torch.zeros(c.image_tokens, c.vocab_size)
-            for i, ids in enumerate(c.cell_names):
-                for t in ids:
-                    names[i, t] += 1.0
-            self.register_buffer("cell_name_matrix", names, persistent=False)  # (9, V) constant
+            self.register_buffer("cell_name_matrix", word_counts(c.cell_names, c.vocab_size), persistent=False)  # (9, V)
             self.cell_gain = nn.Parameter(torch.tensor(0.5 * math.sqrt(c.d_model)))
         else:
             self.cell_name_matrix = None
         if getattr(c, "concepts", None):
-            words = torch.zeros(len(c.concepts), c.vocab_size)
-            for i, ids in enumerate(c.concepts):
-                for t in ids:
-                    words[i, t] += 1.0
-            self.register_buffer("concept_matrix", words, persistent=False)  # (14, V) constant
+            self.register_buffer("concept_matrix", word_counts(c.concepts, c.vocab_size), persistent=False)  # (14, V)
             self.concept_gain = nn.Parameter(torch.tensor(0.5 * math.sqrt(c.d_model)))
             self.concept_empty = nn.Parameter(torch.zeros(c.d_model))  # what an empty cell carries
         else:
@@ -157,7 +159,7 @@ class X1Tiny(nn.Module):
         elif isinstance(m, nn.Embedding):
             nn.init.normal_(m.weight, std=0.02)
 
-    def add_cell_names(self, img):
+    def add_cell_context(self, img):
         """Called by self.image on its normalised cell features (B, 9, d): adds each cell's name (and,
         with Config.concepts, the expected embedding of what the aux head sees in the cell)."""
         feats = img

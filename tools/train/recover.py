@@ -9,7 +9,8 @@ folded into the vision graph (gain * normalised cell-name embedding, so gain = i
 training-only aux head is not in the export: it starts fresh (its loss trains it within a few
 hundred steps).
 
-Usage: /usr/bin/python3 tools/train/recover.py --shards model-shards --out tools/.cache/x1-train/recovered.pt
+Usage: /usr/bin/python3 tools/train/recover.py --shards model-shards --out tools/.cache/x1-train/run5.pt
+(then tools/train/config-continue2.json continues from it, as tools/train/run.sh does from its own run 5)
 """
 import argparse
 import json
@@ -25,7 +26,7 @@ from onnx import numpy_helper
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import Config, X1Tiny  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
-from train import POSITIONS  # noqa: E402
+from train import with_word_ids  # noqa: E402
 
 
 def initializers(path):
@@ -36,15 +37,14 @@ def initializers(path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shards", default="model-shards")
-    ap.add_argument("--out", default="tools/.cache/x1-train/recovered.pt")
+    ap.add_argument("--out", default="tools/.cache/x1-train/run5.pt")
     args = ap.parse_args()
     with open(os.path.join(args.shards, "manifest.json")) as f:
         manifest = json.load(f)
     a = manifest["architecture"]
     tok = Tokenizer()
-    cfg = Config(a["vocab_size"], d_model=a["d_model"], n_layers=a["n_layers"], n_heads=a["n_heads"], d_ff=a["d_ff"],
-                 max_len=a["max_len"], image_size=a["image_size"], image_tokens=a["image_tokens"], positions=a["positions"],
-                 cell_names=[tok.encode(" " + name) for name in POSITIONS])
+    arch = {k: a[k] for k in ("d_model", "n_layers", "n_heads", "d_ff", "max_len", "image_size", "image_tokens", "positions")}
+    cfg = Config(a["vocab_size"], **with_word_ids({**arch, "cell_names": True}, tok))
     model = X1Tiny(cfg)
     state = model.state_dict()
     vision, vis = initializers(os.path.join(args.shards, manifest["graphs"]["vision"]["file"]))
@@ -53,9 +53,9 @@ def main():
     for name, value in {**vis, **dec}.items():
         if name.endswith(".weight_int8"):
             base = name[: -len(".weight_int8")]
-            w = value.astype(np.float32) * (vis.get(base + ".weight_scale", dec.get(base + ".weight_scale")))[None, :]
             if base == "lm_head":  # the tied output embedding: its fp32 copy is tok.weight
                 continue
+            w = value.astype(np.float32) * dec[base + ".weight_scale"][None, :]
             got[base + ".weight"] = torch.from_numpy(w.T.copy())  # ONNX (in, out) -> torch Linear (out, in)
         elif not name.endswith(".weight_scale"):
             got[name] = torch.from_numpy(value.copy())

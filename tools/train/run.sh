@@ -4,8 +4,8 @@
 # phases (config.json from scratch on train scenes 0-17,999; config-continue.json from that
 # checkpoint on fresh scenes 18,000-35,999 with a new schedule = run 5; config-continue2.json from
 # run 5 on scenes 36,000-53,999 and 0-17,999 at a lower learning rate), evaluation.
-# (The committed phase 3 started from run 5 as recovered from its int8 export, tools/train/recover.py,
-# because the run 5 checkpoint was lost; this script continues from the checkpoint it just trained.)
+# (The committed phase 3 started from run 5 as recovered from its int8 export into run5.pt by
+# tools/train/recover.py, because the run 5 checkpoint was lost; this script writes run5.pt itself.)
 #   bash tools/train/run.sh               everything (about three and a quarter hours on 2 CPU cores)
 #   bash tools/train/run.sh --skip-data   reuse tools/.cache/x1-shapes
 # Needs Debian's python3-torch, python3-numpy, python3-matplotlib and libopenblas0-pthread
@@ -30,6 +30,5 @@ cp tools/.cache/x1-train/model.pt tools/.cache/x1-train/run4.pt
 $PY tools/train/train.py --config tools/train/config-continue.json
 $PY tools/train/evaluate.py --split dev --out tools/train/eval-dev-continue.json
 cp tools/.cache/x1-train/model.pt tools/.cache/x1-train/run5.pt
-sed 's#tools/.cache/x1-train/recovered.pt#tools/.cache/x1-train/run5.pt#' tools/train/config-continue2.json > tools/.cache/config-continue2.json
-$PY tools/train/train.py --config tools/.cache/config-continue2.json
+$PY tools/train/train.py --config tools/train/config-continue2.json
 $PY tools/train/evaluate.py --split dev --out tools/train/eval-dev-continue2.json

@@ -24,6 +24,16 @@ CONCEPTS = [None, "circle", "square", "triangle", "diamond",
             None, "small", "large"]
 
 
+def with_word_ids(model_cfg, tok):
+    """A config's `cell_names: true` / `concepts: true` as the token ids model.py takes."""
+    mcfg = dict(model_cfg)
+    if mcfg.get("cell_names") is True:  # the token ids of each grid cell's name, in reading order
+        mcfg["cell_names"] = [tok.encode(" " + name) for name in POSITIONS]
+    if mcfg.get("concepts") is True:  # the words of the aux classes, in the aux head's order
+        mcfg["concepts"] = [[] if w is None else tok.encode(" " + w) for w in CONCEPTS]
+    return mcfg
+
+
 def log(fh, msg):
     line = f"[{time.strftime('%H:%M:%S')}] {msg}"
     print(line, flush=True)
@@ -83,12 +93,7 @@ def main():
     tok = Tokenizer()
     train = Split(cfg["train_dir"])
     dev = Split(cfg["dev_dir"])
-    mcfg = dict(cfg["model"])
-    if mcfg.get("cell_names") is True:  # the token ids of each grid cell's name, in reading order
-        mcfg["cell_names"] = [tok.encode(" " + name) for name in POSITIONS]
-    if mcfg.get("concepts") is True:  # the words of the aux classes, in the aux head's order
-        mcfg["concepts"] = [[] if w is None else tok.encode(" " + w) for w in CONCEPTS]
-    mc = Config(tok.vocab_size, **mcfg)
+    mc = Config(tok.vocab_size, **with_word_ids(cfg["model"], tok))
     model = X1Tiny(mc)
     if cfg.get("init"):  # continue from a checkpoint (same architecture), with a fresh schedule
         model.load_state_dict(torch.load(cfg["init"], map_location="cpu")["model"])
