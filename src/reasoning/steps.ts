@@ -16,8 +16,8 @@ export const matchId = (stage: StageKey, round: number, index: number): string =
 export const selectId = (stage: StageKey): string => `${stage}/select`;
 export const bracketSeedKey = (stage: StageKey): string => `${stage}/bracket`;
 
-/** Judge replies are one sentence plus the verdict line; 160 tokens leave room for a wordy model. */
-export const JUDGE_MAX_TOKENS = 160;
+/** Judge replies: a rationale plus the verdict line. The embedded judge copies each response against its own reference (up to 180 tokens on X1-Shapes); 256 leave room for a wordy model. */
+export const JUDGE_MAX_TOKENS = 256;
 /** A self-check reply is one line: `CHECK: INCORRECT` is well under 24 tokens. */
 export const CHECK_MAX_TOKENS = 24;
 

@@ -19,6 +19,7 @@ import { X1Model } from "../../src/inference/embedded/model";
 import type { ImageInput } from "../../src/inference/backend";
 import { buildJudgePrompt, parseVerdict } from "../../src/reasoning/judge";
 import { runInMemory } from "../../src/reasoning/memory-executor";
+import { JUDGE_MAX_TOKENS } from "../../src/reasoning/steps";
 import type { Stage } from "../../src/reasoning/stages";
 import type { RunSpec, SearchConfig } from "../../src/reasoning/types";
 import { encodePng } from "../x1-shapes/png";
@@ -143,7 +144,7 @@ async function main(): Promise<void> {
     const r = await backend.generate({
       purpose: "judge",
       prompt: buildJudgePrompt(j.stage, it.question, j.context, j.first, j.second),
-      n: 1, seeds: [0], stop: [], max_tokens: 160, temperature: 0, top_p: 1, logprobs: false, image: it.image,
+      n: 1, seeds: [0], stop: [], max_tokens: JUDGE_MAX_TOKENS, temperature: 0, top_p: 1, logprobs: false, image: it.image,
     });
     const verdict = parseVerdict(r.generations[0]?.text ?? "").winner;
     const cell = (judge[j.stage] ??= [0, 0]);

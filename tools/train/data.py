@@ -44,6 +44,12 @@ class Split:
     def __len__(self):
         return len(self.index)
 
+    def keep_within(self, max_len):
+        """Drop examples longer than the model's context (a few copy-format judge replies); returns how many."""
+        keep = self.index[:, 2] <= max_len
+        self.index = self.index[keep]
+        return int((~keep).sum())
+
     def lengths(self):
         return self.index[:, 2]
 

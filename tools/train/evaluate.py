@@ -169,7 +169,7 @@ def main():
 
     # Judge and self-check items.
     judge = [e for e in examples if e["kind"] == "judge"]
-    outs = run_batched(model, tok, [(e["prompt"], e["img"]) for e in judge], images, "", 160)
+    outs = run_batched(model, tok, [(e["prompt"], e["img"]) for e in judge], images, "", 256)
     jst = defaultdict(lambda: [0, 0])
     for e, o in zip(judge, outs):
         m = re.findall(r"VERDICT:\s*([12])", o)

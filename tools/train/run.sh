@@ -3,10 +3,13 @@
 # the tokenizer, the committed data (samples, dev subset, tokenizer vectors), training in three
 # phases (config.json from scratch on train scenes 0-17,999; config-continue.json from that
 # checkpoint on fresh scenes 18,000-35,999 with a new schedule = run 5; config-continue2.json from
-# run 5 on scenes 36,000-53,999 and 0-17,999 at a lower learning rate), evaluation.
+# run 5 on scenes 36,000-53,999 and 0-17,999 at a lower learning rate = run 7; config-continue3.json
+# from run 7 on fresh scenes 54,000-71,999 and scenes 36,000-53,999 with the judge's copy-format
+# replies, tools/x1-shapes/judge-reply.ts = run 8), evaluation. Phases 1-3 trained on the plain
+# judge replies, so their data is generated with --judge-format plain.
 # (The committed phase 3 started from run 5 as recovered from its int8 export into run5.pt by
 # tools/train/recover.py, because the run 5 checkpoint was lost; this script writes run5.pt itself.)
-#   bash tools/train/run.sh               everything (about three and a quarter hours on 2 CPU cores)
+#   bash tools/train/run.sh               everything (about four and a quarter hours on 2 CPU cores)
 #   bash tools/train/run.sh --skip-data   reuse tools/.cache/x1-shapes
 # Needs Debian's python3-torch, python3-numpy, python3-matplotlib and libopenblas0-pthread
 # (apt), run with /usr/bin/python3. Outputs: tools/.cache/x1-train/model.pt, tools/train/train-log*.txt,
@@ -16,11 +19,15 @@ cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
 if [[ "${1:-}" != "--skip-data" ]]; then
   bash tools/x1-shapes/run.sh vocab --scenes 3000
-  bash tools/x1-shapes/run.sh gen --split dev --scenes 1000 --jsonl
+  plain="--judge-format plain"
+  bash tools/x1-shapes/run.sh gen --split dev --scenes 1000 --jsonl $plain
   bash tools/x1-shapes/run.sh gen --split test --scenes 1000 --jsonl
-  bash tools/x1-shapes/run.sh gen --split train --scenes 18000 --per-scene 3
-  bash tools/x1-shapes/run.sh gen --split train --scenes 18000 --from 18000 --per-scene 3 --out tools/.cache/x1-shapes/train2
-  bash tools/x1-shapes/run.sh gen --split train --scenes 18000 --from 36000 --per-scene 3 --out tools/.cache/x1-shapes/train3
+  bash tools/x1-shapes/run.sh gen --split train --scenes 18000 --per-scene 3 $plain
+  bash tools/x1-shapes/run.sh gen --split train --scenes 18000 --from 18000 --per-scene 3 --out tools/.cache/x1-shapes/train2 $plain
+  bash tools/x1-shapes/run.sh gen --split train --scenes 18000 --from 36000 --per-scene 3 --out tools/.cache/x1-shapes/train3 $plain
+  bash tools/x1-shapes/run.sh gen --split dev --scenes 1000 --jsonl --out tools/.cache/x1-shapes/dev-copy
+  bash tools/x1-shapes/run.sh gen --split train --scenes 18000 --from 54000 --per-scene 3 --out tools/.cache/x1-shapes/train4
+  bash tools/x1-shapes/run.sh gen --split train --scenes 18000 --from 36000 --per-scene 3 --out tools/.cache/x1-shapes/train3-copy
   bash tools/x1-shapes/run.sh commit
 fi
 $PY tools/train/tokenizer.py --check
@@ -32,3 +39,6 @@ $PY tools/train/evaluate.py --split dev --out tools/train/eval-dev-continue.json
 cp tools/.cache/x1-train/model.pt tools/.cache/x1-train/run5.pt
 $PY tools/train/train.py --config tools/train/config-continue2.json
 $PY tools/train/evaluate.py --split dev --out tools/train/eval-dev-continue2.json
+cp tools/.cache/x1-train/model.pt tools/.cache/x1-train/run7.pt
+$PY tools/train/train.py --config tools/train/config-continue3.json
+$PY tools/train/evaluate.py --split dev --out tools/train/eval-dev-continue3.json

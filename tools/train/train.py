@@ -97,6 +97,7 @@ def main():
     model = X1Tiny(mc)
     if cfg.get("init"):  # continue from a checkpoint (same architecture), with a fresh schedule
         model.load_state_dict(torch.load(cfg["init"], map_location="cpu")["model"])
+    too_long = (train.keep_within(mc.max_len), dev.keep_within(mc.max_len))
     lengths = train.lengths()
     steps_per_epoch = len(length_batches(lengths, cfg["batch_tokens"], np.random.RandomState(0)))
     total_steps = int(steps_per_epoch * cfg["epochs"])
@@ -125,6 +126,8 @@ def main():
     log(fh, f"config {json.dumps(cfg)}")
     log(fh, f"model X1-Tiny {json.dumps(mc.to_dict())}: {count_params(model):,} parameters")
     log(fh, f"train: {len(train)} examples, {int(lengths.sum()):,} tokens; {steps_per_epoch} steps/epoch, {total_steps} steps")
+    if any(too_long):
+        log(fh, f"dropped examples longer than the context ({mc.max_len}): train {too_long[0]}, dev {too_long[1]}")
     history = {"train": [], "dev": []}
     step, seen, target_seen, t0 = 0, 0, 0, time.time()
     best = None

@@ -3,6 +3,7 @@
  *   vocab  --scenes N                      build tools/train/tokenizer.json from a train sample
  *   gen    --split S --scenes N [--from I] [--per-scene K] [--jsonl] --out DIR
  *                                          (--from: first scene index, for more train data)
+ *          [--judge-format copy|plain]     the judge's reply (judge-reply.ts); plain for runs 1-7
  *                                          images.u8, tokens.u16, index.i32 (+ items/examples JSONL)
  *   commit                                 data/x1-shapes: samples, dev subset, tokenizer vectors
  *   check                                  the committed data regenerate identically (determinism,
@@ -14,6 +15,7 @@ import { substream } from "./prng";
 import { IMAGE_SIZE, renderScene } from "./scene";
 import { encodePng } from "./png";
 import { FAMILIES } from "./families";
+import { JUDGE_FORMATS, type JudgeFormat } from "./judge-reply";
 import { EXAMPLE_KINDS, type Example, type Item, type Mix, type Split, SPLITS, examplesOf, familiesFor, makeItem, sceneFor } from "./items";
 import { PIECE_OFFSET, BYTE_OFFSET, SPECIALS, Tokenizer, type TokenizerFile, buildPieces } from "./tokenizer";
 import { COLOURS, POSITIONS, SHAPES, SIZES } from "./scene";
@@ -55,7 +57,8 @@ function vocab(a: Record<string, string>): void {
   const texts: string[] = [];
   const lines: string[] = [];
   for (const { item } of itemsOf("train", scenes, 3)) {
-    for (const e of examplesOf(item)) {
+    // The committed tokenizer was built from the plain judge replies; keep `vocab` reproducible.
+    for (const e of examplesOf(item, undefined, undefined, "plain")) {
       texts.push(e.prompt.user, e.prompt.assistant_prefix, e.completion);
       if (e.kind === "judge" || e.kind === "check") {
         const [head] = e.prompt.user.split("\n\nQuestion: ");
@@ -94,6 +97,8 @@ function gen(a: Record<string, string>): void {
   const from = Number(a.from ?? 0);
   const out = a.out ?? `tools/.cache/x1-shapes/${split}`;
   const jsonl = a.jsonl === "true";
+  const judgeFormat = (a["judge-format"] ?? "copy") as JudgeFormat;
+  if (!JUDGE_FORMATS.includes(judgeFormat)) throw new Error(`--judge-format must be one of ${JUDGE_FORMATS.join(", ")}`);
   mkdirSync(out, { recursive: true });
   const tok = loadTokenizer();
   const images = Buffer.alloc(scenes * IMAGE_SIZE * IMAGE_SIZE * 3);
@@ -115,7 +120,9 @@ function gen(a: Record<string, string>): void {
     for (let q = 0; q < fams.length; q++) {
       const item = makeItem(split, from + i, scene, fams[q]!, q);
       stats.items++;
-      const examples: Example[] = jsonl ? examplesOf(item) : examplesOf(item, TRAIN_MIX, substream(scene.seed, 200 + q));
+      const examples: Example[] = jsonl
+        ? examplesOf(item, undefined, undefined, judgeFormat)
+        : examplesOf(item, TRAIN_MIX, substream(scene.seed, 200 + q), judgeFormat);
       itemsOut?.write(JSON.stringify({ img: i, ...item }) + "\n");
       for (const e of examples) {
         const p = tok.encodePrompt(e.prompt);

@@ -13,6 +13,7 @@ import { type Scene, randomScene } from "./scene";
 import { FAMILIES, type Family, type Params, type Stages, solve } from "./families";
 import { choose } from "./choose";
 import { type JudgedStage, slip, wrongCandidate } from "./corrupt";
+import { type JudgeFormat, judgeReply } from "./judge-reply";
 
 export const SPLITS = { train: 1_000_000, dev: 2_000_000, test: 3_000_000 } as const;
 export type Split = keyof typeof SPLITS;
@@ -134,22 +135,6 @@ export interface Example {
   stage?: JudgedStage;
 }
 
-/**
- * The judge's reply, response by response: first what the stage should say (its own version, the
- * same text the model writes for that stage), then each response against it, then the verdict.
- * `parseVerdict` (src/reasoning/judge.ts) reads the last `VERDICT: n`; nothing before it matches a
- * verdict pattern ("Response n is better/preferred/more …").
- */
-export const judgeReply = (j: JudgeItem): string => {
-  const lines: string[] = [];
-  if (j.reference !== undefined) lines.push(`Check: ${j.reference}`);
-  for (const r of [1, 2] as const) {
-    if (r === j.better) lines.push(j.reference !== undefined ? `Response ${r}: correct.` : `Response ${r}: a plan.`);
-    else lines.push(`Response ${r}: ${j.why}.`);
-  }
-  lines.push(`VERDICT: ${j.better}`);
-  return lines.join("\n");
-};
 
 /** All stage prompts continue one text (stage-independent user turn), so one sequence teaches all four. */
 function stageExamples(item: Item): { prompt: Prompt; completion: string }[] {
@@ -177,7 +162,7 @@ export interface Mix {
 }
 
 /** The examples of an item: everything (`mix` undefined, for evaluation) or a random mix (training). */
-export function examplesOf(item: Item, mix?: Mix, rng?: Rng): Example[] {
+export function examplesOf(item: Item, mix?: Mix, rng?: Rng, judgeFormat: JudgeFormat = "copy"): Example[] {
   const base = { family: item.family, item: item.id };
   const out: Example[] = stageExamples(item).map((e) => ({ ...base, kind: "stages", ...e, label: item.answer }));
   const want = (p: number) => mix === undefined || (rng !== undefined && rng() < p);
@@ -189,7 +174,7 @@ export function examplesOf(item: Item, mix?: Mix, rng?: Rng): Example[] {
     out.push({
       ...base, kind: "judge", stage: j.stage,
       prompt: buildJudgePrompt(j.stage, item.question, j.context, j.first, j.second),
-      completion: judgeReply(j), label: String(j.better),
+      completion: judgeReply(j, judgeFormat), label: String(j.better),
     });
   }
   if (want(mix?.check ?? 1)) {
