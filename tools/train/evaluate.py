@@ -112,6 +112,12 @@ def run_batched(model, tok, jobs, images_u8, stop_text, max_new, bs=48):
     return res
 
 
+def load_images(root):
+    """A generated split's images, (scenes, size, size, 3) uint8."""
+    s = json.load(open(os.path.join(root, "stats.json")))["image_size"]
+    return np.fromfile(os.path.join(root, "images.u8"), dtype=np.uint8).reshape(-1, s, s, 3)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--split", default="dev")
@@ -125,9 +131,7 @@ def main():
     tok = Tokenizer()
     model, ck = load_model(args.ckpt)
     root = os.path.join(args.root, args.split)
-    stats = json.load(open(os.path.join(root, "stats.json")))
-    s = stats["image_size"]
-    images = np.fromfile(os.path.join(root, "images.u8"), dtype=np.uint8).reshape(-1, s, s, 3)
+    images = load_images(root)
     items = [json.loads(l) for l in open(os.path.join(root, "items.jsonl"))]
     if args.limit:
         items = items[:args.limit]

@@ -15,21 +15,18 @@ import re
 import sys
 from collections import defaultdict
 
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 from data import Split  # noqa: E402
-from evaluate import load_model, run_batched  # noqa: E402
+from evaluate import load_images, load_model, run_batched  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
 
 JUDGE_KIND, REASONING, ANSWER = 2, 2, 4  # data.KINDS index of "judge"; generator's JUDGED_CODES indices
 
 
 def free_running(model, tok, root, limit):
-    stats = json.load(open(os.path.join(root, "stats.json")))
-    s = stats["image_size"]
-    images = np.fromfile(os.path.join(root, "images.u8"), dtype=np.uint8).reshape(-1, s, s, 3)
+    images = load_images(root)
     ex = [e for e in map(json.loads, open(os.path.join(root, "examples.jsonl"))) if e["kind"] == "judge"][:limit]
     outs = run_batched(model, tok, [(e["prompt"], e["img"]) for e in ex], images, "", 256)
     st = defaultdict(lambda: [0, 0, 0, 0])  # n, right verdict, reference exact, right verdict with exact reference
