@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildJudgePrompt, buildSelfCheckPrompt, parseSelfCheck, parseVerdict, type JudgedStage } from "./judge";
+import { buildJudgePrompt, buildSelfCheckPrompt, judgeReference, parseSelfCheck, parseVerdict, readJudgeReply, referenceForm, wordEditDistance, type JudgedStage } from "./judge";
+import { renderStages } from "./parser";
 import { buildAnswerPrompt, buildStagePrompt } from "./prompts";
 
 describe("parseVerdict", () => {
@@ -22,6 +23,49 @@ describe("parseVerdict", () => {
 
   it("keeps the rationale without the verdict line", () => {
     expect(parseVerdict("Response 2 names all shapes.\nVERDICT: 2").rationale).toBe("Response 2 names all shapes.");
+  });
+});
+
+describe("readJudgeReply: a judge's own reference decides", () => {
+  const right = "Counting them: center 1, middle right 2. So there are 2.";
+  const wrong = "Counting them: center 1, middle right 3. So there are 3.";
+  const reply = (verdict: string): string => `Check: ${right}\nResponse 1: Counting them: center 1, middle right 3 -> not 2: makes a mistake.\n${verdict}`;
+
+  it("reads the reference only from a first line that starts with Check:", () => {
+    expect(judgeReference(reply("VERDICT: 2"))).toBe(right);
+    expect(judgeReference("\n  check:  2 red\nVERDICT: 1")).toBe("2 red");
+    expect(judgeReference("Response 1 is better.\nCheck: 2\nVERDICT: 1")).toBeNull();
+    expect(judgeReference("Check:\nVERDICT: 1")).toBeNull();
+  });
+
+  it("counts word edits, ignoring case and spacing", () => {
+    expect(wordEditDistance(right, right.toUpperCase().replace(/ /g, "  "))).toBe(0);
+    expect(wordEditDistance(right, wrong)).toBe(2);
+    expect(wordEditDistance("", "a b")).toBe(2);
+    expect(wordEditDistance("a b c", "a c")).toBe(1);
+  });
+
+  it("the response closer to the reference wins, even against the judge's own verdict line", () => {
+    expect(readJudgeReply("REASONING", reply("VERDICT: 1"), wrong, right)).toMatchObject({ winner: 2, by: "reference" });
+    expect(readJudgeReply("REASONING", reply("VERDICT: 1"), right, wrong)).toMatchObject({ winner: 1, by: "reference" });
+    expect(readJudgeReply("REASONING", reply("VERDICT: 1"), wrong, right).rationale).toMatch(/^Response 2 is closer to the judge's reference \(0 vs 2 word edits; its verdict said Response 1\)/);
+    expect(readJudgeReply("REASONING", reply(""), wrong, right)).toMatchObject({ winner: 2, by: "reference" });
+  });
+
+  it("falls back to the explicit verdict on a tie or without a reference, and to null without either", () => {
+    const tie = `Check: ${right}\nVERDICT: 2`;
+    expect(readJudgeReply("REASONING", tie, wrong, wrong)).toMatchObject({ winner: 2, by: "verdict" });
+    expect(readJudgeReply("SUMMARY", "Response 1: a plan.\nVERDICT: 1", "plan", "answer")).toMatchObject({ winner: 1, by: "verdict" });
+    expect(readJudgeReply("REASONING", `Check: ${right}`, wrong, wrong)).toMatchObject({ winner: null, by: null });
+  });
+
+  it("compares whole answers in the reference's form: the reasoning, then the answer", () => {
+    const answer = (reasoning: string, conclusion: string): string => renderStages({ SUMMARY: "I will count.", CAPTION: "Two shapes.", REASONING: reasoning, CONCLUSION: conclusion });
+    expect(referenceForm("ANSWER", answer(right, "2"))).toBe(`${right} Answer: 2.`);
+    expect(referenceForm("CAPTION", "<SUMMARY>plan</SUMMARY>\n<CAPTION>Two shapes.</CAPTION>")).toBe("Two shapes.");
+    expect(referenceForm("CAPTION", "Two shapes.")).toBe("Two shapes.");
+    const r = readJudgeReply("ANSWER", `Check: ${right} Answer: 2.\nVERDICT: 1`, answer(right, "3"), answer(right, "2"));
+    expect(r).toMatchObject({ winner: 2, by: "reference" });
   });
 });
 

@@ -88,6 +88,29 @@ describe("broken candidates", () => {
     }
   });
 
+  it("a judge that writes its own reference (Check:) is decided by it, not by its verdict line", async () => {
+    // The judge always says VERDICT: 1, but its reference is the "good" text of the stage.
+    const model = scriptedModel({
+      generate: (stage, seed) => (seed % 2 === 0 ? `${stage} good` : `${stage} bad ${seed}`),
+      judge: (_first, _second, call) => `Check: ${/Both are the (\w+) stage/.exec(call.prompt.user)?.[1] ?? ""} good\nVERDICT: 1`,
+    });
+    let mixed = 0;
+    for (const seed of [1, 2, 3, 4, 5, 6]) {
+      const run = await runInMemory(makeSpec({ candidates: 2 }, { sampling: { temperature: 0.6, top_p: 0.9, max_tokens_per_stage: 256, seed } }), model, { schedule: "concurrent" });
+      for (const st of run.trace.stages) {
+        for (const m of st.matches) {
+          const texts = m.pair.map((id) => st.candidates.find((c) => c.id === id)?.text);
+          if (!texts.includes(`${st.stage} good`) || texts.every((t) => t === `${st.stage} good`)) continue;
+          mixed++;
+          expect(m.decided_by).toBe("judge");
+          expect(st.candidates.find((c) => c.id === m.winner)?.text).toBe(`${st.stage} good`);
+          expect(m.rationale).toMatch(/closer to the judge's reference/);
+        }
+      }
+    }
+    expect(mixed).toBeGreaterThan(0);
+  });
+
   it("without logprobs the fallback prefers fewer repairs, then Response 1", async () => {
     const model = scriptedModel({
       generate: (stage, seed) => (seed % 2 === 0 ? `<${stage}>${stage} even</${stage}>` : `${stage} odd ${seed}`),

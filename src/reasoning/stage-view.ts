@@ -115,7 +115,7 @@ function scoreByJudge(spec: RunSpec, done: ReadonlyMap<string, StepOutput>, view
     view.matches.push(match);
     const output = done.get(id);
     if (!output) return undefined;
-    const decision = decodeMatchOutput(output, first, second);
+    const decision = decodeMatchOutput(output, stage, first, second);
     match.winner = decision.winner === 1 ? m.first : m.second;
     match.decided_by = decision.decided_by;
     match.rationale = decision.rationale;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { renderStages } from "../../src/reasoning/parser";
 import { parseVerdict } from "../../src/reasoning/judge";
-import { comparable, copyAgainst, judgeReply, pieces } from "../../tools/x1-shapes/judge-reply";
+import { referenceForm } from "../../src/reasoning/judge";
+import { copyAgainst, judgeReply, pieces } from "../../tools/x1-shapes/judge-reply";
 
 const REASONING = "Counting them: center 1, middle right 2. So there are 2 purple shapes.";
 
@@ -29,8 +30,8 @@ describe("the embedded judge's training reply (tools/x1-shapes/judge-reply.ts)",
 
   it("compares a whole answer by its reasoning and conclusion, in the reference's form", () => {
     const answer = renderStages({ SUMMARY: "I will count.", CAPTION: "Purple shapes: two.", REASONING, CONCLUSION: "2" });
-    expect(comparable("ANSWER", answer)).toBe(`${REASONING} Answer: 2.`);
-    expect(comparable("REASONING", REASONING)).toBe(REASONING);
+    expect(referenceForm("ANSWER", answer)).toBe(`${REASONING} Answer: 2.`);
+    expect(referenceForm("REASONING", REASONING)).toBe(REASONING);
   });
 
   it("writes one agreeing copy and a verdict the engine parses, in either order", () => {

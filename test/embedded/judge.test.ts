@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import samples from "../../data/x1-shapes/samples/samples.json";
 import { EmbeddedBackend } from "../../src/inference/embedded";
-import { buildJudgePrompt, parseVerdict, type JudgedStage } from "../../src/reasoning/judge";
+import { buildJudgePrompt, parseVerdict, readJudgeReply, type JudgedStage } from "../../src/reasoning/judge";
 import { JUDGE_MAX_TOKENS } from "../../src/reasoning/steps";
 import type { Stage } from "../../src/reasoning/stages";
 import { sample, sharedModel } from "./helpers";
@@ -30,8 +30,9 @@ const pairs: Pair[] = samples.flatMap((s) => [
 ]);
 
 describe("the embedded model judges pairs of candidates inside workerd", () => {
-  it("writes its own reference, checks both responses against it and names a verdict; picks the right conclusion whichever side it is on", async () => {
+  it("writes its own reference, checks both responses against it and names a verdict; the engine picks the right side by the reference", async () => {
     const tally: Record<string, [number, number]> = {};
+    const read: Record<string, number> = {};
     const misses: string[] = [];
     for (const p of pairs) {
       expect(p.wrong, `${p.family} ${p.stage}`).not.toBe(p.right);
@@ -51,13 +52,18 @@ describe("the embedded model judges pairs of candidates inside workerd", () => {
         const cell = (tally[p.stage] ??= [0, 0]);
         cell[0] += Number(winner === better);
         cell[1] += 1;
-        if (winner !== better) misses.push(`${p.family} ${p.stage} (right one is Response ${better}): ${text}`);
+        // What the engine decides: the side closer to the judge's own reference (src/reasoning/judge.ts).
+        const reading = readJudgeReply(p.stage, text, first, second);
+        read[p.stage] = (read[p.stage] ?? 0) + Number(reading.winner === better);
+        if (reading.winner !== better) misses.push(`${p.family} ${p.stage} (right one is Response ${better}): ${text}`);
       }
     }
-    // Measured with run 8: CONCLUSION 14/16, REASONING 8/16. A slip early in a reasoning is where
-    // this judge is still at chance (README, "The embedded model"), so only CONCLUSION is held to a bar.
-    const [ok, n] = tally.CONCLUSION ?? [0, 0];
-    expect(n).toBe(16);
-    expect(ok, misses.join("\n")).toBeGreaterThanOrEqual(13);
+    // Measured with run 9: the engine's reading 16/16 on both stages; the verdict lines alone
+    // CONCLUSION 14/16, REASONING 9/16 (README, "The embedded model").
+    for (const stage of ["REASONING", "CONCLUSION"]) {
+      expect(tally[stage]?.[1]).toBe(16);
+      expect(read[stage], misses.join("\n")).toBeGreaterThanOrEqual(15);
+    }
+    expect(tally.CONCLUSION?.[0], "the verdict lines alone, CONCLUSION").toBeGreaterThanOrEqual(13);
   });
 });

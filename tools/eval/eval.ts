@@ -17,7 +17,7 @@ import { EmbeddedBackend } from "../../src/inference/embedded/backend";
 import { loadModelFiles } from "../../src/inference/embedded/loader";
 import { X1Model } from "../../src/inference/embedded/model";
 import type { ImageInput } from "../../src/inference/backend";
-import { buildJudgePrompt, parseVerdict } from "../../src/reasoning/judge";
+import { buildJudgePrompt, parseVerdict, readJudgeReply } from "../../src/reasoning/judge";
 import { runInMemory } from "../../src/reasoning/memory-executor";
 import { JUDGE_MAX_TOKENS } from "../../src/reasoning/steps";
 import type { Stage } from "../../src/reasoning/stages";
@@ -139,16 +139,21 @@ async function main(): Promise<void> {
   // The judge on held-out pairs: the split's judge items, order as generated (Response 1 / 2).
   const judgeLimit = Number(arg("judge-limit", "0"));
   const pairs = items.flatMap((it) => it.judge.map((j) => ({ it, j }))).slice(0, judgeLimit || undefined);
+  // Two readings of each reply: the engine's (the side closer to the judge's own reference, else its
+  // verdict line; what `scorer: judge` uses) and the verdict line alone.
   const judge: Record<string, [number, number]> = {};
+  const verdictLine: Record<string, number> = {};
   for (const { it, j } of pairs) {
     const r = await backend.generate({
       purpose: "judge",
       prompt: buildJudgePrompt(j.stage, it.question, j.context, j.first, j.second),
       n: 1, seeds: [0], stop: [], max_tokens: JUDGE_MAX_TOKENS, temperature: 0, top_p: 1, logprobs: false, image: it.image,
     });
-    const verdict = parseVerdict(r.generations[0]?.text ?? "").winner;
+    const text = r.generations[0]?.text ?? "";
+    const verdict = readJudgeReply(j.stage, text, j.first, j.second).winner;
     const cell = (judge[j.stage] ??= [0, 0]);
     cell[0] += Number(verdict === j.better);
+    verdictLine[j.stage] = (verdictLine[j.stage] ?? 0) + Number(parseVerdict(text).winner === j.better);
     cell[1] += 1;
   }
 
@@ -162,10 +167,13 @@ async function main(): Promise<void> {
   const jOk = Object.values(judge).reduce((a, [o]) => a + o, 0);
   const judgeLine = `judge accuracy on ${pairs.length} held-out judge items: ${pct(jOk, pairs.length)}% (` +
     Object.entries(judge).map(([s, [o, n]]) => `${s} ${pct(o, n)}%`).join(", ") + ")";
-  console.log(`\n${items.length} questions (${source}), accuracy in %\n${table.join("\n")}\n\n${judgeLine}`);
+  const vOk = Object.values(verdictLine).reduce((a, b) => a + b, 0);
+  const verdictLineLine = `the verdict line alone: ${pct(vOk, pairs.length)}% (` +
+    Object.entries(judge).map(([s, [, n]]) => `${s} ${pct(verdictLine[s] ?? 0, n)}%`).join(", ") + ")";
+  console.log(`\n${items.length} questions (${source}), accuracy in %\n${table.join("\n")}\n\n${judgeLine}\n${verdictLineLine}`);
   const out = arg("out", "");
   if (out) {
-    writeFileSync(out, JSON.stringify({ model: model.manifest.model, version: model.manifest.version, runtime: runtime.name, source, questions: items.length, table, judge: { items: pairs.length, per_stage: judge, line: judgeLine }, tallies: Object.fromEntries(tallies) }, null, 1) + "\n");
+    writeFileSync(out, JSON.stringify({ model: model.manifest.model, version: model.manifest.version, runtime: runtime.name, source, questions: items.length, table, judge: { items: pairs.length, per_stage: judge, line: judgeLine, verdict_line: { per_stage: verdictLine, line: verdictLineLine } }, tallies: Object.fromEntries(tallies) }, null, 1) + "\n");
   }
 }
 

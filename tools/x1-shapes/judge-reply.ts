@@ -15,6 +15,7 @@
  *
  * SUMMARY has no reference (many plans are fine), so its reply stays one word per response.
  */
+import { referenceForm } from "../../src/reasoning/judge";
 import type { JudgedStage } from "./corrupt";
 
 export type JudgeFormat = "plain" | "copy";
@@ -32,14 +33,6 @@ export interface JudgeReplyInput {
 /** The tokenizer's pre-split (tools/x1-shapes/tokenizer.ts): tags, words and numbers with their leading space, punctuation runs. */
 const PIECE = /<\/?[A-Z]+>| ?[A-Za-z]+| ?\d+| ?[^\sA-Za-z\d<]+|\n+| +/g;
 export const pieces = (text: string): string[] => text.match(PIECE) ?? [];
-
-/** A response in the reference's form: the stage text, or for a whole answer "REASONING Answer: CONCLUSION.". */
-export function comparable(stage: JudgedStage, response: string): string {
-  if (stage !== "ANSWER") return response;
-  const reasoning = /<REASONING>([\s\S]*?)<\/REASONING>/.exec(response)?.[1] ?? "";
-  const conclusion = /<CONCLUSION>([\s\S]*?)<\/CONCLUSION>/.exec(response)?.[1] ?? "";
-  return `${reasoning} Answer: ${conclusion}.`;
-}
 
 /**
  * The response copied piece by piece while it agrees with the reference: the whole response and
@@ -69,7 +62,7 @@ export function judgeReply(j: JudgeReplyInput, format: JudgeFormat = "copy"): st
     if (j.reference === undefined) lines.push(`Response ${r}: ${right ? "a plan" : j.why}.`);
     else if (format === "plain") lines.push(`Response ${r}: ${right ? "correct" : j.why}.`);
     else {
-      const copy = copyAgainst(j.reference, comparable(j.stage, r === 1 ? j.first : j.second));
+      const copy = copyAgainst(j.reference, referenceForm(j.stage, r === 1 ? j.first : j.second));
       lines.push(`Response ${r}: ${copy.text}${copy.agrees ? "" : `: ${j.why}`}.`);
     }
   }

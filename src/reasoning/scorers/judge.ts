@@ -3,10 +3,11 @@
  * output is read back. Decision order (DESIGN.md §2):
  *  1. forfeit — a side that is invalid loses (both invalid: Response 1 advances); no model call;
  *  2. selfcheck — REASONING only: if exactly one side self-checked 'incorrect', it loses; no call;
- *  3. judge — the model's verdict; unparseable → fallback (see ../judge.ts).
+ *  3. judge — the model's reply: the side closer to its `Check:` reference if it wrote one, else
+ *     its verdict; neither → fallback (see ../judge.ts).
  */
 import type { Candidate } from "../candidates";
-import { parseVerdict, type SelfCheck } from "../judge";
+import { readJudgeReply, type SelfCheck } from "../judge";
 import { STAGES, type Stage } from "../stages";
 import type { StageKey } from "../steps";
 import type { StepOutput } from "../types";
@@ -61,8 +62,8 @@ export function fallbackDecision(first: Candidate, second: Candidate): MatchDeci
   return decided(1, "Response 1 (first-seeded) advances");
 }
 
-/** Reads a committed match step: a local decision (JSON) or a judge reply (raw text). */
-export function decodeMatchOutput(output: StepOutput, first: Candidate, second: Candidate): MatchDecision & { raw?: string } {
+/** Reads a committed match step: a local decision (JSON) or a judge reply (raw text), read against the responses the judge was shown. */
+export function decodeMatchOutput(output: StepOutput, stage: StageKey, first: Candidate, second: Candidate): MatchDecision & { raw?: string } {
   const raw = output.texts[0] ?? "";
   if (output.backend === "local") {
     try {
@@ -75,7 +76,8 @@ export function decodeMatchOutput(output: StepOutput, first: Candidate, second: 
     }
     return fallbackDecision(first, second);
   }
-  const verdict = parseVerdict(raw);
+  const shown = judgeInputs(stage, first, second);
+  const verdict = readJudgeReply(stage, raw, shown.first, shown.second);
   if (verdict.winner === null) return { ...fallbackDecision(first, second), raw };
   return { winner: verdict.winner, decided_by: "judge", rationale: verdict.rationale, raw };
 }
