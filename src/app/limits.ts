@@ -30,6 +30,9 @@ export const MAX_TOKENS_PER_STAGE: Range = { name: "max_tokens_per_stage", min: 
 export const STAGE_MAX_TOKENS: Range = { name: "max_tokens", min: 1, max: 2_048 };
 export const TEMPERATURE: Range = { name: "temperature", min: 0, max: 2 };
 export const TOP_P: Range = { name: "top_p", min: 0, max: 1, exclusiveMin: true };
+/** A run's sampling when the request names none: the reference implementation's values (REFERENCE.md). */
+export const DEFAULT_TEMPERATURE = 0.6;
+export const DEFAULT_TOP_P = 0.9;
 export const SEED: Range = { name: "seed", min: 0, max: 2 ** 32 - 1 };
 export const PREFER_WAIT_SECONDS: Range = { name: "Prefer: wait", min: 0, max: 60 };
 export const DEADLINE_SECONDS: Range = { name: "deadline_seconds", min: 1, max: 900 };

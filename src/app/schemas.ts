@@ -17,6 +17,8 @@ import { webhookSchema } from "./webhook-schema";
 import {
   CANDIDATES,
   DEADLINE_SECONDS,
+  DEFAULT_TEMPERATURE,
+  DEFAULT_TOP_P,
   DEFAULT_DEADLINE_SECONDS,
   KEEP,
   MAX_IMAGE_URL_CHARS,
@@ -80,9 +82,8 @@ const searchSchema = z
   });
 
 const samplingSchema = z.strictObject({
-  // The reference implementation's values (REFERENCE.md).
-  temperature: ranged(TEMPERATURE, "number").default(0.6),
-  top_p: ranged(TOP_P, "number").default(0.9),
+  temperature: ranged(TEMPERATURE, "number").default(DEFAULT_TEMPERATURE),
+  top_p: ranged(TOP_P, "number").default(DEFAULT_TOP_P),
   max_tokens_per_stage: ranged(MAX_TOKENS_PER_STAGE, "int").default(512),
   seed: ranged(SEED, "int").optional(),
 });

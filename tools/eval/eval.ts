@@ -13,6 +13,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DEFAULT_TEMPERATURE, DEFAULT_TOP_P } from "../../src/app/limits";
 import { EmbeddedBackend } from "../../src/inference/embedded/backend";
 import { loadModelFiles } from "../../src/inference/embedded/loader";
 import { X1Model } from "../../src/inference/embedded/model";
@@ -37,6 +38,12 @@ interface Item {
 
 const DIRECT_SUFFIX = "\nAnswer with a single word, number or option.";
 
+/**
+ * Sampling as a user gets it: the API's defaults (the reference method's T=0.6, top_p 0.9). Until
+ * run 9 this tool sampled the searches at T=0.8, top_p 0.95 and only "sampled" at T=0.6.
+ */
+const SERVICE_SAMPLING = { temperature: DEFAULT_TEMPERATURE, top_p: DEFAULT_TOP_P };
+
 interface Mode {
   name: string;
   search?: SearchConfig;
@@ -46,7 +53,7 @@ interface Mode {
 const MODES: Record<string, Mode> = {
   direct: { name: "direct answer" },
   greedy: { name: "greedy 4-stage", search: { strategy: "greedy", candidates: 1, keep: 1, scorer: "judge" } },
-  sampled: { name: "sampled 4-stage T=0.6", search: { strategy: "stage_beam", candidates: 1, keep: 1, scorer: "judge" }, temperature: 0.6 },
+  sampled: { name: "sampled 4-stage T=0.6", search: { strategy: "stage_beam", candidates: 1, keep: 1, scorer: "judge" } },
   beam2: { name: "stage_beam N=2 judge", search: { strategy: "stage_beam", candidates: 2, keep: 1, scorer: "judge" } },
   beam4: { name: "stage_beam N=4 judge", search: { strategy: "stage_beam", candidates: 4, keep: 1, scorer: "judge" } },
   beam4lp: { name: "stage_beam N=4 logprob", search: { strategy: "stage_beam", candidates: 4, keep: 1, scorer: "logprob" } },
@@ -121,7 +128,7 @@ async function main(): Promise<void> {
           question: it.question,
           has_image: true,
           search: mode.search,
-          sampling: { temperature: mode.temperature ?? 0.8, top_p: 0.95, max_tokens_per_stage: 128, seed: 1000 + k },
+          sampling: { temperature: mode.temperature ?? SERVICE_SAMPLING.temperature, top_p: SERVICE_SAMPLING.top_p, max_tokens_per_stage: 128, seed: 1000 + k },
         };
         const run = await runInMemory(spec, backend, { image: it.image, schedule: "concurrent" });
         answer = run.result.answer;
