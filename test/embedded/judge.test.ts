@@ -58,8 +58,8 @@ describe("the embedded model judges pairs of candidates inside workerd", () => {
         if (reading.winner !== better) misses.push(`${p.family} ${p.stage} (right one is Response ${better}): ${text}`);
       }
     }
-    // Measured with run 9: the engine's reading 16/16 on both stages; the verdict lines alone
-    // CONCLUSION 14/16, REASONING 9/16 (README, "The embedded model").
+    // Measured with run 10: the engine's reading 16/16 on both stages; the verdict lines alone
+    // CONCLUSION 14/16, REASONING 10/16 (README, "The embedded model").
     for (const stage of ["REASONING", "CONCLUSION"]) {
       expect(tally[stage]?.[1]).toBe(16);
       expect(read[stage], misses.join("\n")).toBeGreaterThanOrEqual(15);

@@ -6,11 +6,12 @@
 # run 5 on scenes 36,000-53,999 and 0-17,999 at a lower learning rate = run 7; config-continue3.json
 # from run 7 on fresh scenes 54,000-71,999 and scenes 36,000-53,999 with the judge's copy-format
 # replies, tools/x1-shapes/judge-reply.ts = run 8; config-continue4.json from run 8 on fresh scenes
-# 72,000-89,999 and scenes 54,000-71,999 at a lower learning rate = run 9), evaluation. Phases 1-3 trained on the plain
+# 72,000-89,999 and scenes 54,000-71,999 at a lower learning rate = run 9; config-continue5.json from
+# run 9 on fresh scenes 90,000-107,999 and scenes 72,000-89,999, lower still = run 10), evaluation. Phases 1-3 trained on the plain
 # judge replies, so their data is generated with --judge-format plain.
 # (The committed phase 3 started from run 5 as recovered from its int8 export into run5.pt by
 # tools/train/recover.py, because the run 5 checkpoint was lost; this script writes run5.pt itself.)
-#   bash tools/train/run.sh               everything (about five hours on 2 CPU cores)
+#   bash tools/train/run.sh               everything (about five and a half hours on 2 CPU cores)
 #   bash tools/train/run.sh --skip-data   reuse tools/.cache/x1-shapes
 # Needs Debian's python3-torch, python3-numpy, python3-matplotlib and libopenblas0-pthread
 # (apt), run with /usr/bin/python3. Outputs: tools/.cache/x1-train/model.pt, tools/train/train-log*.txt,
@@ -30,6 +31,7 @@ if [[ "${1:-}" != "--skip-data" ]]; then
   bash tools/x1-shapes/run.sh gen --split train --scenes 18000 --from 54000 --per-scene 3 --out tools/.cache/x1-shapes/train4
   bash tools/x1-shapes/run.sh gen --split train --scenes 18000 --from 36000 --per-scene 3 --out tools/.cache/x1-shapes/train3-copy
   bash tools/x1-shapes/run.sh gen --split train --scenes 18000 --from 72000 --per-scene 3 --out tools/.cache/x1-shapes/train5
+  bash tools/x1-shapes/run.sh gen --split train --scenes 18000 --from 90000 --per-scene 3 --out tools/.cache/x1-shapes/train6
   bash tools/x1-shapes/run.sh commit
 fi
 $PY tools/train/tokenizer.py --check
@@ -47,3 +49,6 @@ $PY tools/train/evaluate.py --split dev --out tools/train/eval-dev-continue3.jso
 cp tools/.cache/x1-train/model.pt tools/.cache/x1-train/run8.pt
 $PY tools/train/train.py --config tools/train/config-continue4.json
 $PY tools/train/evaluate.py --split dev --out tools/train/eval-dev-continue4.json
+cp tools/.cache/x1-train/model.pt tools/.cache/x1-train/run9.pt
+$PY tools/train/train.py --config tools/train/config-continue5.json
+$PY tools/train/evaluate.py --split dev --out tools/train/eval-dev-continue5.json
