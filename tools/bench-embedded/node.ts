@@ -22,7 +22,7 @@ const node = await measure(model, runtime.name, new Uint8Array(Buffer.from(sampl
 const mb = (b?: number) => (b === undefined ? "n/a" : `${(b / 2 ** 20).toFixed(1)} MiB`);
 const f = (x: number) => x.toFixed(0);
 const lines = [
-  `model ${model.manifest.model} ${model.manifest.version}, int8 weights ${(model.manifest.quantization.int8_bytes / 1024).toFixed(0)} KiB; whole-answer prompt ${node.prompt_tokens} tokens; 64 generated tokens per candidate (EOS ignored); median of ${node.repeats}`,
+  `model ${model.manifest.model} ${model.manifest.version}, int8 weights ${(model.manifest.quantization.int8_bytes / 1024).toFixed(0)} KiB; whole-answer prompt ${node.prompt_tokens} tokens; 64 generated tokens per candidate (EOS ignored); median of ${node.repeats} rounds (the speed-up: median of each round's own ratio)`,
   "| | workerd (onnxruntime-web wasm, 1 thread) | onnxruntime-node (1 thread) | workerd / node |",
   "| --- | --- | --- | --- |",
   `| decode, 1 candidate (tokens/s) | ${f(workerd.single_tokens_per_s)} | ${f(node.single_tokens_per_s)} | ${(workerd.single_tokens_per_s / node.single_tokens_per_s).toFixed(2)} |`,
