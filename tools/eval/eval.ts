@@ -46,6 +46,8 @@ const SERVICE_SAMPLING = { temperature: DEFAULT_TEMPERATURE, top_p: DEFAULT_TOP_
 
 interface Mode {
   name: string;
+  /** Not in the default table: run it by name (`--modes beam4,beam4_sum_lp`). */
+  diagnostic?: boolean;
   search?: SearchConfig;
   temperature?: number;
 }
@@ -57,6 +59,9 @@ const MODES: Record<string, Mode> = {
   beam2: { name: "stage_beam N=2 judge", search: { strategy: "stage_beam", candidates: 2, keep: 1, scorer: "judge" } },
   beam4: { name: "stage_beam N=4 judge", search: { strategy: "stage_beam", candidates: 4, keep: 1, scorer: "judge" } },
   beam4lp: { name: "stage_beam N=4 logprob", search: { strategy: "stage_beam", candidates: 4, keep: 1, scorer: "logprob" } },
+  // Where the judge's search loses: the same search with SUMMARY (judged without a reference) scored by logprob, or not searched.
+  beam4_sum_lp: { name: "stage_beam N=4 judge, SUMMARY by logprob", diagnostic: true, search: { strategy: "stage_beam", candidates: 4, keep: 1, scorer: "judge", stages: { SUMMARY: { scorer: "logprob" } } } },
+  beam4_sum_1: { name: "stage_beam N=4 judge, SUMMARY 1 candidate", diagnostic: true, search: { strategy: "stage_beam", candidates: 4, keep: 1, scorer: "judge", stages: { SUMMARY: { candidates: 1 } } } },
   bon4: { name: "best_of_n N=4 judge", search: { strategy: "best_of_n", candidates: 4, keep: 1, scorer: "judge" } },
 };
 
@@ -97,7 +102,7 @@ interface Tally {
 async function main(): Promise<void> {
   const split = arg("split", "test");
   const limit = Number(arg("limit", "0"));
-  const modes = arg("modes", Object.keys(MODES).join(",")).split(",");
+  const modes = arg("modes", Object.keys(MODES).filter((k) => !MODES[k]?.diagnostic).join(",")).split(",");
   const dir = arg("model", "model-shards");
   const wasm = process.argv.includes("--wasm");
   const runtime = wasm ? await webRuntimeInNode() : await nodeRuntime(dir, Number(arg("threads", "1")));
