@@ -38,18 +38,11 @@ interface Item {
 
 const DIRECT_SUFFIX = "\nAnswer with a single word, number or option.";
 
-/**
- * Sampling as a user gets it: the API's defaults (the reference method's T=0.6, top_p 0.9). Until
- * run 9 this tool sampled the searches at T=0.8, top_p 0.95 and only "sampled" at T=0.6.
- */
-const SERVICE_SAMPLING = { temperature: DEFAULT_TEMPERATURE, top_p: DEFAULT_TOP_P };
-
 interface Mode {
   name: string;
   /** Not in the default table: run it by name (`--modes beam4,beam4_sum_lp`). */
   diagnostic?: boolean;
   search?: SearchConfig;
-  temperature?: number;
 }
 
 const MODES: Record<string, Mode> = {
@@ -133,7 +126,9 @@ async function main(): Promise<void> {
           question: it.question,
           has_image: true,
           search: mode.search,
-          sampling: { temperature: mode.temperature ?? SERVICE_SAMPLING.temperature, top_p: SERVICE_SAMPLING.top_p, max_tokens_per_stage: 128, seed: 1000 + k },
+          // Sampling as a user gets it: the API's defaults (the reference method's T=0.6, top_p 0.9).
+          // Until run 9 this tool sampled the searches at T=0.8, top_p 0.95 and only "sampled" at 0.6.
+          sampling: { temperature: DEFAULT_TEMPERATURE, top_p: DEFAULT_TOP_P, max_tokens_per_stage: 128, seed: 1000 + k },
         };
         const run = await runInMemory(spec, backend, { image: it.image, schedule: "concurrent" });
         answer = run.result.answer;

@@ -35,20 +35,16 @@ if [[ "${1:-}" != "--skip-data" ]]; then
   bash tools/x1-shapes/run.sh commit
 fi
 $PY tools/train/tokenizer.py --check
-$PY tools/train/train.py --config tools/train/config.json
-$PY tools/train/evaluate.py --split dev --out tools/train/eval-dev.json
-cp tools/.cache/x1-train/model.pt tools/.cache/x1-train/run4.pt
-$PY tools/train/train.py --config tools/train/config-continue.json
-$PY tools/train/evaluate.py --split dev --out tools/train/eval-dev-continue.json
-cp tools/.cache/x1-train/model.pt tools/.cache/x1-train/run5.pt
-$PY tools/train/train.py --config tools/train/config-continue2.json
-$PY tools/train/evaluate.py --split dev --out tools/train/eval-dev-continue2.json
-cp tools/.cache/x1-train/model.pt tools/.cache/x1-train/run7.pt
-$PY tools/train/train.py --config tools/train/config-continue3.json
-$PY tools/train/evaluate.py --split dev --out tools/train/eval-dev-continue3.json
-cp tools/.cache/x1-train/model.pt tools/.cache/x1-train/run8.pt
-$PY tools/train/train.py --config tools/train/config-continue4.json
-$PY tools/train/evaluate.py --split dev --out tools/train/eval-dev-continue4.json
-cp tools/.cache/x1-train/model.pt tools/.cache/x1-train/run9.pt
-$PY tools/train/train.py --config tools/train/config-continue5.json
-$PY tools/train/evaluate.py --split dev --out tools/train/eval-dev-continue5.json
+# One phase: train tools/train/config<SUFFIX>.json, evaluate it on dev into eval-dev<SUFFIX>.json,
+# and keep the model as <NAME>.pt, which the next phase's config starts from.
+phase() {
+  $PY tools/train/train.py --config "tools/train/config$1.json"
+  $PY tools/train/evaluate.py --split dev --out "tools/train/eval-dev$1.json"
+  if [[ -n "${2:-}" ]]; then cp tools/.cache/x1-train/model.pt "tools/.cache/x1-train/$2.pt"; fi
+}
+phase "" run4
+phase -continue run5
+phase -continue2 run7
+phase -continue3 run8
+phase -continue4 run9
+phase -continue5
