@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import manifest from "../../model-shards/manifest.json";
 import { loadModelFiles, ModelIntegrityError, type FileSource } from "../../src/inference/embedded/loader";
+import { X1Model } from "../../src/inference/embedded/model";
+import { workerdRuntime } from "../../src/inference/embedded/ort-workerd";
 import { assetsSource, sharedModel } from "./helpers";
 
 /** The real files, with one of them altered on the way. */
@@ -42,5 +44,13 @@ describe("the embedded model's files (model-shards/ through the ASSETS binding)"
       return assetsSource()(name);
     };
     await expect(loadModelFiles(missing)).rejects.toThrow(`shard ${first} could not be read: HTTP 404`);
+  });
+
+  it("refuses a decoder exported before the shared prompt prefix, saying how to re-export it", async () => {
+    const loaded = await loadModelFiles(assetsSource());
+    expect(loaded.manifest.graphs.decoder.inputs).toContain("prefix_key_0");
+    const old = { ...loaded.manifest.graphs.decoder, inputs: loaded.manifest.graphs.decoder.inputs.filter((i) => !i.startsWith("prefix_")) };
+    const stale = { ...loaded, manifest: { ...loaded.manifest, graphs: { ...loaded.manifest.graphs, decoder: old } } };
+    await expect(X1Model.create(stale, workerdRuntime())).rejects.toThrow(/no shared-prefix inputs .*tools\/export\/build\.sh/);
   });
 });

@@ -2,11 +2,16 @@
 
   vision.onnx   image (B, 72, 72, 3) uint8                         -> image_embeds (B, 9, D) float
   decoder.onnx  ids (B, T) int32, image_embeds (B, 9, D), positions (B, T) int32,
-                key_valid (B, P+T) int32, past_key_i / past_value_i (B, H, P, Dh) for every layer
+                key_valid (B, S+P+T) int32, prefix_key_i / prefix_value_i (1, H, S, Dh) and
+                past_key_i / past_value_i (B, H, P, Dh) for every layer
                 -> logits (B, V) of the last position, present_key_i / present_value_i (B, H, P+T, Dh)
 
-Batch B, prompt length T and past length P are dynamic: the prefill runs with P = 0 (empty past),
-decode steps with T = 1, and N candidates decode as one batch. `<image>` placeholder ids take the
+Batch B, prompt length T, shared prefix length S and past length P are dynamic. The prefill runs
+with S = P = 0 and its present cache becomes the prefix of every decode step (T = 1): one copy of
+the prompt's keys and values that all N candidates of the batch attend to, while each candidate's
+past holds only its own generated tokens. A prompt cache copied into each row would make every
+step move B times the prompt's keys and values into and out of the runtime; in onnxruntime-web
+that traffic grows with B x (S + P) and ate most of the batching gain (bench-embedded). `<image>` placeholder ids take the
 image embeddings in order (the k-th placeholder of a row gets that row's k-th image token), which is
 what `masked_scatter` does in model.py for rows with exactly `image_tokens` placeholders.
 
@@ -18,12 +23,15 @@ import json
 import os
 import sys
 
+import math
+
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "train"))
-from model import IMAGE_ID, Config, X1Tiny  # noqa: E402
+from model import IMAGE_ID, Config, X1Tiny, rotate  # noqa: E402
 
 OPSET = 17
 
@@ -54,14 +62,41 @@ class Vision(nn.Module):
         return self.image(image)
 
 
+def block_with_prefix(b, x, mask, rope, prefix, past):
+    """model.Block.forward with the keys split in two: a prefix shared by every row (batch 1,
+    broadcast by MatMul, never copied per row) and each row's own past + new tokens. One softmax over
+    both, so the result is the block's own on the concatenated cache. Returns the row's cache."""
+    B, T, D = x.shape
+    q, k, v = b.qkv(b.ln1(x)).split(D, dim=2)
+    q = q.view(B, T, b.h, b.dh).transpose(1, 2)
+    k = k.view(B, T, b.h, b.dh).transpose(1, 2)
+    v = v.view(B, T, b.h, b.dh).transpose(1, 2)
+    if rope is not None:
+        q, k = rotate(q, *rope), rotate(k, *rope)
+    k = torch.cat([past[0], k], dim=2)
+    v = torch.cat([past[1], v], dim=2)
+    S = prefix[0].shape[2]
+    scale = 1.0 / math.sqrt(b.dh)
+    att = torch.cat([q @ prefix[0].transpose(-2, -1), q @ k.transpose(-2, -1)], dim=-1) * scale + mask
+    att = att.softmax(dim=-1)
+    y = att[..., :S] @ prefix[1] + att[..., S:] @ v
+    y = y.transpose(1, 2).reshape(B, T, D)
+    x = x + b.proj(y)
+    x = x + b.fc2(F.gelu(b.fc1(b.ln2(x))))
+    return x, (k, v)
+
+
 class Decoder(nn.Module):
     def __init__(self, model):
         super().__init__()
         self.m = model
         self.n_layers = len(model.blocks)
 
-    def forward(self, ids, image_embeds, positions, key_valid, *past_flat):
+    def forward(self, ids, image_embeds, positions, key_valid, *cache_flat):
         m = self.m
+        n = 2 * self.n_layers
+        prefix = [(cache_flat[2 * i], cache_flat[2 * i + 1]) for i in range(self.n_layers)]
+        past_flat = cache_flat[n:]
         ids = ids.long()
         pos = positions.long()
         B, T = ids.shape
@@ -74,9 +109,10 @@ class Decoder(nn.Module):
         if m.pos is not None:
             x = x + m.pos(pos)
         past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(self.n_layers)]
+        S = prefix[0][0].shape[2]
         P = past[0][0].shape[2]
-        q_at = torch.arange(T) + P
-        k_at = torch.arange(P + T)
+        q_at = torch.arange(T) + S + P
+        k_at = torch.arange(S + P + T)
         allowed = (k_at.unsqueeze(0) <= q_at.unsqueeze(1)).unsqueeze(0) & (key_valid != 0).unsqueeze(1)
         mask = torch.zeros(allowed.shape).masked_fill(~allowed, -1e9).unsqueeze(1)
         rope = None
@@ -85,7 +121,7 @@ class Decoder(nn.Module):
             rope = (ang.cos().unsqueeze(1), ang.sin().unsqueeze(1))
         present = []
         for i, b in enumerate(m.blocks):
-            x, (k, v) = b(x, mask, rope, past[i])
+            x, (k, v) = block_with_prefix(b, x, mask, rope, prefix[i], past[i])
             present += [k, v]
         h = m.ln_f(x[:, -1])
         logits = h @ m.tok.weight.t()
@@ -101,33 +137,38 @@ def export(model, cfg, out):
     torch.onnx.export(Vision(model), (image,), os.path.join(out, "vision.onnx"), opset_version=OPSET,
                       input_names=["image"], output_names=["image_embeds"],
                       dynamic_axes={"image": {0: "batch"}, "image_embeds": {0: "batch"}}, do_constant_folding=True)
-    B, T, P = 2, 12, 5
+    B, T, S, P = 2, 12, 7, 5
     ids = torch.randint(8, cfg["vocab_size"], (B, T), dtype=torch.int32)
     ids[:, 1:1 + cfg["image_tokens"]] = IMAGE_ID
     embeds = torch.randn(B, cfg["image_tokens"], D)
-    positions = torch.arange(P, P + T, dtype=torch.int32).unsqueeze(0).expand(B, T).contiguous()
-    key_valid = torch.ones(B, P + T, dtype=torch.int32)
-    past = []
+    positions = torch.arange(S + P, S + P + T, dtype=torch.int32).unsqueeze(0).expand(B, T).contiguous()
+    key_valid = torch.ones(B, S + P + T, dtype=torch.int32)
+    cache = []
     for _ in range(L):
-        past += [torch.randn(B, H, P, dh), torch.randn(B, H, P, dh)]
+        cache += [torch.randn(1, H, S, dh), torch.randn(1, H, S, dh)]
+    for _ in range(L):
+        cache += [torch.randn(B, H, P, dh), torch.randn(B, H, P, dh)]
+    prefix_names = [f"prefix_{kind}_{i}" for i in range(L) for kind in ("key", "value")]
     past_names = [f"past_{kind}_{i}" for i in range(L) for kind in ("key", "value")]
     present_names = [f"present_{kind}_{i}" for i in range(L) for kind in ("key", "value")]
     dyn = {"ids": {0: "batch", 1: "tokens"}, "image_embeds": {0: "batch"}, "positions": {0: "batch", 1: "tokens"},
            "key_valid": {0: "batch", 1: "keys"}, "logits": {0: "batch"}}
+    for n in prefix_names:
+        dyn[n] = {2: "prefix"}
     for n in past_names:
         dyn[n] = {0: "batch", 2: "past"}
     for n in present_names:
-        dyn[n] = {0: "batch", 2: "keys"}
-    torch.onnx.export(Decoder(model), (ids, embeds, positions, key_valid, *past), os.path.join(out, "decoder.onnx"),
-                      opset_version=OPSET, input_names=["ids", "image_embeds", "positions", "key_valid", *past_names],
+        dyn[n] = {0: "batch", 2: "own_keys"}
+    torch.onnx.export(Decoder(model), (ids, embeds, positions, key_valid, *cache), os.path.join(out, "decoder.onnx"),
+                      opset_version=OPSET, input_names=["ids", "image_embeds", "positions", "key_valid", *prefix_names, *past_names],
                       output_names=["logits", *present_names], dynamic_axes=dyn, do_constant_folding=True)
 
 
 @torch.no_grad()
 def check(model, cfg):
     """The export wrapper with its cache against the model itself, in torch: after a prompt, two
-    decode steps for a batch of 3 rows (the prompt's cache copied to each) must give the logits of
-    a full forward pass."""
+    decode steps for a batch of 3 rows (the prompt's cache as their shared prefix, each row's own
+    past growing) must give the logits of a full forward pass."""
     D, H, L, V = cfg["d_model"], cfg["n_heads"], cfg["n_layers"], cfg["vocab_size"]
     dh = D // H
     g = torch.Generator().manual_seed(0)
@@ -137,13 +178,14 @@ def check(model, cfg):
     embeds = model.image(images)
     dec = Decoder(model)
     S = prompt.shape[1]
-    out = dec(prompt.int(), embeds, torch.arange(S).unsqueeze(0).int(), torch.ones(1, S, dtype=torch.int32),
-              *[torch.zeros(1, H, 0, dh) for _ in range(2 * L)])
-    past = [t.expand(3, -1, -1, -1) for t in out[1:]]
+    empty = lambda b: [torch.zeros(b, H, 0, dh) for _ in range(2 * L)]  # noqa: E731
+    out = dec(prompt.int(), embeds, torch.arange(S).unsqueeze(0).int(), torch.ones(1, S, dtype=torch.int32), *empty(1), *empty(1))
+    prefix = list(out[1:])
+    past = empty(3)
     steps = torch.randint(8, V, (3, 2), generator=g)
     for t in range(2):
         out = dec(steps[:, t:t + 1].int(), embeds.expand(3, -1, -1), torch.full((3, 1), S + t, dtype=torch.int32),
-                  torch.ones(3, S + t + 1, dtype=torch.int32), *past)
+                  torch.ones(3, S + t + 1, dtype=torch.int32), *prefix, *past)
         past = list(out[1:])
     ref, _ = model(torch.cat([prompt.expand(3, -1), steps], dim=1), images.expand(3, -1, -1, -1))
     err = float((out[0] - ref[:, -1]).abs().max())

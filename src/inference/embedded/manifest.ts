@@ -42,6 +42,7 @@ export function parseManifest(text: string): ModelManifest {
     typeof m.architecture?.n_layers === "number" &&
     typeof m.graphs?.vision?.file === "string" &&
     typeof m.graphs?.decoder?.file === "string" &&
+    Array.isArray(m.graphs.decoder.inputs) &&
     Array.isArray(m.shards) &&
     m.shards.every((s) => typeof s.file === "string" && typeof s.sha256 === "string" && typeof s.bytes === "number");
   if (!ok) throw new Error("model-shards/manifest.json is not a valid manifest");

@@ -1,7 +1,9 @@
 /**
  * X1-Tiny on ONNX Runtime: the vision graph once per image, then one prefill of the prompt and
- * batched decode steps for N candidates over a shared KV cache (the prompt's cache is computed
- * once and copied to every candidate). Finished candidates leave the batch. Each candidate samples
+ * batched decode steps for N candidates. The prompt's KV cache is computed once and fed to every
+ * step as the decoder's shared `prefix` (batch 1, attended by every row); each candidate's own cache
+ * (`past`) holds only the tokens it generated, so a step moves the prompt's keys and values once,
+ * not once per candidate (tools/export/export.py). Finished candidates leave the batch. Each candidate samples
  * from its own seeded generator, stops at EOS, at a stop string (cut before it), at max_tokens or
  * at the context length, and reports the mean log-probability of its tokens.
  */
@@ -64,6 +66,9 @@ export class X1Model {
 
   static async create(loaded: LoadedModelFiles, runtime: OrtRuntime): Promise<X1Model> {
     const { manifest, files } = loaded;
+    if (!manifest.graphs.decoder.inputs.includes("prefix_key_0")) {
+      throw new Error(`model ${manifest.model} ${manifest.version}: its decoder graph has no shared-prefix inputs (prefix_key_0…); re-export it with tools/export/build.sh`);
+    }
     const graph = (name: "vision" | "decoder"): GraphFiles => {
       const entry = manifest.graphs[name];
       return {
@@ -119,27 +124,25 @@ export class X1Model {
     const names = Array.from({ length: a.n_layers }, (_, i) => [`key_${i}`, `value_${i}`]).flat();
     const kvShape = (b: number, p: number) => [b, a.n_heads, p, a.head_dim];
 
-    // Prefill: the prompt once (batch 1), an empty past.
+    // Prefill: the prompt once (batch 1), empty prefix and past.
     const feeds: Record<string, OrtTensorLike> = {
       ids: rt.tensor("int32", Int32Array.from(o.promptIds), [1, L]),
       image_embeds: o.imageEmbeds ? rt.tensor("float32", o.imageEmbeds, [1, a.image_tokens, a.d_model]) : noImage(1),
       positions: rt.tensor("int32", Int32Array.from({ length: L }, (_, i) => i), [1, L]),
       key_valid: rt.tensor("int32", new Int32Array(L).fill(1), [1, L]),
     };
-    for (const name of names) feeds[`past_${name}`] = rt.tensor("float32", new Float32Array(0), kvShape(1, 0));
+    for (const name of names) {
+      feeds[`prefix_${name}`] = rt.tensor("float32", new Float32Array(0), kvShape(1, 0));
+      feeds[`past_${name}`] = rt.tensor("float32", new Float32Array(0), kvShape(1, 0));
+    }
     let out = await this.run(this.decoder, feeds);
     let steps = 1;
 
     const V = a.vocab_size;
     const n = o.n;
-    const rowKv = a.n_heads * L * a.head_dim;
-    // The prompt's cache, copied to every candidate.
-    let kv: Float32Array[] = names.map((name) => {
-      const src = out[`present_${name}`]?.data as Float32Array;
-      const dst = new Float32Array(n * rowKv);
-      for (let r = 0; r < n; r++) dst.set(src.subarray(0, rowKv), r * rowKv);
-      return dst;
-    });
+    // The prompt's cache: every step's shared prefix. Each candidate's own cache starts empty.
+    const prefix = names.map((name) => rt.tensor("float32", out[`present_${name}`]?.data as Float32Array, kvShape(1, L)));
+    let kv: Float32Array[] = names.map(() => new Float32Array(0));
     const first = (out.logits?.data as Float32Array).slice(0, V);
     let logits: Float32Array = new Float32Array(n * V);
     for (let r = 0; r < n; r++) logits.set(first, r * V);
@@ -182,8 +185,9 @@ export class X1Model {
         if (!cand.finish) next.push(row);
       });
       if (next.length === 0) break;
-      // Drop finished rows from the batch (the cache rows are copied).
-      const rowSize = a.n_heads * past * a.head_dim;
+      // Drop finished rows from the batch (their own cache rows are copied).
+      const own = past - L;
+      const rowSize = a.n_heads * own * a.head_dim;
       if (next.length !== active.length) kv = kv.map((t) => pickRows(t, next, rowSize));
       const lastIds = next.map((row) => {
         const cand = cands[active[row] as number] as (typeof cands)[number];
@@ -197,7 +201,10 @@ export class X1Model {
         positions: rt.tensor("int32", new Int32Array(B).fill(past), [B, 1]),
         key_valid: rt.tensor("int32", new Int32Array(B * (past + 1)).fill(1), [B, past + 1]),
       };
-      names.forEach((name, i) => (stepFeeds[`past_${name}`] = rt.tensor("float32", kv[i] as Float32Array, kvShape(B, past))));
+      names.forEach((name, i) => {
+        stepFeeds[`prefix_${name}`] = prefix[i] as OrtTensorLike;
+        stepFeeds[`past_${name}`] = rt.tensor("float32", kv[i] as Float32Array, kvShape(B, own));
+      });
       out = await this.run(this.decoder, stepFeeds);
       steps++;
       past++;
