@@ -4,6 +4,8 @@
  *   gen    --split S --scenes N [--from I] [--per-scene K] [--jsonl] --out DIR
  *                                          (--from: first scene index, for more train data)
  *          [--judge-format copy|plain]     the judge's reply (judge-reply.ts); plain for runs 1-7
+ *          [--choice-format letter|walk]   multiple-choice reasoning (items.ts); walk only for the
+ *                                          run 11 experiment
  *                                          images.u8, tokens.u16, index.i32 (+ items/examples JSONL)
  *   commit                                 data/x1-shapes: samples, dev subset, tokenizer vectors
  *   check                                  the committed data regenerate identically (determinism,
@@ -16,7 +18,7 @@ import { IMAGE_SIZE, renderScene } from "./scene";
 import { encodePng } from "./png";
 import { FAMILIES } from "./families";
 import { JUDGE_FORMATS, type JudgeFormat } from "./judge-reply";
-import { EXAMPLE_KINDS, type Example, type Item, type Mix, type Split, SPLITS, examplesOf, familiesFor, makeItem, sceneFor } from "./items";
+import { CHOICE_FORMATS, type ChoiceFormat, EXAMPLE_KINDS, type Example, type Item, type Mix, type Split, SPLITS, examplesOf, familiesFor, makeItem, sceneFor } from "./items";
 import { PIECE_OFFSET, BYTE_OFFSET, SPECIALS, Tokenizer, type TokenizerFile, buildPieces } from "./tokenizer";
 import { COLOURS, POSITIONS, SHAPES, SIZES } from "./scene";
 import { buildJudgePrompt, buildSelfCheckPrompt } from "../../src/reasoning/judge";
@@ -44,11 +46,11 @@ function args(argv: string[]): Record<string, string> {
   return out;
 }
 
-function* itemsOf(split: Split, scenes: number, perScene: number, from = 0): Generator<{ index: number; item: Item; rgb?: Uint8Array }> {
-  for (let index = from; index < from + scenes; index++) {
+function* itemsOf(split: Split, scenes: number, perScene: number, choiceFormat: ChoiceFormat): Generator<{ index: number; item: Item; rgb?: Uint8Array }> {
+  for (let index = 0; index < scenes; index++) {
     const scene = sceneFor(split, index);
     const fams = familiesFor(split, index, perScene);
-    for (let q = 0; q < fams.length; q++) yield { index, item: makeItem(split, index, scene, fams[q]!, q) };
+    for (let q = 0; q < fams.length; q++) yield { index, item: makeItem(split, index, scene, fams[q]!, q, choiceFormat) };
   }
 }
 
@@ -56,8 +58,8 @@ function vocab(a: Record<string, string>): void {
   const scenes = Number(a.scenes ?? 3000);
   const texts: string[] = [];
   const lines: string[] = [];
-  for (const { item } of itemsOf("train", scenes, 3)) {
-    // The committed tokenizer was built from the plain judge replies; keep `vocab` reproducible.
+  // The committed tokenizer was built from the plain judge replies; keep `vocab` reproducible.
+  for (const { item } of itemsOf("train", scenes, 3, "letter")) {
     for (const e of examplesOf(item, undefined, undefined, "plain")) {
       texts.push(e.prompt.user, e.prompt.assistant_prefix, e.completion);
       if (e.kind === "judge" || e.kind === "check") {
@@ -99,6 +101,8 @@ function gen(a: Record<string, string>): void {
   const jsonl = a.jsonl === "true";
   const judgeFormat = (a["judge-format"] ?? "copy") as JudgeFormat;
   if (!JUDGE_FORMATS.includes(judgeFormat)) throw new Error(`--judge-format must be one of ${JUDGE_FORMATS.join(", ")}`);
+  const choiceFormat = (a["choice-format"] ?? "letter") as ChoiceFormat;
+  if (!CHOICE_FORMATS.includes(choiceFormat)) throw new Error(`--choice-format must be one of ${CHOICE_FORMATS.join(", ")}`);
   mkdirSync(out, { recursive: true });
   const tok = loadTokenizer();
   const images = Buffer.alloc(scenes * IMAGE_SIZE * IMAGE_SIZE * 3);
@@ -118,7 +122,7 @@ function gen(a: Record<string, string>): void {
     }
     const fams = familiesFor(split, from + i, perScene);
     for (let q = 0; q < fams.length; q++) {
-      const item = makeItem(split, from + i, scene, fams[q]!, q);
+      const item = makeItem(split, from + i, scene, fams[q]!, q, choiceFormat);
       stats.items++;
       const examples: Example[] = jsonl
         ? examplesOf(item, undefined, undefined, judgeFormat)

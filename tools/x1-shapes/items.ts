@@ -84,10 +84,18 @@ export function familiesFor(split: Split, index: number, perScene: number): Fami
   return shuffle(substream(SPLITS[split] + index, 1), FAMILIES).slice(0, perScene);
 }
 
-export function makeItem(split: Split, index: number, scene: Scene, family: Family, q: number): Item {
+/**
+ * How a multiple-choice reasoning picks its option: naming the letter (every committed run), or
+ * walking the options in order first (families.ts optionWalk; the run 11 experiment, not kept).
+ */
+export const CHOICE_FORMATS = ["letter", "walk"] as const;
+export type ChoiceFormat = (typeof CHOICE_FORMATS)[number];
+
+export function makeItem(split: Split, index: number, scene: Scene, family: Family, q: number, choiceFormat: ChoiceFormat = "letter"): Item {
   const seed = scene.seed;
   const rng = substream(seed, 10 + q);
-  const params = choose(family, rng, scene);
+  const chosen = choose(family, rng, scene);
+  const params: Params = chosen.kind === "choice" && choiceFormat === "walk" ? { ...chosen, walk: true } : chosen;
   const right = solve(scene, params);
   const jrng = substream(seed, 100 + q);
   const judge: JudgeItem[] = [];
