@@ -6,6 +6,7 @@
  *          [--judge-format copy|plain]     the judge's reply (judge-reply.ts); plain for runs 1-7
  *          [--choice-format letter|walk]   multiple-choice reasoning (items.ts); walk only for the
  *                                          run 11 experiment
+ *          [--family F]                    one question per scene, of family F (else 3 families)
  *                                          images.u8, tokens.u16, index.i32 (+ items/examples JSONL)
  *   commit                                 data/x1-shapes: samples, dev subset, tokenizer vectors
  *   check                                  the committed data regenerate identically (determinism,
@@ -16,7 +17,7 @@ import { join } from "node:path";
 import { substream } from "./prng";
 import { IMAGE_SIZE, renderScene } from "./scene";
 import { encodePng } from "./png";
-import { FAMILIES } from "./families";
+import { FAMILIES, type Family } from "./families";
 import { JUDGE_FORMATS, type JudgeFormat } from "./judge-reply";
 import { CHOICE_FORMATS, type ChoiceFormat, EXAMPLE_KINDS, type Example, type Item, type Mix, type Split, SPLITS, examplesOf, familiesFor, makeItem, sceneFor } from "./items";
 import { PIECE_OFFSET, BYTE_OFFSET, SPECIALS, Tokenizer, type TokenizerFile, buildPieces } from "./tokenizer";
@@ -102,6 +103,8 @@ function gen(a: Record<string, string>): void {
   const judgeFormat = (a["judge-format"] ?? "copy") as JudgeFormat;
   if (!JUDGE_FORMATS.includes(judgeFormat)) throw new Error(`--judge-format must be one of ${JUDGE_FORMATS.join(", ")}`);
   const choiceFormat = (a["choice-format"] ?? "letter") as ChoiceFormat;
+  const only = a.family as Family | undefined;
+  if (only !== undefined && !FAMILIES.includes(only)) throw new Error(`--family must be one of ${FAMILIES.join(", ")}`);
   if (!CHOICE_FORMATS.includes(choiceFormat)) throw new Error(`--choice-format must be one of ${CHOICE_FORMATS.join(", ")}`);
   mkdirSync(out, { recursive: true });
   const tok = loadTokenizer();
@@ -120,7 +123,7 @@ function gen(a: Record<string, string>): void {
     for (const o of scene.objects) {
       cells.set([SHAPES.indexOf(o.shape) + 1, COLOURS.indexOf(o.colour) + 1, SIZES.indexOf(o.size) + 1], (i * 9 + o.cell) * 3);
     }
-    const fams = familiesFor(split, from + i, perScene);
+    const fams = only ? [only] : familiesFor(split, from + i, perScene);
     for (let q = 0; q < fams.length; q++) {
       const item = makeItem(split, from + i, scene, fams[q]!, q, choiceFormat);
       stats.items++;
