@@ -10,9 +10,8 @@ Batch B, prompt length T, shared prefix length S and past length P are dynamic. 
 with S = P = 0 and its present cache becomes the prefix of every decode step (T = 1): one copy of
 the prompt's keys and values that all N candidates of the batch attend to, while each candidate's
 past holds only its own generated tokens. A prompt cache copied into each row would make every
-step move B times the prompt's keys and values into and out of the runtime; in onnxruntime-web
-that traffic grows with B x (S + P) and ate most of the batching gain (bench-embedded). `<image>` placeholder ids take the
-image embeddings in order (the k-th placeholder of a row gets that row's k-th image token), which is
+step move B times the prompt's keys and values into and out of the runtime (npm run bench:prefix
+measures both layouts). `<image>` placeholder ids take the image embeddings in order (the k-th placeholder of a row gets that row's k-th image token), which is
 what `masked_scatter` does in model.py for rows with exactly `image_tokens` placeholders.
 
 Usage: /usr/bin/python3 tools/export/export.py --ckpt tools/.cache/x1-train/model.pt --out tools/.cache/x1-export
@@ -20,18 +19,16 @@ Writes <out>/fp32/{vision,decoder}.onnx (weights inline) for parity; quantize.py
 """
 import argparse
 import json
+import math
 import os
 import sys
 
-import math
-
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "train"))
-from model import IMAGE_ID, Config, X1Tiny, rotate  # noqa: E402
+from model import IMAGE_ID, Config, X1Tiny  # noqa: E402
 
 OPSET = 17
 
@@ -66,24 +63,11 @@ def block_with_prefix(b, x, mask, rope, prefix, past):
     """model.Block.forward with the keys split in two: a prefix shared by every row (batch 1,
     broadcast by MatMul, never copied per row) and each row's own past + new tokens. One softmax over
     both, so the result is the block's own on the concatenated cache. Returns the row's cache."""
-    B, T, D = x.shape
-    q, k, v = b.qkv(b.ln1(x)).split(D, dim=2)
-    q = q.view(B, T, b.h, b.dh).transpose(1, 2)
-    k = k.view(B, T, b.h, b.dh).transpose(1, 2)
-    v = v.view(B, T, b.h, b.dh).transpose(1, 2)
-    if rope is not None:
-        q, k = rotate(q, *rope), rotate(k, *rope)
-    k = torch.cat([past[0], k], dim=2)
-    v = torch.cat([past[1], v], dim=2)
+    q, k, v = b.heads(x, rope, past)
     S = prefix[0].shape[2]
-    scale = 1.0 / math.sqrt(b.dh)
-    att = torch.cat([q @ prefix[0].transpose(-2, -1), q @ k.transpose(-2, -1)], dim=-1) * scale + mask
+    att = torch.cat([q @ prefix[0].transpose(-2, -1), q @ k.transpose(-2, -1)], dim=-1) * (1.0 / math.sqrt(b.dh)) + mask
     att = att.softmax(dim=-1)
-    y = att[..., :S] @ prefix[1] + att[..., S:] @ v
-    y = y.transpose(1, 2).reshape(B, T, D)
-    x = x + b.proj(y)
-    x = x + b.fc2(F.gelu(b.fc1(b.ln2(x))))
-    return x, (k, v)
+    return b.residual(x, att[..., :S] @ prefix[1] + att[..., S:] @ v), (k, v)
 
 
 class Decoder(nn.Module):

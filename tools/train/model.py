@@ -99,7 +99,8 @@ class Block(nn.Module):
         self.fc1 = nn.Linear(c.d_model, c.d_ff)
         self.fc2 = nn.Linear(c.d_ff, c.d_model)
 
-    def forward(self, x, mask, rope=None, past=None):
+    def heads(self, x, rope=None, past=None):
+        """q (B, h, T, dh) of the new tokens; k, v with the past prepended (the block's cache)."""
         B, T, D = x.shape
         q, k, v = self.qkv(self.ln1(x)).split(D, dim=2)
         q = q.view(B, T, self.h, self.dh).transpose(1, 2)
@@ -110,12 +111,19 @@ class Block(nn.Module):
         if past is not None:
             k = torch.cat([past[0], k], dim=2)
             v = torch.cat([past[1], v], dim=2)
+        return q, k, v
+
+    def residual(self, x, y):
+        """The attention output y (B, h, T, dh) merged back, then the MLP."""
+        B, T, D = x.shape
+        x = x + self.proj(y.transpose(1, 2).reshape(B, T, D))
+        return x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
+
+    def forward(self, x, mask, rope=None, past=None):
+        q, k, v = self.heads(x, rope, past)
         att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(self.dh)) + mask
         att = att.softmax(dim=-1)
-        y = (att @ v).transpose(1, 2).reshape(B, T, D)
-        x = x + self.proj(y)
-        x = x + self.fc2(F.gelu(self.fc1(self.ln2(x))))
-        return x, (k, v)
+        return self.residual(x, att @ v), (k, v)
 
 
 class X1Tiny(nn.Module):

@@ -47,11 +47,11 @@ function args(argv: string[]): Record<string, string> {
   return out;
 }
 
-function* itemsOf(split: Split, scenes: number, perScene: number, choiceFormat: ChoiceFormat): Generator<{ index: number; item: Item; rgb?: Uint8Array }> {
-  for (let index = 0; index < scenes; index++) {
+function* itemsOf(split: Split, scenes: number, perScene: number, from = 0): Generator<{ index: number; item: Item; rgb?: Uint8Array }> {
+  for (let index = from; index < from + scenes; index++) {
     const scene = sceneFor(split, index);
     const fams = familiesFor(split, index, perScene);
-    for (let q = 0; q < fams.length; q++) yield { index, item: makeItem(split, index, scene, fams[q]!, q, choiceFormat) };
+    for (let q = 0; q < fams.length; q++) yield { index, item: makeItem(split, index, scene, fams[q]!, q) };
   }
 }
 
@@ -59,8 +59,8 @@ function vocab(a: Record<string, string>): void {
   const scenes = Number(a.scenes ?? 3000);
   const texts: string[] = [];
   const lines: string[] = [];
-  // The committed tokenizer was built from the plain judge replies; keep `vocab` reproducible.
-  for (const { item } of itemsOf("train", scenes, 3, "letter")) {
+  for (const { item } of itemsOf("train", scenes, 3)) {
+    // The committed tokenizer was built from the plain judge replies; keep `vocab` reproducible.
     for (const e of examplesOf(item, undefined, undefined, "plain")) {
       texts.push(e.prompt.user, e.prompt.assistant_prefix, e.completion);
       if (e.kind === "judge" || e.kind === "check") {
@@ -103,9 +103,9 @@ function gen(a: Record<string, string>): void {
   const judgeFormat = (a["judge-format"] ?? "copy") as JudgeFormat;
   if (!JUDGE_FORMATS.includes(judgeFormat)) throw new Error(`--judge-format must be one of ${JUDGE_FORMATS.join(", ")}`);
   const choiceFormat = (a["choice-format"] ?? "letter") as ChoiceFormat;
+  if (!CHOICE_FORMATS.includes(choiceFormat)) throw new Error(`--choice-format must be one of ${CHOICE_FORMATS.join(", ")}`);
   const only = a.family as Family | undefined;
   if (only !== undefined && !FAMILIES.includes(only)) throw new Error(`--family must be one of ${FAMILIES.join(", ")}`);
-  if (!CHOICE_FORMATS.includes(choiceFormat)) throw new Error(`--choice-format must be one of ${CHOICE_FORMATS.join(", ")}`);
   mkdirSync(out, { recursive: true });
   const tok = loadTokenizer();
   const images = Buffer.alloc(scenes * IMAGE_SIZE * IMAGE_SIZE * 3);
