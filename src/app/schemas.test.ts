@@ -8,7 +8,7 @@ describe("createRunSchema defaults", () => {
   it("fills search, sampling and limits from the reference values", () => {
     const body = parse({ question: "  How many?  " });
     expect(body.question).toBe("How many?");
-    expect(body.search).toEqual({ strategy: "stage_beam", candidates: 4, keep: 1, scorer: "judge" });
+    expect(body.search).toEqual({ strategy: "stage_beam", candidates: 4, keep: 1, scorer: "judge", judge_orders: 1 });
     expect(body.sampling).toEqual({ temperature: 0.6, top_p: 0.9, max_tokens_per_stage: 512 });
     expect(body.limits).toEqual({ deadline_seconds: 300 });
   });
@@ -32,6 +32,13 @@ describe("toRunSpec", () => {
     expect(toRunSpec(parse({ question: "q" }), false, () => 123).sampling.seed).toBe(123);
     const random = toRunSpec(parse({ question: "q" }), false).sampling.seed;
     expect(Number.isInteger(random) && random >= 0 && random < 2 ** 32).toBe(true);
+  });
+
+  it("writes judge_orders into the spec only when it is 2 (a default request keeps its old spec)", () => {
+    expect(toRunSpec(parse({ question: "q", search: { judge_orders: 1 } }), false, () => 1).search).toEqual({ strategy: "stage_beam", candidates: 4, keep: 1, scorer: "judge" });
+    expect(toRunSpec(parse({ question: "q", search: { judge_orders: 2 } }), false, () => 1).search).toMatchObject({ judge_orders: 2 });
+    expect(toRunSpec(parse({ question: "q", search: { strategy: "greedy", judge_orders: 2 } }), false, () => 1).search.judge_orders).toBeUndefined();
+    expect(() => parse({ question: "q", search: { judge_orders: 0 } })).toThrow(/must be 1 or 2/);
   });
 
   it("greedy uses one candidate per stage and drops per-stage candidate counts", () => {

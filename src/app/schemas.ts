@@ -67,6 +67,10 @@ const searchSchema = z
     keep: ranged(KEEP, "int").default(1),
     scorer: scorer.default("judge"),
     stages: stagesSchema.optional(),
+    // 2: every judge match is also judged with the responses swapped (README, "judged in both orders").
+    judge_orders: z
+      .union([z.literal(1), z.literal(2)], { error: "must be 1 or 2 (limit: judge_orders is 1, the reference's single order, or 2, both orders)" })
+      .default(1),
   })
   .superRefine((s, ctx) => {
     if (s.strategy !== "stage_beam") return;
@@ -203,6 +207,8 @@ export function toRunSpec(body: CreateRunBody, hasImage: boolean, pickSeed: () =
     keep: greedy ? 1 : body.search.keep,
     scorer: body.search.scorer,
   };
+  // Only 2 is written into the spec: a default request keeps the spec it always had.
+  if (body.search.judge_orders === 2 && !greedy) search.judge_orders = 2;
   if (stages && Object.keys(stages).length > 0) search.stages = stages;
   return {
     question: body.question,

@@ -36,7 +36,7 @@ export function eventsForStep(spec: RunSpec, doneBefore: ReadonlyMap<string, Ste
       return check ? [{ type: "selfcheck.decided", data: { stage: view.stage, step: step.id, candidate: check.candidate, verdict: check.verdict ?? "unknown" } }] : [];
     }
     case "match": {
-      const m = view.matches.find((x) => x.id === step.id);
+      const m = view.matches.find((x) => x.id === step.id || x.swapped === step.id);
       if (!m || m.winner === undefined) return [];
       const data = { stage: view.stage, step: m.id, round: m.round, match: m.index, first: m.first, second: m.second, winner: m.winner, decided_by: m.decided_by, rationale: m.rationale ?? "" };
       return [{ type: "judge.decided", data }];

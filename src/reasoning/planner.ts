@@ -7,6 +7,8 @@
  * `local`, latency 0, usage {} and one JSON text:
  *  - `${STAGE}/select`:      {"ranking":[ids…],"selected":[ids…],"scores"?:{id:number|null},"issues":[…]}
  *  - `${STAGE}/match/r/m`:   {"winner":1|2,"decided_by":"forfeit"|"selfcheck","rationale":"…"}
+ * With search.judge_orders = 2 a judged match has a second step, `${STAGE}/match/r/m/swapped`
+ * (the same pair, Response 1 and 2 exchanged); the match is decided when both replies are in.
  * Candidate ids are generate step ids (`CAPTION/gen/0.2`). Judge-decided match outputs keep the
  * judge's raw reply; the verdict is parsed when the state is read, so the parser can improve.
  */
@@ -57,7 +59,12 @@ function frontier(spec: RunSpec, done: ReadonlyMap<string, StepOutput>, view: St
     const second = view.byId.get(match.second);
     if (!first || !second) continue;
     const input = judgeInputs(stage, first, second);
-    steps.push(evaluationStep(spec, match.id, "match", stage, "judge", buildJudgePrompt(stage, spec.question, input.context, input.first, input.second, spec.has_image)));
+    if (!done.has(match.id)) {
+      steps.push(evaluationStep(spec, match.id, "match", stage, "judge", buildJudgePrompt(stage, spec.question, input.context, input.first, input.second, spec.has_image)));
+    }
+    if (match.swapped !== undefined && !done.has(match.swapped)) {
+      steps.push(evaluationStep(spec, match.swapped, "match", stage, "judge", buildJudgePrompt(stage, spec.question, input.context, input.second, input.first, spec.has_image)));
+    }
   }
   return steps;
 }

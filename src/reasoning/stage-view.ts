@@ -5,10 +5,10 @@
 import { playBracket, seedBracket, type BracketState } from "./bracket";
 import { buildCandidate, mergeTwins, type Candidate, type Prefix } from "./candidates";
 import { parseSelfCheck, type SelfCheck } from "./judge";
-import { decodeMatchOutput, matchMode, type DecidedBy, type MatchDecision, type MatchMode } from "./scorers/judge";
+import { combineOrders, decodeMatchOutput, matchMode, type DecidedBy, type MatchDecision, type MatchMode } from "./scorers/judge";
 import { stepSeed } from "./seeds";
 import { STAGES } from "./stages";
-import { bracketSeedKey, checkId, genId, matchId, selectId, stageSettings, type StageKey, type StageSettings } from "./steps";
+import { bracketSeedKey, checkId, genId, matchId, selectId, stageSettings, swappedMatchId, type StageKey, type StageSettings } from "./steps";
 import type { RunSpec, StepOutput } from "./types";
 
 export interface CheckView {
@@ -33,6 +33,9 @@ export interface MatchView {
   rationale?: string;
   /** The judge's reply, for judge-decided and fallback matches. */
   raw?: string;
+  /** judge_orders = 2: the step that judges the pair swapped, and its reply once done. */
+  swapped?: string;
+  raw_swapped?: string;
 }
 
 /** The persisted output of a select step (JSON in texts[0]). */
@@ -114,6 +117,7 @@ function scoreByJudge(spec: RunSpec, done: ReadonlyMap<string, StepOutput>, view
     if (mode.kind === "local") match.local = mode.decision;
     view.matches.push(match);
     const output = done.get(id);
+    if (mode.kind === "judge" && (spec.search.judge_orders ?? 1) === 2) return decideBothOrders(done, match, output, first, second);
     if (!output) return undefined;
     const decision = decodeMatchOutput(output, stage, first, second);
     match.winner = decision.winner === 1 ? m.first : m.second;
@@ -122,6 +126,23 @@ function scoreByJudge(spec: RunSpec, done: ReadonlyMap<string, StepOutput>, view
     if (decision.raw !== undefined) match.raw = decision.raw;
     return match.winner;
   });
+}
+
+/** A judge match read in both orders; undefined until both replies are in. */
+function decideBothOrders(done: ReadonlyMap<string, StepOutput>, match: MatchView, output: StepOutput | undefined, first: Candidate, second: Candidate): string | undefined {
+  const stage = first.stage;
+  match.swapped = swappedMatchId(match.id);
+  const back = done.get(match.swapped);
+  if (output) match.raw = output.texts[0] ?? "";
+  if (back) match.raw_swapped = back.texts[0] ?? "";
+  if (!output || !back) return undefined;
+  const forward = decodeMatchOutput(output, stage, first, second);
+  const reverse = decodeMatchOutput(back, stage, second, first);
+  const decision = combineOrders(forward, { ...reverse, winner: reverse.winner === 1 ? 2 : 1 }, first, second);
+  match.winner = decision.winner === 1 ? match.first : match.second;
+  match.decided_by = decision.decided_by;
+  match.rationale = decision.rationale;
+  return match.winner;
 }
 
 function readSelection(output: StepOutput): Selection {

@@ -13,6 +13,8 @@ export type StageKey = Stage | "ANSWER";
 export const genId = (stage: StageKey, prefix: number, index: number): string => `${stage}/gen/${prefix}.${index}`;
 export const checkId = (label: string): string => `REASONING/check/${label}`;
 export const matchId = (stage: StageKey, round: number, index: number): string => `${stage}/match/${round}/${index}`;
+/** The same match judged with its two responses swapped (search.judge_orders = 2). */
+export const swappedMatchId = (id: string): string => `${id}/swapped`;
 export const selectId = (stage: StageKey): string => `${stage}/select`;
 export const bracketSeedKey = (stage: StageKey): string => `${stage}/bracket`;
 

@@ -44,6 +44,9 @@ export interface MatchTrace {
   rationale?: string;
   /** The judge's raw reply (judge and fallback decisions). */
   raw?: string;
+  /** search.judge_orders = 2: the step judging the pair swapped, and its raw reply. */
+  swapped_step?: string;
+  raw_swapped?: string;
   backend?: string;
   fallback?: BackendAttempt[];
 }
@@ -123,6 +126,8 @@ function stageTrace(view: StageView, done: ReadonlyMap<string, StepOutput>): Sta
       if (m.decided_by !== undefined) t.decided_by = m.decided_by;
       if (m.rationale !== undefined) t.rationale = m.rationale;
       if (m.raw !== undefined) t.raw = m.raw;
+      if (m.swapped !== undefined) t.swapped_step = m.swapped;
+      if (m.raw_swapped !== undefined) t.raw_swapped = m.raw_swapped;
       Object.assign(t, servedBy(done.get(m.id)));
       return t;
     }),

@@ -23,6 +23,13 @@ export interface SearchConfig {
   keep: number;
   scorer: ScorerName;
   stages?: Partial<Record<Stage, StageOverride>>;
+  /**
+   * Judge scorer: 2 = every match is judged in both orders (the pair as drawn, then swapped) and
+   * a side wins only if both replies pick it; replies that disagree are a tie, broken by the
+   * fallback rule (higher mean logprob). Absent = 1, the reference's single order (runs persisted
+   * before the option existed replay unchanged).
+   */
+  judge_orders?: 1 | 2;
 }
 
 export interface SamplingConfig {

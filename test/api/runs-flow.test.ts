@@ -64,11 +64,11 @@ describe("POST /v1/runs", () => {
 
   it("passes deadline and per-stage overrides through", async () => {
     const res = await postRun(
-      validBody({ search: { candidates: 3, keep: 2, stages: { CONCLUSION: { scorer: "vote", candidates: 5 } } }, limits: { deadline_seconds: 60 } }),
+      validBody({ search: { candidates: 3, keep: 2, judge_orders: 2, stages: { CONCLUSION: { scorer: "vote", candidates: 5 } } }, limits: { deadline_seconds: 60 } }),
       { Prefer: "wait=30" },
     );
     const view = (await res.json()) as RunView;
-    expect(view.search).toEqual({ strategy: "stage_beam", candidates: 3, keep: 2, scorer: "judge", stages: { CONCLUSION: { scorer: "vote", candidates: 5 } } });
+    expect(view.search).toEqual({ strategy: "stage_beam", candidates: 3, keep: 2, scorer: "judge", judge_orders: 2, stages: { CONCLUSION: { scorer: "vote", candidates: 5 } } });
   });
 });
 

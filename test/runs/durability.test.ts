@@ -30,11 +30,16 @@ function freshStub(runId: string): DurableObjectStub<ReasoningRun> {
   return env.RUNS.get(env.RUNS.idFromString(runId.slice("run_".length)));
 }
 
-const spec = makeSpec({ candidates: 4 }, 1234);
+// The second spec judges every match in both orders: a crash between a match's two replies must
+// resume with the one committed reply kept and only the other asked for.
+const specs = [
+  { label: "", tag: "", spec: makeSpec({ candidates: 4 }, 1234) },
+  { label: " (judge in both orders)", tag: "x2-", spec: makeSpec({ candidates: 2, judge_orders: 2 }, 4321) },
+];
 
-describe("a run interrupted after any step", async () => {
-  const baselineModel = register("mock:durable-baseline");
-  const base = newRun("mock:durable-baseline", spec);
+describe.each(specs)("a run interrupted after any step$label", async ({ tag, spec }) => {
+  const baselineModel = register(`mock:durable-${tag}baseline`);
+  const base = newRun(`mock:durable-${tag}baseline`, spec);
   await base.stub.create(base.input);
   const baseline = await waitTerminal(base.stub);
   const totalSteps = baseline.progress.steps_done;
@@ -43,6 +48,10 @@ describe("a run interrupted after any step", async () => {
     expect(baseline.status).toBe("succeeded");
     expect(baseline.answer).toBeTruthy();
     expect(totalSteps).toBeGreaterThan(20);
+    const judged = baseline.trace?.stages.flatMap((st) => st.matches).filter((m) => m.decided_by === "judge" || m.decided_by === "fallback") ?? [];
+    expect(judged.length).toBeGreaterThan(0);
+    // Both orders: every judged match carries its swapped reply; one order: none does.
+    expect(judged.every((m) => (m.raw_swapped !== undefined) === (spec.search.judge_orders === 2))).toBe(true);
     // Every seed (= every model step) was asked once.
     expect([...callsBySeed(baselineModel).values()].every((c) => c === 1)).toBe(true);
   });
@@ -50,7 +59,7 @@ describe("a run interrupted after any step", async () => {
   // Crash right after the k-th commit, evict the object, resume from storage.
   const points = Array.from({ length: totalSteps - 1 }, (_, i) => i + 1);
   it.each(points)("after commit %i: same answer and trace, no committed step re-run", async (k) => {
-    const name = `mock:durable-${k}`;
+    const name = `mock:durable-${tag}${k}`;
     const model = register(name);
     const run = newRun(name, spec);
     let commits = 0;
@@ -84,7 +93,7 @@ describe("a run interrupted after any step", async () => {
   });
 
   it("keeps committed steps across an eviction between alarms", async () => {
-    const name = "mock:durable-evict";
+    const name = `mock:durable-${tag}evict`;
     const model = register(name);
     const run = newRun(name, spec);
     await run.stub.create(run.input);

@@ -7,7 +7,9 @@
  * and the judge's accuracy on the split's held-out judge items (pairs it never trained on).
  *
  *   npm run eval -- [--split test|dev] [--limit N] [--modes direct,greedy,...] [--judge-limit N]
- *                   [--threads 1] [--wasm] [--out tools/eval/results-test.json]
+ *                   [--threads 1] [--wasm] [--out tools/eval/results-test.json] [--dump runs.jsonl] [--skip-judge]
+ * --dump writes one JSON line per question and search mode: the answer, whether it is right, the
+ * reference stages and the run's whole search tree (candidates, matches, judge replies), for post-mortems.
  * --split test|dev reads tools/.cache/x1-shapes/<split> (tools/train/run.sh makes it); without that
  * directory (a fresh clone) the committed dev set data/x1-shapes/dev/dev.jsonl is used.
  */
@@ -32,6 +34,7 @@ interface Item {
   family: string;
   question: string;
   answer: string;
+  stages?: Partial<Record<Stage, string>>;
   judge: { stage: Stage | "ANSWER"; context: Partial<Record<Stage, string>>; first: string; second: string; better: number }[];
   image: ImageInput;
 }
@@ -55,6 +58,9 @@ const MODES: Record<string, Mode> = {
   // Where the judge's search loses: the same search with SUMMARY (judged without a reference) scored by logprob, or not searched.
   beam4_sum_lp: { name: "stage_beam N=4 judge, SUMMARY by logprob", diagnostic: true, search: { strategy: "stage_beam", candidates: 4, keep: 1, scorer: "judge", stages: { SUMMARY: { scorer: "logprob" } } } },
   beam4_sum_1: { name: "stage_beam N=4 judge, SUMMARY 1 candidate", diagnostic: true, search: { strategy: "stage_beam", candidates: 4, keep: 1, scorer: "judge", stages: { SUMMARY: { candidates: 1 } } } },
+  // The judge in both orders (search.judge_orders = 2): a verdict counts only if it survives the swap.
+  beam2x2: { name: "stage_beam N=2 judge, both orders", diagnostic: true, search: { strategy: "stage_beam", candidates: 2, keep: 1, scorer: "judge", judge_orders: 2 } },
+  beam4x2: { name: "stage_beam N=4 judge, both orders", diagnostic: true, search: { strategy: "stage_beam", candidates: 4, keep: 1, scorer: "judge", judge_orders: 2 } },
   bon4: { name: "best_of_n N=4 judge", search: { strategy: "best_of_n", candidates: 4, keep: 1, scorer: "judge" } },
 };
 
@@ -105,6 +111,8 @@ async function main(): Promise<void> {
   const families = [...new Set(items.map((it) => it.family))].sort();
   console.log(`${model.manifest.model} ${model.manifest.version} on ${runtime.name}; ${items.length} questions from ${source}`);
 
+  const dumpPath = arg("dump", "");
+  const dump: string[] = [];
   const tallies = new Map<string, Tally>();
   for (const key of modes) {
     const mode = MODES[key];
@@ -133,19 +141,24 @@ async function main(): Promise<void> {
         const run = await runInMemory(spec, backend, { image: it.image, schedule: "concurrent" });
         answer = run.result.answer;
         for (const o of run.done.values()) t.tokens += (o.usage.input_tokens ?? 0) + (o.usage.output_tokens ?? 0);
+        if (dumpPath) {
+          dump.push(JSON.stringify({ mode: key, id: it.id, family: it.family, question: it.question, gold: it.answer, gold_stages: it.stages, answer, ok: answerOk(answer, it.answer), trace: run.trace }));
+        }
       }
       t.ms += Date.now() - started;
       t.ok[it.family] = (t.ok[it.family] ?? 0) + Number(answerOk(answer, it.answer));
       t.n[it.family] = (t.n[it.family] ?? 0) + 1;
     }
     tallies.set(key, t);
+    if (dumpPath) writeFileSync(dumpPath, dump.join("\n") + "\n");
     const total = Object.values(t.ok).reduce((a, b) => a + b, 0);
     console.log(`  ${mode.name}: ${(total / items.length).toFixed(3)} (${(t.ms / items.length / 1000).toFixed(2)} s/question)`);
   }
 
   // The judge on held-out pairs: the split's judge items, order as generated (Response 1 / 2).
   const judgeLimit = Number(arg("judge-limit", "0"));
-  const pairs = items.flatMap((it) => it.judge.map((j) => ({ it, j }))).slice(0, judgeLimit || undefined);
+  // --skip-judge: only the modes (a post-mortem of searches does not need the held-out pairs).
+  const pairs = process.argv.includes("--skip-judge") ? [] : items.flatMap((it) => it.judge.map((j) => ({ it, j }))).slice(0, judgeLimit || undefined);
   // Two readings of each reply: the engine's (the side closer to the judge's own reference, else its
   // verdict line; what `scorer: judge` uses) and the verdict line alone.
   const judge: Record<string, [number, number]> = {};

@@ -50,9 +50,9 @@ export function matchMode(
   return { kind: "judge" };
 }
 
-/** Unparseable verdict: higher mean logprob if both known, else fewer parser repairs, else Response 1. */
-export function fallbackDecision(first: Candidate, second: Candidate): MatchDecision {
-  const decided = (winner: 1 | 2, rule: string): MatchDecision => ({ winner, decided_by: "fallback", rationale: `no verdict in the judge reply; ${rule}` });
+/** Unparseable verdict (or two orders that disagree): higher mean logprob if both known, else fewer parser repairs, else Response 1. */
+export function fallbackDecision(first: Candidate, second: Candidate, why = "no verdict in the judge reply"): MatchDecision {
+  const decided = (winner: 1 | 2, rule: string): MatchDecision => ({ winner, decided_by: "fallback", rationale: `${why}; ${rule}` });
   if (first.mean_logprob !== null && second.mean_logprob !== null && first.mean_logprob !== second.mean_logprob) {
     return decided(first.mean_logprob > second.mean_logprob ? 1 : 2, "higher mean logprob wins");
   }
@@ -101,4 +101,31 @@ export function judgeInputs(stage: StageKey, first: Candidate, second: Candidate
   const path = (c: Candidate): string =>
     [...differing, stage].map((s) => `<${s}>${s === stage ? c.text : (c.accepted[s] ?? "")}</${s}>`).join("\n");
   return { context, first: path(first), second: path(second) };
+}
+
+/**
+ * A match judged in both orders (search.judge_orders = 2): `forward` read with the pair as drawn,
+ * `swapped` with Response 1 and 2 exchanged (its winner is already mapped back to the drawn
+ * order). Why: on real search candidates the small judge favours whichever response it reads
+ * first (README, "judged in both orders"), so a verdict counts only when it survives the swap.
+ * Both replies pick the same side → that side, by the judge; only one reply has a verdict → that
+ * one; they disagree, or neither has one → the fallback rule, as for an unparseable reply.
+ */
+export function combineOrders(
+  forward: MatchDecision,
+  swapped: MatchDecision,
+  first: Candidate,
+  second: Candidate,
+): MatchDecision {
+  const fj = forward.decided_by === "judge";
+  const sj = swapped.decided_by === "judge";
+  if (fj && sj && forward.winner === swapped.winner) {
+    return { winner: forward.winner, decided_by: "judge", rationale: `both orders pick Response ${forward.winner}. ${forward.rationale}` };
+  }
+  if (fj && sj) return fallbackDecision(first, second, "the judge picks whichever response it reads first (its two orders disagree)");
+  if (fj || sj) {
+    const d = fj ? forward : swapped;
+    return { winner: d.winner, decided_by: "judge", rationale: `only the ${fj ? "first" : "swapped"} order gave a verdict. ${d.rationale}` };
+  }
+  return fallbackDecision(first, second, "no verdict in either order's judge reply");
 }
