@@ -3,6 +3,7 @@ import { renderStages } from "../../src/reasoning/parser";
 import { parseVerdict } from "../../src/reasoning/judge";
 import { referenceForm } from "../../src/reasoning/judge";
 import { copyAgainst, judgeReply, pieces } from "../../tools/x1-shapes/judge-reply";
+import { judgeExample, makeItem, minedJudgeItems, sceneFor } from "../../tools/x1-shapes/items";
 
 const REASONING = "Counting them: center 1, middle right 2. So there are 2 purple shapes.";
 
@@ -51,5 +52,24 @@ describe("the embedded judge's training reply (tools/x1-shapes/judge-reply.ts)",
     expect(judgeReply(j, "plain")).toBe("Check: 2\nResponse 1: does not follow from the reasoning.\nResponse 2: correct.\nVERDICT: 2");
     const s = { stage: "SUMMARY" as const, first: "I will count the red shapes.", second: "The answer is 2.", better: 1 as const, why: "gives the answer instead of a plan" };
     expect(judgeReply(s)).toBe("Response 1: a plan.\nResponse 2: gives the answer instead of a plan.\nVERDICT: 1");
+  });
+});
+
+describe("judge items mined from the model's own wrong stages (tools/x1-shapes/items.ts minedJudgeItems)", () => {
+  const item = makeItem("train", 5, sceneFor("train", 5), "count_colour", 0);
+
+  it("pairs the reference stage with the wrong sample in both orders, the reference as the judge's check", () => {
+    const wrong = `${item.stages.CAPTION.slice(0, -1)}, small red circle at top left.`;
+    const items = minedJudgeItems(item, "CAPTION", wrong);
+    expect(items.map((j) => [j.first === item.stages.CAPTION, j.second === item.stages.CAPTION, j.better])).toEqual([[true, false, 1], [false, true, 2]]);
+    for (const j of items) {
+      expect(j).toMatchObject({ stage: "CAPTION", context: { SUMMARY: item.stages.SUMMARY }, reference: item.stages.CAPTION, why: "does not match the image" });
+      const ex = judgeExample(item, j);
+      expect(ex.prompt.user).toContain(`Response ${j.better === 1 ? 2 : 1}:\n${wrong}`);
+      expect(parseVerdict(ex.completion).winner).toBe(j.better);
+      // The wrong response is copied up to where it departs from the reference, and no further.
+      expect(ex.completion).toContain(`Response ${j.better === 1 ? 2 : 1}: ${item.stages.CAPTION.slice(0, -1)}, -> not .: does not match the image.`);
+    }
+    expect(minedJudgeItems(item, "REASONING", item.stages.REASONING)).toEqual([]);
   });
 });

@@ -60,9 +60,21 @@ def load_model(path):
     return model, ck
 
 
+def pick_next(logits, temperature=0.0, top_p=1.0, gen=None):
+    """Greedy at temperature 0; else nucleus sampling (the smallest set of tokens whose probability reaches top_p)."""
+    if temperature <= 0:
+        return logits.argmax(-1)
+    probs = torch.softmax(logits.float() / temperature, -1)
+    sorted_p, order = probs.sort(-1, descending=True)
+    keep = (sorted_p.cumsum(-1) - sorted_p) < top_p
+    sorted_p = sorted_p * keep
+    choice = torch.multinomial(sorted_p / sorted_p.sum(-1, keepdim=True), 1, generator=gen)
+    return order.gather(-1, choice).squeeze(-1)
+
+
 @torch.no_grad()
-def generate(model, prompt_ids, images, stop_ids, max_new):
-    """Greedy, batched with left padding and a KV cache. Returns generated ids per row (stop token included)."""
+def generate(model, prompt_ids, images, stop_ids, max_new, temperature=0.0, top_p=1.0, gen=None):
+    """Batched with left padding and a KV cache; greedy unless temperature > 0. Returns generated ids per row (stop token included)."""
     B = len(prompt_ids)
     L = max(len(p) for p in prompt_ids)
     ids = torch.full((B, L), PAD, dtype=torch.long)
@@ -72,7 +84,7 @@ def generate(model, prompt_ids, images, stop_ids, max_new):
         valid[i, L - len(p):] = True
     pos = (valid.long().cumsum(1) - 1).clamp(min=0)
     logits, past = model(ids, images, pos, valid)
-    nxt = logits[:, -1].argmax(-1)
+    nxt = pick_next(logits[:, -1], temperature, top_p, gen)
     cur = pos[:, -1]
     out = [[] for _ in range(B)]
     done = [False] * B
@@ -87,12 +99,12 @@ def generate(model, prompt_ids, images, stop_ids, max_new):
         valid = torch.cat([valid, torch.ones((B, 1), dtype=torch.bool)], 1)
         cur = cur + 1
         logits, past = model(nxt[:, None], None, cur[:, None], valid, past)
-        nxt = logits[:, -1].argmax(-1)
+        nxt = pick_next(logits[:, -1], temperature, top_p, gen)
     return out
 
 
-def run_batched(model, tok, jobs, images_u8, stop_text, max_new, bs=48):
-    """jobs: list of (prompt, img); returns decoded texts cut at stop_text."""
+def run_batched(model, tok, jobs, images_u8, stop_text, max_new, bs=48, **sampling):
+    """jobs: list of (prompt, img); returns decoded texts cut at stop_text. sampling: temperature, top_p, gen (see generate)."""
     stop_ids = {EOS}
     if stop_text:
         stop_ids |= set(tok.encode(stop_text)[-1:])
@@ -103,7 +115,7 @@ def run_batched(model, tok, jobs, images_u8, stop_text, max_new, bs=48):
         chunk = order[s:s + bs]
         prompts = [tok.encode_prompt(jobs[i][0]) for i in chunk]
         imgs = torch.from_numpy(images_u8[[jobs[i][1] for i in chunk]])
-        gens = generate(model, prompts, imgs, stop_ids, max_new)
+        gens = generate(model, prompts, imgs, stop_ids, max_new, **sampling)
         for i, g in zip(chunk, gens):
             text = tok.decode([t for t in g if t != EOS])
             if stop_text and stop_text in text:

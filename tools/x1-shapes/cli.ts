@@ -8,6 +8,10 @@
  *                                          run 11 experiment
  *          [--family F]                    one question per scene, of family F (else 3 families)
  *                                          images.u8, tokens.u16, index.i32 (+ items/examples JSONL)
+ *   mined  --from DIR --pairs FILE --out DIR
+ *                                          judge items from the model's own wrong stages
+ *                                          (tools/train/mine.py wrote FILE from the --jsonl split
+ *                                          DIR): both orders each, judge examples only, DIR's images
  *   commit                                 data/x1-shapes: samples, dev subset, tokenizer vectors
  *   check                                  the committed data regenerate identically (determinism,
  *                                          tokenizer vectors)
@@ -19,7 +23,7 @@ import { IMAGE_SIZE, renderScene } from "./scene";
 import { encodePng } from "./png";
 import { FAMILIES, type Family } from "./families";
 import { JUDGE_FORMATS, type JudgeFormat } from "./judge-reply";
-import { CHOICE_FORMATS, type ChoiceFormat, EXAMPLE_KINDS, type Example, type Item, type Mix, type Split, SPLITS, examplesOf, familiesFor, makeItem, sceneFor } from "./items";
+import { CHOICE_FORMATS, type ChoiceFormat, EXAMPLE_KINDS, type Example, type Item, type Mix, type Split, SPLITS, examplesOf, familiesFor, judgeExample, makeItem, minedJudgeItems, sceneFor } from "./items";
 import { PIECE_OFFSET, BYTE_OFFSET, SPECIALS, Tokenizer, type TokenizerFile, buildPieces } from "./tokenizer";
 import { COLOURS, POSITIONS, SHAPES, SIZES } from "./scene";
 import { buildJudgePrompt, buildSelfCheckPrompt } from "../../src/reasoning/judge";
@@ -111,11 +115,10 @@ function gen(a: Record<string, string>): void {
   const images = Buffer.alloc(scenes * IMAGE_SIZE * IMAGE_SIZE * 3);
   // Per scene and grid cell: shape+1, colour+1, size+1 (0 = empty), for the auxiliary perception loss.
   const cells = Buffer.alloc(scenes * 9 * 3);
-  const tokens: number[] = [];
-  const index: number[] = [];
+  const data = new Encoded(tok);
   const itemsOut = jsonl ? createWriteStream(join(out, "items.jsonl")) : undefined;
   const exOut = jsonl ? createWriteStream(join(out, "examples.jsonl")) : undefined;
-  const stats = { scenes, items: 0, examples: {} as Record<string, number>, tokens: {} as Record<string, number>, target_tokens: 0, max_len: 0 };
+  const stats = { scenes, items: 0, ...data.stats };
   let lastScene = -1;
   for (let i = 0; i < scenes; i++) {
     const scene = sceneFor(split, from + i);
@@ -132,15 +135,7 @@ function gen(a: Record<string, string>): void {
         : examplesOf(item, TRAIN_MIX, substream(scene.seed, 200 + q), judgeFormat);
       itemsOut?.write(JSON.stringify({ img: i, ...item }) + "\n");
       for (const e of examples) {
-        const p = tok.encodePrompt(e.prompt);
-        const t = tok.encodeTarget(e.completion);
-        index.push(tokens.length, p.length, p.length + t.length, i, EXAMPLE_KINDS.indexOf(e.kind), FAMILIES.indexOf(e.family), e.stage ? JUDGED_CODES.indexOf(e.stage) : -1, 0);
-        for (const id of p) tokens.push(id);
-        for (const id of t) tokens.push(id);
-        stats.examples[e.kind] = (stats.examples[e.kind] ?? 0) + 1;
-        stats.tokens[e.kind] = (stats.tokens[e.kind] ?? 0) + p.length + t.length;
-        stats.target_tokens += t.length;
-        stats.max_len = Math.max(stats.max_len, p.length + t.length);
+        data.add(e, i);
         exOut?.write(JSON.stringify({ img: i, ...e }) + "\n");
       }
     }
@@ -151,12 +146,68 @@ function gen(a: Record<string, string>): void {
   }
   writeFileSync(join(out, "images.u8"), images);
   writeFileSync(join(out, "cells.u8"), cells);
-  writeFileSync(join(out, "tokens.u16"), Buffer.from(Uint16Array.from(tokens).buffer));
-  writeFileSync(join(out, "index.i32"), Buffer.from(Int32Array.from(index).buffer));
+  data.write(out);
   itemsOut?.end();
   exOut?.end();
-  writeFileSync(join(out, "stats.json"), JSON.stringify({ split, image_size: IMAGE_SIZE, vocab_size: tok.vocabSize, total_tokens: tokens.length, ...stats }, null, 1) + "\n");
-  console.log(`${split}: ${scenes} scenes, ${stats.items} items, ${index.length / 8} examples, ${tokens.length} tokens, max len ${stats.max_len} -> ${out}`);
+  writeFileSync(join(out, "stats.json"), JSON.stringify({ split, image_size: IMAGE_SIZE, vocab_size: tok.vocabSize, total_tokens: data.tokens.length, ...stats, ...data.stats }, null, 1) + "\n");
+  console.log(`${split}: ${scenes} scenes, ${stats.items} items, ${data.count} examples, ${data.tokens.length} tokens, max len ${data.stats.max_len} -> ${out}`);
+}
+
+/** Examples as the trainer reads them (tools/train/data.py): token ids, and an index row per example. */
+class Encoded {
+  readonly tokens: number[] = [];
+  readonly index: number[] = [];
+  readonly stats = { examples: {} as Record<string, number>, tokens: {} as Record<string, number>, target_tokens: 0, max_len: 0 };
+  constructor(private readonly tok: Tokenizer) {}
+
+  get count(): number {
+    return this.index.length / 8;
+  }
+
+  add(e: Example, image: number): void {
+    const p = this.tok.encodePrompt(e.prompt);
+    const t = this.tok.encodeTarget(e.completion);
+    this.index.push(this.tokens.length, p.length, p.length + t.length, image, EXAMPLE_KINDS.indexOf(e.kind), FAMILIES.indexOf(e.family), e.stage ? JUDGED_CODES.indexOf(e.stage) : -1, 0);
+    for (const id of p) this.tokens.push(id);
+    for (const id of t) this.tokens.push(id);
+    const s = this.stats;
+    s.examples[e.kind] = (s.examples[e.kind] ?? 0) + 1;
+    s.tokens[e.kind] = (s.tokens[e.kind] ?? 0) + p.length + t.length;
+    s.target_tokens += t.length;
+    s.max_len = Math.max(s.max_len, p.length + t.length);
+  }
+
+  write(out: string): void {
+    writeFileSync(join(out, "tokens.u16"), Buffer.from(Uint16Array.from(this.tokens).buffer));
+    writeFileSync(join(out, "index.i32"), Buffer.from(Int32Array.from(this.index).buffer));
+  }
+}
+
+function mined(a: Record<string, string>): void {
+  const from = a.from;
+  const pairsPath = a.pairs;
+  const out = a.out;
+  if (!from || !pairsPath || !out) throw new Error("mined needs --from DIR --pairs FILE --out DIR");
+  const items = new Map<string, Item & { img: number }>();
+  for (const line of readFileSync(join(from, "items.jsonl"), "utf8").trim().split("\n")) {
+    const it = JSON.parse(line) as Item & { img: number };
+    items.set(it.id, it);
+  }
+  mkdirSync(out, { recursive: true });
+  const data = new Encoded(loadTokenizer());
+  let pairs = 0;
+  for (const line of readFileSync(pairsPath, "utf8").trim().split("\n")) {
+    const p = JSON.parse(line) as { item: string; stage: "CAPTION" | "REASONING"; wrong: string };
+    const item = items.get(p.item);
+    if (!item) throw new Error(`mined: item ${p.item} of ${pairsPath} is not in ${from}/items.jsonl`);
+    pairs++;
+    for (const j of minedJudgeItems(item, p.stage, p.wrong)) data.add(judgeExample(item, j), item.img);
+  }
+  for (const f of ["images.u8", "cells.u8"]) writeFileSync(join(out, f), readFileSync(join(from, f)));
+  data.write(out);
+  const source = JSON.parse(readFileSync(join(from, "stats.json"), "utf8")) as { split: string; image_size: number; vocab_size: number };
+  writeFileSync(join(out, "stats.json"), JSON.stringify({ split: source.split, image_size: source.image_size, vocab_size: source.vocab_size, mined_from: pairsPath, pairs, total_tokens: data.tokens.length, ...data.stats }, null, 1) + "\n");
+  console.log(`mined: ${pairs} wrong stages, ${data.count} judge examples, ${data.tokens.length} tokens, max len ${data.stats.max_len} -> ${out}`);
 }
 
 function commit(): void {
@@ -238,6 +289,7 @@ const [cmd, ...rest] = process.argv.slice(2);
 const a = args(rest);
 if (cmd === "vocab") vocab(a);
 else if (cmd === "gen") gen(a);
+else if (cmd === "mined") mined(a);
 else if (cmd === "commit") commit();
 else if (cmd === "check") check();
 else {

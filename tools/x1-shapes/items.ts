@@ -73,6 +73,24 @@ function referenceFor(stage: JudgedStage, stages: Stages): string {
   return stage === "ANSWER" ? `${stages.REASONING} Answer: ${stages.CONCLUSION}.` : stages[stage];
 }
 
+/** What a mined wrong stage is said to get wrong (the words of the planted kinds it resembles). */
+const MINED_WHY: Partial<Record<JudgedStage, string>> = { CAPTION: "does not match the image", REASONING: "makes a mistake" };
+
+/**
+ * Judge items from the model's own wrong sample of a stage (tools/train/mine.py), in both orders
+ * so that neither response position is the right one more often: the reference stage against the
+ * sample, with the reference earlier stages as context and the reference as the judge's check.
+ */
+export function minedJudgeItems(item: Item, stage: "CAPTION" | "REASONING", wrong: string): JudgeItem[] {
+  const good = item.stages[stage];
+  if (wrong === good) return [];
+  const base = { stage, context: contextFor(stage, item.stages), kind: "mined", why: MINED_WHY[stage] as string, reference: referenceFor(stage, item.stages) };
+  return [
+    { ...base, first: good, second: wrong, better: 1 },
+    { ...base, first: wrong, second: good, better: 2 },
+  ];
+}
+
 export function sceneFor(split: Split, index: number): Scene {
   const seed = SPLITS[split] + index;
   return randomScene(seed, substream(seed, 0));
@@ -169,6 +187,15 @@ export interface Mix {
   check: number;
 }
 
+/** One judge item of an item as training text: the engine's judge prompt and the judge's reply. */
+export function judgeExample(item: Item, j: JudgeItem, judgeFormat: JudgeFormat = "copy"): Example {
+  return {
+    family: item.family, item: item.id, kind: "judge", stage: j.stage,
+    prompt: buildJudgePrompt(j.stage, item.question, j.context, j.first, j.second),
+    completion: judgeReply(j, judgeFormat), label: String(j.better),
+  };
+}
+
 /** The examples of an item: everything (`mix` undefined, for evaluation) or a random mix (training). */
 export function examplesOf(item: Item, mix?: Mix, rng?: Rng, judgeFormat: JudgeFormat = "copy"): Example[] {
   const base = { family: item.family, item: item.id };
@@ -178,13 +205,7 @@ export function examplesOf(item: Item, mix?: Mix, rng?: Rng, judgeFormat: JudgeF
     out.push({ ...base, kind: "direct", prompt: { user: item.question + DIRECT_SUFFIX, assistant_prefix: "", with_image: true }, completion: item.direct_answer, label: item.answer });
   }
   const judges = mix === undefined ? item.judge : want(mix.judge) && item.judge.length > 0 && rng ? [pick(rng, item.judge)] : [];
-  for (const j of judges) {
-    out.push({
-      ...base, kind: "judge", stage: j.stage,
-      prompt: buildJudgePrompt(j.stage, item.question, j.context, j.first, j.second),
-      completion: judgeReply(j, judgeFormat), label: String(j.better),
-    });
-  }
+  for (const j of judges) out.push(judgeExample(item, j, judgeFormat));
   if (want(mix?.check ?? 1)) {
     for (const c of item.selfcheck) {
       out.push({
