@@ -7,11 +7,13 @@
 # from run 7 on fresh scenes 54,000-71,999 and scenes 36,000-53,999 with the judge's copy-format
 # replies, tools/x1-shapes/judge-reply.ts = run 8; config-continue4.json from run 8 on fresh scenes
 # 72,000-89,999 and scenes 54,000-71,999 at a lower learning rate = run 9; config-continue5.json from
-# run 9 on fresh scenes 90,000-107,999 and scenes 72,000-89,999, lower still = run 10), evaluation. Phases 1-3 trained on the plain
+# run 9 on fresh scenes 90,000-107,999 and scenes 72,000-89,999, lower still = run 10;
+# config-continue8.json from run 10 on judge items mined from run 10's own mistakes and fresh scenes
+# 108,000-111,999 = run 13), evaluation. Phases 1-3 trained on the plain
 # judge replies, so their data is generated with --judge-format plain.
 # (The committed phase 3 started from run 5 as recovered from its int8 export into run5.pt by
 # tools/train/recover.py, because the run 5 checkpoint was lost; this script writes run5.pt itself.)
-#   bash tools/train/run.sh               everything (about five and a half hours on 2 CPU cores)
+#   bash tools/train/run.sh               everything (about six hours on 2 CPU cores)
 #   bash tools/train/run.sh --skip-data   reuse tools/.cache/x1-shapes
 # Needs Debian's python3-torch, python3-numpy, python3-matplotlib and libopenblas0-pthread
 # (apt), run with /usr/bin/python3. Outputs: tools/.cache/x1-train/model.pt, tools/train/train-log*.txt,
@@ -47,4 +49,15 @@ phase -continue run5
 phase -continue2 run7
 phase -continue3 run8
 phase -continue4 run9
-phase -continue5
+phase -continue5 run10
+# Phase 7 (run 13): judge items from run 10's own wrong CAPTION and REASONING samples (mine.py, then
+# the generator's `mined`), mixed with fresh scenes 108,000-111,999.
+if [[ "${1:-}" != "--skip-data" ]]; then
+  bash tools/x1-shapes/run.sh gen --split train --scenes 4000 --from 108000 --per-scene 3 --out tools/.cache/x1-shapes/train9
+  bash tools/x1-shapes/run.sh gen --split train --scenes 2000 --from 112000 --per-scene 3 --jsonl --out tools/.cache/x1-shapes/train-mine
+fi
+$PY tools/train/mine.py --split train-mine --ckpt tools/.cache/x1-train/run10.pt --samples 4 --limit 3000 \
+  --out tools/.cache/x1-shapes/train-mine/mined.jsonl
+bash tools/x1-shapes/run.sh mined --from tools/.cache/x1-shapes/train-mine --pairs tools/.cache/x1-shapes/train-mine/mined.jsonl \
+  --out tools/.cache/x1-shapes/train-mined
+phase -continue8 run13
