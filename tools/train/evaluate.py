@@ -130,6 +130,12 @@ def load_images(root):
     return np.fromfile(os.path.join(root, "images.u8"), dtype=np.uint8).reshape(-1, s, s, 3)
 
 
+def load_split_items(root, limit=0):
+    """A --jsonl split's images and its items (the first `limit` when limit > 0)."""
+    items = [json.loads(line) for line in open(os.path.join(root, "items.jsonl"))]
+    return load_images(root), items[:limit] if limit else items
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--split", default="dev")
@@ -143,10 +149,7 @@ def main():
     tok = Tokenizer()
     model, ck = load_model(args.ckpt)
     root = os.path.join(args.root, args.split)
-    images = load_images(root)
-    items = [json.loads(l) for l in open(os.path.join(root, "items.jsonl"))]
-    if args.limit:
-        items = items[:args.limit]
+    images, items = load_split_items(root, args.limit)
     keep = {it["id"] for it in items}
     examples = [e for e in map(json.loads, open(os.path.join(root, "examples.jsonl"))) if e["item"] in keep]
     t0 = time.time()

@@ -22,7 +22,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from evaluate import load_images, load_model, run_batched, stage_prompt  # noqa: E402
+from evaluate import load_model, load_split_items, run_batched, stage_prompt  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
 
 MINED_STAGES = ["CAPTION", "REASONING"]
@@ -47,10 +47,7 @@ def main():
     tok = Tokenizer()
     model, ck = load_model(args.ckpt)
     root = os.path.join(args.root, args.split)
-    images = load_images(root)
-    items = [json.loads(line) for line in open(os.path.join(root, "items.jsonl"))]
-    if args.limit:
-        items = items[:args.limit]
+    images, items = load_split_items(root, args.limit)
     t0 = time.time()
     rows, stats = [], {}
     for stage in MINED_STAGES:
