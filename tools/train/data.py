@@ -5,7 +5,7 @@ import os
 import numpy as np
 import torch
 
-KINDS = ["stages", "direct", "judge", "check"]
+KINDS = ["stages", "direct", "judge", "check", "lookup"]  # the generator's EXAMPLE_KINDS, in order
 FAMILIES = ["count_colour", "count_shape", "count_both", "compare", "attribute", "remove", "corners", "choice"]
 
 

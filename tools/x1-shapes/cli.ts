@@ -7,6 +7,10 @@
  *          [--choice-format letter|walk]   multiple-choice reasoning (items.ts); walk only for the
  *                                          run 11 experiment
  *          [--family F]                    one question per scene, of family F (else 3 families)
+ *          [--lookup K]                    K option-lookup drills per scene (lookup.ts); with
+ *                                          --per-scene 0, drills only
+ *          [--reorder K]                   each multiple-choice item also in K other option
+ *                                          orders, loss from the letter on (items.ts)
  *                                          images.u8, tokens.u16, index.i32 (+ items/examples JSONL)
  *   mined  --from DIR --pairs FILE --out DIR
  *                                          judge items from the model's own wrong stages
@@ -23,7 +27,8 @@ import { IMAGE_SIZE, renderScene } from "./scene";
 import { encodePng } from "./png";
 import { FAMILIES, type Family } from "./families";
 import { JUDGE_FORMATS, type JudgeFormat } from "./judge-reply";
-import { CHOICE_FORMATS, type ChoiceFormat, EXAMPLE_KINDS, type Example, type Item, type Mix, type Split, SPLITS, examplesOf, familiesFor, judgeExample, makeItem, minedJudgeItems, sceneFor } from "./items";
+import { CHOICE_FORMATS, type ChoiceFormat, EXAMPLE_KINDS, type Example, type Item, type Mix, type Split, SPLITS, examplesOf, familiesFor, judgeExample, lookupExample, makeItem, reorderedChoiceExamples, minedJudgeItems, sceneFor } from "./items";
+import { lookupDrill } from "./lookup";
 import { PIECE_OFFSET, BYTE_OFFSET, SPECIALS, Tokenizer, type TokenizerFile, buildPieces } from "./tokenizer";
 import { COLOURS, POSITIONS, SHAPES, SIZES } from "./scene";
 import { buildJudgePrompt, buildSelfCheckPrompt } from "../../src/reasoning/judge";
@@ -110,6 +115,10 @@ function gen(a: Record<string, string>): void {
   if (!CHOICE_FORMATS.includes(choiceFormat)) throw new Error(`--choice-format must be one of ${CHOICE_FORMATS.join(", ")}`);
   const only = a.family as Family | undefined;
   if (only !== undefined && !FAMILIES.includes(only)) throw new Error(`--family must be one of ${FAMILIES.join(", ")}`);
+  const lookups = Number(a.lookup ?? 0);
+  if (!Number.isInteger(lookups) || lookups < 0) throw new Error("--lookup must be a whole number of drills per scene");
+  const reorders = Number(a.reorder ?? 0);
+  if (!Number.isInteger(reorders) || reorders < 0) throw new Error("--reorder must be a whole number of orders per item");
   mkdirSync(out, { recursive: true });
   const tok = loadTokenizer();
   const images = Buffer.alloc(scenes * IMAGE_SIZE * IMAGE_SIZE * 3);
@@ -126,6 +135,12 @@ function gen(a: Record<string, string>): void {
     for (const o of scene.objects) {
       cells.set([SHAPES.indexOf(o.shape) + 1, COLOURS.indexOf(o.colour) + 1, SIZES.indexOf(o.size) + 1], (i * 9 + o.cell) * 3);
     }
+    const drillRng = substream(scene.seed, 300);
+    for (let k = 0; k < lookups; k++) {
+      const e = lookupExample(split, from + i, k, lookupDrill(drillRng));
+      data.add(e, i);
+      exOut?.write(JSON.stringify({ img: i, ...e }) + "\n");
+    }
     const fams = only ? [only] : familiesFor(split, from + i, perScene);
     for (let q = 0; q < fams.length; q++) {
       const item = makeItem(split, from + i, scene, fams[q]!, q, choiceFormat);
@@ -133,6 +148,7 @@ function gen(a: Record<string, string>): void {
       const examples: Example[] = jsonl
         ? examplesOf(item, undefined, undefined, judgeFormat)
         : examplesOf(item, TRAIN_MIX, substream(scene.seed, 200 + q), judgeFormat);
+      if (reorders > 0) examples.push(...reorderedChoiceExamples(item, scene, reorders, substream(scene.seed, 310 + q)));
       itemsOut?.write(JSON.stringify({ img: i, ...item }) + "\n");
       for (const e of examples) {
         data.add(e, i);

@@ -230,7 +230,12 @@ function solveCorners(scene: Scene, f: Filter, k: number): Solved {
   return { question, answer: String(total), stages: { SUMMARY, CAPTION, REASONING, CONCLUSION: String(total) } };
 }
 
-const LETTERS = ["A", "B", "C", "D"];
+export const LETTERS = ["A", "B", "C", "D"];
+
+/** A multiple-choice question's option list as it follows the question: `Options: (A) 3 (B) 4 …`. */
+export function optionsText(options: readonly string[]): string {
+  return `Options: ${options.map((o, i) => `(${LETTERS[i]}) ${o}`).join(" ")}`;
+}
 
 /**
  * The option walk (the run 11 experiment, `--choice-format walk`): the reasoning walks the options
@@ -250,7 +255,7 @@ function optionWalk(options: string[], answer: string): string {
 
 function solveChoice(scene: Scene, base: Params, options: string[], walk: boolean): Solved {
   const b = solve(scene, base);
-  const question = `${b.question} Options: ${options.map((o, i) => `(${LETTERS[i]}) ${o}`).join(" ")}`;
+  const question = `${b.question} ${optionsText(options)}`;
   const idx = options.indexOf(b.answer);
   const letter = idx >= 0 ? `(${LETTERS[idx]})` : "";
   const answer = idx >= 0 ? `${letter} ${b.answer}` : "none";

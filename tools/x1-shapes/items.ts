@@ -10,7 +10,8 @@ import { STAGES } from "../../src/reasoning/stages";
 import type { Prompt } from "../../src/reasoning/types";
 import { type Rng, pick, shuffle, substream } from "./prng";
 import { type Scene, randomScene } from "./scene";
-import { FAMILIES, type Family, type Params, type Stages, solve } from "./families";
+import { FAMILIES, type Family, LETTERS, type Params, type Stages, solve } from "./families";
+import type { LookupDrill } from "./lookup";
 import { choose } from "./choose";
 import { type JudgedStage, slip, wrongCandidate } from "./corrupt";
 import { type JudgeFormat, judgeReply } from "./judge-reply";
@@ -147,8 +148,9 @@ export function makeItem(split: Split, index: number, scene: Scene, family: Fami
 
 // ---------------------------------------------------------------- training text
 
-export type ExampleKind = "stages" | "direct" | "judge" | "check";
-export const EXAMPLE_KINDS: ExampleKind[] = ["stages", "direct", "judge", "check"];
+export type ExampleKind = "stages" | "direct" | "judge" | "check" | "lookup";
+/** In the order tools/train/data.py KINDS reads them (the index row stores the position). */
+export const EXAMPLE_KINDS: ExampleKind[] = ["stages", "direct", "judge", "check", "lookup"];
 
 export interface Example {
   kind: ExampleKind;
@@ -161,6 +163,47 @@ export interface Example {
   stage?: JudgedStage;
 }
 
+
+/** An option-lookup drill (lookup.ts) as training text, asked about scene `index` of `split`'s image. */
+export function lookupExample(split: Split, index: number, k: number, drill: LookupDrill): Example {
+  return {
+    family: "choice", item: `${split}-${index}-lookup${k}`, kind: "lookup",
+    prompt: { user: drill.question, assistant_prefix: "", with_image: true },
+    completion: drill.completion, label: `(${LETTERS[drill.target]})`,
+  };
+}
+
+/** Where a multiple-choice REASONING names its letter (families.ts solveChoice). */
+const LETTER_CUE = "That is option (";
+
+/**
+ * The same multiple-choice question with its options in other orders, as training text whose loss
+ * starts at the letter (lookup.ts says why). Only the option list and the letter differ from the
+ * item's own answer, so the letter can only come from looking the value up in the question's list,
+ * across the whole answer written since — the distance the short drills do not cover.
+ */
+export function reorderedChoiceExamples(item: Item, scene: Scene, k: number, rng: Rng): Example[] {
+  const params = item.params;
+  if (params.kind !== "choice") return [];
+  const out: Example[] = [];
+  const seen = new Set([params.options.join("|")]);
+  for (let t = 0; t < 8 * k && out.length < k; t++) {
+    const options = shuffle(rng, params.options);
+    if (seen.has(options.join("|"))) continue;
+    seen.add(options.join("|"));
+    const right = solve(scene, { ...params, options });
+    const full = renderStages(right.stages);
+    const cut = full.indexOf(LETTER_CUE);
+    if (cut < 0) return out; // "No option matches": no letter to look up, whatever the order
+    const first = buildStagePrompt(right.question, {}, "SUMMARY");
+    out.push({
+      family: "choice", item: `${item.id}-order${out.length}`, kind: "lookup",
+      prompt: { ...first, assistant_prefix: full.slice(0, cut + LETTER_CUE.length) },
+      completion: full.slice(cut + LETTER_CUE.length), label: right.answer,
+    });
+  }
+  return out;
+}
 
 /** All stage prompts continue one text (stage-independent user turn), so one sequence teaches all four. */
 function stageExamples(item: Item): { prompt: Prompt; completion: string }[] {
