@@ -1,0 +1,79 @@
+"""Where multiple choice goes wrong, per checkpoint (the runs 14-17 measurements in the README):
+  - the dev split's choice questions, greedy through all four stages as evaluate.py runs them:
+    how many are wrong, how many of those have the right value behind the wrong letter, and how many
+    have word options (a colour, shape or position to look up rather than a number);
+  - option-lookup drills held out from training (a split written with `run.sh gen --per-scene 0
+    --lookup 4 --jsonl`): greedy accuracy of the letter, words and numbers apart.
+Usage: /usr/bin/python3 tools/train/choice_diag.py --ckpt A.pt [--ckpt B.pt ...]
+         [--split dev] [--drills tools/.cache/x1-shapes/lookup-heldout] [--threads 2]
+The README's drills: `bash tools/x1-shapes/run.sh gen --split train --scenes 100 --from 170000
+--per-scene 0 --lookup 4 --jsonl --out tools/.cache/x1-shapes/lookup-heldout` (scenes no run trained on)."""
+import argparse
+import json
+import os
+import re
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from evaluate import STAGES, answer_ok, load_images, load_model, load_split_items, run_batched, stage_prompt  # noqa: E402
+from tokenizer import Tokenizer  # noqa: E402
+
+WORD_BASES = ("attribute", "where")
+
+
+def choice_errors(model, tok, root):
+    images, items = load_split_items(root)
+    items = [it for it in items if it["family"] == "choice"]
+    accepted = [dict() for _ in items]
+    for stage in STAGES:
+        jobs = [(stage_prompt(it["question"], accepted[k], stage), it["img"]) for k, it in enumerate(items)]
+        for k, out in enumerate(run_batched(model, tok, jobs, images, f"</{stage}>", 110)):
+            accepted[k][stage] = out.strip()
+    wrong = [(it, acc) for it, acc in zip(items, accepted) if not answer_ok(acc["CONCLUSION"], it["answer"])]
+    # A choice answer reads "(B) value": the value right and the letter wrong is a failed lookup.
+    letter_only = sum(acc["CONCLUSION"][4:] == it["answer"][4:] for it, acc in wrong)
+    words = [it for it in items if it["params"]["base"]["kind"] in WORD_BASES]
+    words_wrong = sum(it["params"]["base"]["kind"] in WORD_BASES for it, _ in wrong)
+    return {"questions": len(items), "wrong": len(wrong), "value_right_letter_wrong": letter_only,
+            "word_options": len(words), "word_options_wrong": words_wrong}
+
+
+def drill_accuracy(model, tok, root):
+    images = load_images(root)
+    drills = [json.loads(line) for line in open(os.path.join(root, "examples.jsonl"))]
+    outs = run_batched(model, tok, [(d["prompt"], d["img"]) for d in drills], images, ").", 20)
+    res = {"words": [0, 0], "numbers": [0, 0]}
+    for out, d in zip(outs, drills):
+        # The trained form is "<value>. That is option (X)." (cut before the closing ")."); a model
+        # never trained on drills answers "(X) <value>" as a direct answer. Either way: its first letter.
+        m = re.search(r"\(([A-D])", out)
+        right = bool(m) and f"({m.group(1)})" == d["label"]
+        kind = "numbers" if d["completion"][0].isdigit() else "words"
+        res[kind][0] += right
+        res[kind][1] += 1
+    total = [res["words"][0] + res["numbers"][0], res["words"][1] + res["numbers"][1]]
+    return {k: f"{r}/{n} ({100 * r / n:.1f}%)" for k, (r, n) in {"all": total, **res}.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ckpt", action="append", required=True)
+    ap.add_argument("--split", default="dev")
+    ap.add_argument("--root", default="tools/.cache/x1-shapes")
+    ap.add_argument("--drills", default="tools/.cache/x1-shapes/lookup-heldout")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    tok = Tokenizer()
+    for path in args.ckpt:
+        model, _ = load_model(path)
+        report = {"checkpoint": path, "choice": choice_errors(model, tok, os.path.join(args.root, args.split))}
+        if os.path.exists(os.path.join(args.drills, "examples.jsonl")):
+            report["drills"] = drill_accuracy(model, tok, args.drills)
+        print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()
