@@ -3,9 +3,12 @@
     how many are wrong, how many of those have the right value behind the wrong letter, and how many
     have word options (a colour, shape or position to look up rather than a number);
   - option-lookup drills held out from training (a split written with `run.sh gen --per-scene 0
-    --lookup 4 --jsonl`): greedy accuracy of the letter, words and numbers apart.
+    --lookup 4 --jsonl`): greedy accuracy of the letter, words and numbers apart;
+  - with --distance, the same drills with the answer pushed away from the options: the value and
+    `That is option (` written for the model after N tokens of neutral text (0, 20, 40, 70, 120),
+    or with the value mentioned twice more in that text, then the letter read greedily.
 Usage: /usr/bin/python3 tools/train/choice_diag.py --ckpt A.pt [--ckpt B.pt ...]
-         [--split dev] [--drills tools/.cache/x1-shapes/lookup-heldout] [--threads 2]
+         [--split dev] [--drills tools/.cache/x1-shapes/lookup-heldout] [--distance] [--threads 2]
 The README's drills: `bash tools/x1-shapes/run.sh gen --split train --scenes 100 --from 170000
 --per-scene 0 --lookup 4 --jsonl --out tools/.cache/x1-shapes/lookup-heldout` (scenes no run trained on)."""
 import argparse
@@ -57,12 +60,45 @@ def drill_accuracy(model, tok, root):
     return {k: f"{r}/{n} ({100 * r / n:.1f}%)" for k, (r, n) in {"all": total, **res}.items()}
 
 
+NEUTRAL = ("There are 5 shapes in total. The square is small and the triangle is large. I will count "
+           "them one by one and then add up what I found in each row of the grid.").split()
+
+
+def filler(tok, n, value, mention):
+    words = []
+    while len(tok.encode(" ".join(words))) < n:
+        words.append(NEUTRAL[len(words) % len(NEUTRAL)])
+    text = " ".join(words)
+    if mention:
+        text = f"I see the {value} here. {text} Again {value}."
+    return f"{text} " if text else ""
+
+
+def drill_distance(model, tok, root):
+    """Letter accuracy with the answer N tokens after the options, without and with the value repeated."""
+    images = load_images(root)
+    drills = [json.loads(line) for line in open(os.path.join(root, "examples.jsonl"))]
+    res = {}
+    for mention in (False, True):
+        for n in (0, 20, 40, 70, 120):
+            jobs = []
+            for d in drills:
+                value = d["completion"].split(". That is option")[0]
+                prefix = filler(tok, n, value, mention) + f"{value}. That is option ("
+                jobs.append(({**d["prompt"], "assistant_prefix": prefix}, d["img"]))
+            outs = run_batched(model, tok, jobs, images, ")", 2)
+            right = sum(out.strip()[:1] == d["label"][1] for out, d in zip(outs, drills))
+            res[f"{'value repeated' if mention else 'neutral'}, {n} tokens"] = f"{100 * right / len(drills):.1f}%"
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", action="append", required=True)
     ap.add_argument("--split", default="dev")
     ap.add_argument("--root", default="tools/.cache/x1-shapes")
     ap.add_argument("--drills", default="tools/.cache/x1-shapes/lookup-heldout")
+    ap.add_argument("--distance", action="store_true")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -72,6 +108,8 @@ def main():
         report = {"checkpoint": path, "choice": choice_errors(model, tok, os.path.join(args.root, args.split))}
         if os.path.exists(os.path.join(args.drills, "examples.jsonl")):
             report["drills"] = drill_accuracy(model, tok, args.drills)
+            if args.distance:
+                report["drills_at_distance"] = drill_distance(model, tok, args.drills)
         print(json.dumps(report))
 
 
