@@ -20,20 +20,14 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from evaluate import STAGES, answer_ok, load_images, load_model, load_split_items, run_batched, stage_prompt  # noqa: E402
+from evaluate import answer_ok, greedy_stages, load_images, load_model, load_split_items, run_batched  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
 
 WORD_BASES = ("attribute", "where")
 
 
-def choice_errors(model, tok, root):
-    images, items = load_split_items(root)
-    items = [it for it in items if it["family"] == "choice"]
-    accepted = [dict() for _ in items]
-    for stage in STAGES:
-        jobs = [(stage_prompt(it["question"], accepted[k], stage), it["img"]) for k, it in enumerate(items)]
-        for k, out in enumerate(run_batched(model, tok, jobs, images, f"</{stage}>", 110)):
-            accepted[k][stage] = out.strip()
+def choice_errors(model, tok, images, items):
+    accepted = greedy_stages(model, tok, items, images)
     wrong = [(it, acc) for it, acc in zip(items, accepted) if not answer_ok(acc["CONCLUSION"], it["answer"])]
     # A choice answer reads "(B) value": the value right and the letter wrong is a failed lookup.
     letter_only = sum(acc["CONCLUSION"][4:] == it["answer"][4:] for it, acc in wrong)
@@ -43,9 +37,15 @@ def choice_errors(model, tok, root):
             "word_options": len(words), "word_options_wrong": words_wrong}
 
 
-def drill_accuracy(model, tok, root):
-    images = load_images(root)
-    drills = [json.loads(line) for line in open(os.path.join(root, "examples.jsonl"))]
+def load_drills(root):
+    """A drills split's images and its drills, or None when it was not generated."""
+    path = os.path.join(root, "examples.jsonl")
+    if not os.path.exists(path):
+        return None
+    return load_images(root), [json.loads(line) for line in open(path)]
+
+
+def drill_accuracy(model, tok, images, drills):
     outs = run_batched(model, tok, [(d["prompt"], d["img"]) for d in drills], images, ").", 20)
     res = {"words": [0, 0], "numbers": [0, 0]}
     for out, d in zip(outs, drills):
@@ -74,10 +74,8 @@ def filler(tok, n, value, mention):
     return f"{text} " if text else ""
 
 
-def drill_distance(model, tok, root):
+def drill_distance(model, tok, images, drills):
     """Letter accuracy with the answer N tokens after the options, without and with the value repeated."""
-    images = load_images(root)
-    drills = [json.loads(line) for line in open(os.path.join(root, "examples.jsonl"))]
     res = {}
     for mention in (False, True):
         for n in (0, 20, 40, 70, 120):
@@ -103,13 +101,16 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     tok = Tokenizer()
+    images, items = load_split_items(os.path.join(args.root, args.split))
+    choice = [it for it in items if it["family"] == "choice"]
+    drills = load_drills(args.drills)
     for path in args.ckpt:
         model, _ = load_model(path)
-        report = {"checkpoint": path, "choice": choice_errors(model, tok, os.path.join(args.root, args.split))}
-        if os.path.exists(os.path.join(args.drills, "examples.jsonl")):
-            report["drills"] = drill_accuracy(model, tok, args.drills)
+        report = {"checkpoint": path, "choice": choice_errors(model, tok, images, choice)}
+        if drills:
+            report["drills"] = drill_accuracy(model, tok, *drills)
             if args.distance:
-                report["drills_at_distance"] = drill_distance(model, tok, args.drills)
+                report["drills_at_distance"] = drill_distance(model, tok, *drills)
         print(json.dumps(report))
 
 

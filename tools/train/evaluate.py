@@ -124,6 +124,17 @@ def run_batched(model, tok, jobs, images_u8, stop_text, max_new, bs=48, **sampli
     return res
 
 
+def greedy_stages(model, tok, items, images):
+    """Four-stage greedy answers, one stage at a time through the engine's stage prompts: per item,
+    a dict stage -> text."""
+    accepted = [dict() for _ in items]
+    for stage in STAGES:
+        jobs = [(stage_prompt(it["question"], accepted[k], stage), it["img"]) for k, it in enumerate(items)]
+        for k, out in enumerate(run_batched(model, tok, jobs, images, f"</{stage}>", 110)):
+            accepted[k][stage] = out.strip()
+    return accepted
+
+
 def load_images(root):
     """A generated split's images, (scenes, size, size, 3) uint8."""
     s = json.load(open(os.path.join(root, "stats.json")))["image_size"]
@@ -155,13 +166,7 @@ def main():
     t0 = time.time()
     report = {"checkpoint": args.ckpt, "step": ck.get("step"), "split": args.split, "items": len(items)}
 
-    # Four-stage greedy, one stage at a time through the engine's stage prompts.
-    accepted = [dict() for _ in items]
-    for stage in STAGES:
-        jobs = [(stage_prompt(it["question"], accepted[k], stage), it["img"]) for k, it in enumerate(items)]
-        outs = run_batched(model, tok, jobs, images, f"</{stage}>", 110)
-        for k, o in enumerate(outs):
-            accepted[k][stage] = o.strip()
+    accepted = greedy_stages(model, tok, items, images)
     fam = defaultdict(lambda: [0, 0])
     stage_exact = defaultdict(int)
     samples = []

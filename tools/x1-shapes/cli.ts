@@ -127,7 +127,11 @@ function gen(a: Record<string, string>): void {
   const data = new Encoded(tok);
   const itemsOut = jsonl ? createWriteStream(join(out, "items.jsonl")) : undefined;
   const exOut = jsonl ? createWriteStream(join(out, "examples.jsonl")) : undefined;
-  const stats = { scenes, items: 0, ...data.stats };
+  let items = 0;
+  const emit = (e: Example, image: number): void => {
+    data.add(e, image);
+    exOut?.write(JSON.stringify({ img: image, ...e }) + "\n");
+  };
   let lastScene = -1;
   for (let i = 0; i < scenes; i++) {
     const scene = sceneFor(split, from + i);
@@ -136,24 +140,17 @@ function gen(a: Record<string, string>): void {
       cells.set([SHAPES.indexOf(o.shape) + 1, COLOURS.indexOf(o.colour) + 1, SIZES.indexOf(o.size) + 1], (i * 9 + o.cell) * 3);
     }
     const drillRng = substream(scene.seed, 300);
-    for (let k = 0; k < lookups; k++) {
-      const e = lookupExample(split, from + i, k, lookupDrill(drillRng));
-      data.add(e, i);
-      exOut?.write(JSON.stringify({ img: i, ...e }) + "\n");
-    }
+    for (let k = 0; k < lookups; k++) emit(lookupExample(split, from + i, k, lookupDrill(drillRng)), i);
     const fams = only ? [only] : familiesFor(split, from + i, perScene);
     for (let q = 0; q < fams.length; q++) {
       const item = makeItem(split, from + i, scene, fams[q]!, q, choiceFormat);
-      stats.items++;
+      items++;
       const examples: Example[] = jsonl
         ? examplesOf(item, undefined, undefined, judgeFormat)
         : examplesOf(item, TRAIN_MIX, substream(scene.seed, 200 + q), judgeFormat);
       if (reorders > 0) examples.push(...reorderedChoiceExamples(item, scene, reorders, substream(scene.seed, 310 + q)));
       itemsOut?.write(JSON.stringify({ img: i, ...item }) + "\n");
-      for (const e of examples) {
-        data.add(e, i);
-        exOut?.write(JSON.stringify({ img: i, ...e }) + "\n");
-      }
+      for (const e of examples) emit(e, i);
     }
     if (i - lastScene >= 5000) {
       lastScene = i;
@@ -165,8 +162,8 @@ function gen(a: Record<string, string>): void {
   data.write(out);
   itemsOut?.end();
   exOut?.end();
-  writeFileSync(join(out, "stats.json"), JSON.stringify({ split, image_size: IMAGE_SIZE, vocab_size: tok.vocabSize, total_tokens: data.tokens.length, ...stats, ...data.stats }, null, 1) + "\n");
-  console.log(`${split}: ${scenes} scenes, ${stats.items} items, ${data.count} examples, ${data.tokens.length} tokens, max len ${data.stats.max_len} -> ${out}`);
+  writeFileSync(join(out, "stats.json"), JSON.stringify({ split, image_size: IMAGE_SIZE, vocab_size: tok.vocabSize, total_tokens: data.tokens.length, scenes, items, ...data.stats }, null, 1) + "\n");
+  console.log(`${split}: ${scenes} scenes, ${items} items, ${data.count} examples, ${data.tokens.length} tokens, max len ${data.stats.max_len} -> ${out}`);
 }
 
 /** Examples as the trainer reads them (tools/train/data.py): token ids, and an index row per example. */
