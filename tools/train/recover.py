@@ -15,6 +15,7 @@ Usage: /usr/bin/python3 tools/train/recover.py --shards model-shards --out tools
 import argparse
 import json
 import os
+import re
 import sys
 
 import numpy as np
@@ -27,6 +28,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model import Config, X1Tiny  # noqa: E402
 from tokenizer import Tokenizer  # noqa: E402
 from train import with_word_ids  # noqa: E402
+
+
+def block_weight_name(base):
+    """The shared-prefix export (1.5.1 on) calls each block's layers outside Block.forward, so its
+    int8 weights are named by layer and occurrence (`qkv`, `qkv_1`, …) instead of `blocks.1.qkv`."""
+    m = re.fullmatch(r"(qkv|proj|fc1|fc2)(?:_(\d+))?", base)
+    return f"blocks.{m.group(2) or 0}.{m.group(1)}" if m else base
 
 
 def initializers(path):
@@ -56,7 +64,7 @@ def main():
             if base == "lm_head":  # the tied output embedding: its fp32 copy is tok.weight
                 continue
             w = value.astype(np.float32) * dec[base + ".weight_scale"][None, :]
-            got[base + ".weight"] = torch.from_numpy(w.T.copy())  # ONNX (in, out) -> torch Linear (out, in)
+            got[block_weight_name(base) + ".weight"] = torch.from_numpy(w.T.copy())  # ONNX (in, out) -> torch Linear (out, in)
         elif not name.endswith(".weight_scale"):
             got[name] = torch.from_numpy(value.copy())
     missing = [k for k in state if k not in got and not k.startswith("aux.") and k != "cell_gain"]
