@@ -9,6 +9,9 @@ import type { FileSource } from "../../src/inference/embedded/loader";
 import { ortWebRuntime } from "../../src/inference/embedded/ort-web";
 import type { OrtRuntime, OrtTensorLike, TensorData } from "../../src/inference/embedded/runtime";
 
+/** A turn of Node's event loop without setTimeout's 1 ms clamp (OrtRuntime.nextTurn). */
+const immediateTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export function dirSource(dir: string): FileSource {
   return async (name) => new Uint8Array(await readFile(join(dir, name)));
 }
@@ -16,6 +19,7 @@ export function dirSource(dir: string): FileSource {
 export async function nodeRuntime(dir: string, threads = 1): Promise<OrtRuntime> {
   const ort = await import("onnxruntime-node");
   return {
+    nextTurn: immediateTurn,
     name: `onnxruntime-node ${ort.env.versions.node ?? ""} (${threads} thread${threads > 1 ? "s" : ""})`,
     tensor: (type, data: TensorData, dims) => new ort.Tensor(type, data, dims as number[]) as unknown as OrtTensorLike,
     createSession: async (graph) =>
@@ -28,5 +32,5 @@ export async function nodeRuntime(dir: string, threads = 1): Promise<OrtRuntime>
 }
 
 export async function webRuntimeInNode(): Promise<OrtRuntime> {
-  return ortWebRuntime(await import("onnxruntime-web/wasm"), "Node");
+  return ortWebRuntime(await import("onnxruntime-web/wasm"), "Node", immediateTurn);
 }

@@ -45,8 +45,8 @@ export interface DecodeResult {
   steps: number;
 }
 
-/** Resolves on a later turn of the event loop, after pending I/O and timers. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+/** Resolves on a later turn of the event loop, after pending I/O and timers (OrtRuntime.nextTurn). */
+const timeoutTurn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 export class X1Model {
   readonly tokenizer: X1Tokenizer;
@@ -96,7 +96,7 @@ export class X1Model {
    * fails a run that waits on another object's I/O (seen with 200 concurrent runs).
    */
   private async run(session: OrtSessionLike, feeds: Record<string, OrtTensorLike>): Promise<Record<string, OrtTensorLike>> {
-    await nextTurn();
+    await (this.runtime.nextTurn ?? timeoutTurn)();
     const next = this.queue.then(() => session.run(feeds));
     this.queue = next.catch(() => undefined);
     return next;

@@ -6,10 +6,11 @@
 import type * as OrtWeb from "onnxruntime-web/wasm";
 import type { OrtRuntime, OrtSessionLike, OrtTensorLike, TensorData } from "./runtime";
 
-export function ortWebRuntime(ort: typeof OrtWeb, where: string): OrtRuntime {
+export function ortWebRuntime(ort: typeof OrtWeb, where: string, nextTurn?: () => Promise<void>): OrtRuntime {
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.proxy = false;
   return {
+    nextTurn,
     name: `onnxruntime-web ${ort.env.versions.web ?? ""} (wasm in ${where}, 1 thread)`,
     tensor: (type, data: TensorData, dims) => new ort.Tensor(type, data, dims as number[]) as unknown as OrtTensorLike,
     createSession: async (graph) =>

@@ -28,4 +28,10 @@ export interface OrtRuntime {
   readonly name: string;
   tensor(type: "float32" | "int32" | "uint8", data: TensorData, dims: readonly number[]): OrtTensorLike;
   createSession(graph: GraphFiles): Promise<OrtSessionLike>;
+  /**
+   * Resolves on a later turn of the host's event loop; X1Model waits for one before every session
+   * run. Default `setTimeout(0)`, which Node clamps to 1 ms: the Node runtimes give `setImmediate`,
+   * or a 64-token decode would spend 64 ms waiting and a Node benchmark would time the clamp.
+   */
+  nextTurn?: () => Promise<void>;
 }
