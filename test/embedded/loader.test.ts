@@ -46,11 +46,18 @@ describe("the embedded model's files (model-shards/ through the ASSETS binding)"
     await expect(loadModelFiles(missing)).rejects.toThrow(`shard ${first} could not be read: HTTP 404`);
   });
 
-  it("refuses a decoder exported before the shared prompt prefix, saying how to re-export it", async () => {
+  it("refuses a decoder exported before the caller-owned cache (1.6.0 and older), saying how to re-export it", async () => {
     const loaded = await loadModelFiles(assetsSource());
-    expect(loaded.manifest.graphs.decoder.inputs).toContain("prefix_key_0");
-    const old = { ...loaded.manifest.graphs.decoder, inputs: loaded.manifest.graphs.decoder.inputs.filter((i) => !i.startsWith("prefix_")) };
-    const stale = { ...loaded, manifest: { ...loaded.manifest, graphs: { ...loaded.manifest.graphs, decoder: old } } };
-    await expect(X1Model.create(stale, workerdRuntime())).rejects.toThrow(/no shared-prefix inputs .*tools\/export\/build\.sh/);
+    const dec = loaded.manifest.graphs.decoder;
+    expect(dec.inputs).toContain("prefix_key_0");
+    expect(dec.outputs).toContain("new_key_0");
+    const withDecoder = (decoder: typeof dec) => ({ ...loaded, manifest: { ...loaded.manifest, graphs: { ...loaded.manifest.graphs, decoder } } });
+    // 1.6.0: the shared prefix, but the whole cache concatenated and returned as present_*.
+    const v160 = withDecoder({ ...dec, outputs: dec.outputs.map((o) => o.replace(/^new_/, "present_")) });
+    // 1.5.0: no shared prefix either.
+    const v150 = withDecoder({ ...dec, inputs: dec.inputs.filter((i) => !i.startsWith("prefix_")), outputs: v160.manifest.graphs.decoder.outputs });
+    for (const stale of [v160, v150]) {
+      await expect(X1Model.create(stale, workerdRuntime())).rejects.toThrow(/predates the caller-owned cache .*re-export it with tools\/export\/build\.sh/);
+    }
   });
 });

@@ -3,16 +3,26 @@
   vision.onnx   image (B, 72, 72, 3) uint8                         -> image_embeds (B, 9, D) float
   decoder.onnx  ids (B, T) int32, image_embeds (B, 9, D), positions (B, T) int32,
                 key_valid (B, S+P+T) int32, prefix_key_i / prefix_value_i (1, H, S, Dh) and
-                past_key_i / past_value_i (B, H, P, Dh) for every layer
-                -> logits (B, V) of the last position, present_key_i / present_value_i (B, H, P+T, Dh)
+                past_key_i / past_value_i (P, B, H, Dh), token-major, for every layer
+                -> logits (B, V) of the last position, new_key_i / new_value_i (B, H, T, Dh): the
+                keys and values of this call's T tokens
 
 Batch B, prompt length T, shared prefix length S and past length P are dynamic. The prefill runs
-with S = P = 0 and its present cache becomes the prefix of every decode step (T = 1): one copy of
+with S = 0 and its new keys and values become the prefix of every decode step (T = 1): one copy of
 the prompt's keys and values that all N candidates of the batch attend to, while each candidate's
 past holds only its own generated tokens. A prompt cache copied into each row would make every
 step move B times the prompt's keys and values into and out of the runtime (npm run bench:prefix
-measures both layouts). `<image>` placeholder ids take the image embeddings in order (the k-th placeholder of a row gets that row's k-th image token), which is
-what `masked_scatter` does in model.py for rows with exactly `image_tokens` placeholders.
+measures the layouts).
+
+The past is token-major so that the caller owns it and appends a step's new keys (B, H, 1, Dh) as
+one contiguous slot, with no copy of the rest; the graph never concatenates or returns the whole
+cache (1.6.0 did both, so each step copied every row's cache three times). The caller keeps slot 0
+as a placeholder masked by key_valid, so P >= 1: onnxruntime 1.30 with extended graph optimizations
+(the Transpose + MatMul fusion) divides by zero on a zero-length token-major past.
+
+`<image>` placeholder ids take the image embeddings in order (the k-th placeholder of a row gets that
+row's k-th image token), which is what `masked_scatter` does in model.py for rows with exactly
+`image_tokens` placeholders.
 
 Usage: /usr/bin/python3 tools/export/export.py --ckpt tools/.cache/x1-train/model.pt --out tools/.cache/x1-export
 Writes <out>/fp32/{vision,decoder}.onnx (weights inline) for parity; quantize.py makes the int8 model.
@@ -60,14 +70,17 @@ class Vision(nn.Module):
 
 
 def block_with_prefix(b, x, mask, rope, prefix, past):
-    """model.Block.forward with the keys split in two: a prefix shared by every row (batch 1,
-    broadcast by MatMul, never copied per row) and each row's own past + new tokens. One softmax over
-    both, so the result is the block's own on the concatenated cache. Returns the row's cache."""
-    q, k, v = b.heads(x, rope, past)
-    S = prefix[0].shape[2]
-    att = torch.cat([q @ prefix[0].transpose(-2, -1), q @ k.transpose(-2, -1)], dim=-1) * (1.0 / math.sqrt(b.dh)) + mask
-    att = att.softmax(dim=-1)
-    return b.residual(x, att[..., :S] @ prefix[1] + att[..., S:] @ v), (k, v)
+    """model.Block.forward with the keys in three parts: a prefix shared by every row (batch 1,
+    broadcast by MatMul, never copied per row), the row's own past (token-major), and this call's
+    new tokens. One softmax over all three, so the result is the block's own on the concatenated
+    cache, which is never built. Returns the new tokens' keys and values."""
+    q, k, v = b.heads(x, rope)
+    past = [p.permute(1, 2, 0, 3) for p in past]  # token-major (P, B, H, Dh) -> (B, H, P, Dh)
+    S, P = prefix[0].shape[2], past[0].shape[2]
+    att = torch.cat([q @ prefix[0].transpose(-2, -1), q @ past[0].transpose(-2, -1), q @ k.transpose(-2, -1)], dim=-1)
+    att = (att * (1.0 / math.sqrt(b.dh)) + mask).softmax(dim=-1)
+    y = att[..., :S] @ prefix[1] + att[..., S:S + P] @ past[1] + att[..., S + P:] @ v
+    return b.residual(x, y), (k, v)
 
 
 class Decoder(nn.Module):
@@ -94,7 +107,7 @@ class Decoder(nn.Module):
             x = x + m.pos(pos)
         past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(self.n_layers)]
         S = prefix[0][0].shape[2]
-        P = past[0][0].shape[2]
+        P = past[0][0].shape[0]
         q_at = torch.arange(T) + S + P
         k_at = torch.arange(S + P + T)
         allowed = (k_at.unsqueeze(0) <= q_at.unsqueeze(1)).unsqueeze(0) & (key_valid != 0).unsqueeze(1)
@@ -103,13 +116,13 @@ class Decoder(nn.Module):
         if m.pos is None:
             ang = pos.unsqueeze(-1).float() * m.inv_freq
             rope = (ang.cos().unsqueeze(1), ang.sin().unsqueeze(1))
-        present = []
+        new = []
         for i, b in enumerate(m.blocks):
             x, (k, v) = block_with_prefix(b, x, mask, rope, prefix[i], past[i])
-            present += [k, v]
+            new += [k, v]
         h = m.ln_f(x[:, -1])
         logits = h @ m.tok.weight.t()
-        return (logits, *present)
+        return (logits, *new)
 
 
 def export(model, cfg, out):
@@ -131,28 +144,29 @@ def export(model, cfg, out):
     for _ in range(L):
         cache += [torch.randn(1, H, S, dh), torch.randn(1, H, S, dh)]
     for _ in range(L):
-        cache += [torch.randn(B, H, P, dh), torch.randn(B, H, P, dh)]
+        cache += [torch.randn(P, B, H, dh), torch.randn(P, B, H, dh)]
     prefix_names = [f"prefix_{kind}_{i}" for i in range(L) for kind in ("key", "value")]
     past_names = [f"past_{kind}_{i}" for i in range(L) for kind in ("key", "value")]
-    present_names = [f"present_{kind}_{i}" for i in range(L) for kind in ("key", "value")]
+    new_names = [f"new_{kind}_{i}" for i in range(L) for kind in ("key", "value")]
     dyn = {"ids": {0: "batch", 1: "tokens"}, "image_embeds": {0: "batch"}, "positions": {0: "batch", 1: "tokens"},
            "key_valid": {0: "batch", 1: "keys"}, "logits": {0: "batch"}}
     for n in prefix_names:
         dyn[n] = {2: "prefix"}
     for n in past_names:
-        dyn[n] = {0: "batch", 2: "past"}
-    for n in present_names:
-        dyn[n] = {0: "batch", 2: "own_keys"}
+        dyn[n] = {0: "past", 1: "batch"}
+    for n in new_names:
+        dyn[n] = {0: "batch", 2: "tokens"}
     torch.onnx.export(Decoder(model), (ids, embeds, positions, key_valid, *cache), os.path.join(out, "decoder.onnx"),
                       opset_version=OPSET, input_names=["ids", "image_embeds", "positions", "key_valid", *prefix_names, *past_names],
-                      output_names=["logits", *present_names], dynamic_axes=dyn, do_constant_folding=True)
+                      output_names=["logits", *new_names], dynamic_axes=dyn, do_constant_folding=True)
 
 
 @torch.no_grad()
 def check(model, cfg):
-    """The export wrapper with its cache against the model itself, in torch: after a prompt, two
-    decode steps for a batch of 3 rows (the prompt's cache as their shared prefix, each row's own
-    past growing) must give the logits of a full forward pass."""
+    """The export wrapper with its cache against the model itself, in torch, driven the way the
+    engine drives it: after a prompt, two decode steps for a batch of 3 rows (the prompt's cache as
+    their shared prefix, each row's own past growing behind a placeholder slot that key_valid masks,
+    filled with noise here to show it is ignored) must give the logits of a full forward pass."""
     D, H, L, V = cfg["d_model"], cfg["n_heads"], cfg["n_layers"], cfg["vocab_size"]
     dh = D // H
     g = torch.Generator().manual_seed(0)
@@ -162,15 +176,17 @@ def check(model, cfg):
     embeds = model.image(images)
     dec = Decoder(model)
     S = prompt.shape[1]
-    empty = lambda b: [torch.zeros(b, H, 0, dh) for _ in range(2 * L)]  # noqa: E731
-    out = dec(prompt.int(), embeds, torch.arange(S).unsqueeze(0).int(), torch.ones(1, S, dtype=torch.int32), *empty(1), *empty(1))
+    placeholder = lambda b: [torch.randn(1, b, H, dh, generator=g) for _ in range(2 * L)]  # noqa: E731
+    valid = lambda b, prefix, own, new: torch.cat([torch.ones(b, prefix), torch.zeros(b, 1), torch.ones(b, own + new)], 1).int()  # noqa: E731
+    out = dec(prompt.int(), embeds, torch.arange(S).unsqueeze(0).int(), valid(1, 0, 0, S),
+              *[torch.zeros(1, H, 0, dh) for _ in range(2 * L)], *placeholder(1))
     prefix = list(out[1:])
-    past = empty(3)
+    past = placeholder(3)
     steps = torch.randint(8, V, (3, 2), generator=g)
     for t in range(2):
         out = dec(steps[:, t:t + 1].int(), embeds.expand(3, -1, -1), torch.full((3, 1), S + t, dtype=torch.int32),
-                  torch.ones(3, S + t + 1, dtype=torch.int32), *prefix, *past)
-        past = list(out[1:])
+                  valid(3, S, t, 1), *prefix, *past)
+        past = [torch.cat([p, new.permute(2, 0, 1, 3)], dim=0) for p, new in zip(past, out[1:])]
     ref, _ = model(torch.cat([prompt.expand(3, -1), steps], dim=1), images.expand(3, -1, -1, -1))
     err = float((out[0] - ref[:, -1]).abs().max())
     if err > 1e-3:

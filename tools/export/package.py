@@ -150,6 +150,9 @@ def main():
             "head_dim": cfg["d_model"] // cfg["n_heads"], "d_ff": cfg["d_ff"], "max_len": cfg["max_len"],
             "positions": cfg.get("positions", "rope"), "image_size": cfg["image_size"], "image_tokens": cfg["image_tokens"],
             "image_input": "uint8 (B, H, W, 3) RGB, H = W = image_size; normalised inside the graph ((x / 255 - 0.5) / 0.25)",
+            "kv_cache": "prefix_key_i / prefix_value_i (1, H, S, Dh): the prompt's, shared by the batch; past_key_i / past_value_i "
+                        "(1 + P, B, H, Dh), token-major, slot 0 a placeholder masked by key_valid; the graph returns only "
+                        "new_key_i / new_value_i (B, H, T, Dh), which the caller appends as the next slot",
             "parameters": n_params,
         },
         "tokenizer": {

@@ -4,6 +4,8 @@
  * greedy four-stage answers (one stage at a time through the engine's stage prompts) and direct
  * answers. Prints agreement and accuracies; exits 1 when the int8 accuracy loss exceeds --max-loss.
  * Usage (tools/export/build.sh runs it): node parity.mjs --torch T.json --fp32 DIR --int8 DIR [--wasm]
+ * --int8-same-as EARLIER.json also counts the items whose int8 outputs (all four stages and the
+ * direct answer) are identical to an earlier parity run's: a re-export that should change nothing.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { buildStagePrompt } from "../../src/reasoning/prompts";
@@ -68,6 +70,17 @@ for (const kind of ["fp32", "int8"] as const) {
   const sameDirect = outs.filter((o, i) => o.direct === ref.items[i]?.direct).length;
   report[kind] = { accuracy: acc(outs), direct_accuracy: acc(outs.map((o) => ({ ok: o.direct_ok }))), same_conclusion: sameAnswer, same_all_stages: sameText, same_direct: sameDirect, seconds: (Date.now() - started) / 1000, outputs: outs };
   lines.push(`${kind.padEnd(8)}${acc(outs).toFixed(3).padStart(9)}${acc(outs.map((o) => ({ ok: o.direct_ok }))).toFixed(3).padStart(9)}${`${sameAnswer}/${outs.length}`.padStart(13)}${`${sameText}/${outs.length}`.padStart(11)}${`${sameDirect}/${outs.length}`.padStart(13)}`);
+}
+if (process.argv.includes("--int8-same-as")) {
+  const earlier = JSON.parse(readFileSync(arg("int8-same-as"), "utf8")) as { int8: { outputs: Out[] } };
+  const before = new Map(earlier.int8.outputs.map((o) => [o.id, o]));
+  const outs = (report.int8 as { outputs: Out[] }).outputs;
+  const same = outs.filter((o) => {
+    const e = before.get(o.id);
+    return e !== undefined && e.direct === o.direct && STAGES.every((s) => e.stages[s] === o.stages[s]);
+  }).length;
+  report.int8_same_as = { file: arg("int8-same-as"), identical: same, items: outs.length };
+  lines.push(`int8 outputs identical to ${arg("int8-same-as")}'s: ${same}/${outs.length}`);
 }
 const loss = acc(ref.items) - (report.int8 as { accuracy: number }).accuracy;
 lines.push(`int8 accuracy loss vs torch: ${(loss * 100).toFixed(1)} points (agreement columns compare with torch)`);

@@ -1,15 +1,17 @@
 /**
  * X1-Tiny on ONNX Runtime: the vision graph once per image, then one prefill of the prompt and
  * batched decode steps for N candidates. The prompt's KV cache is computed once and fed to every
- * step as the decoder's shared `prefix` (batch 1, attended by every row); each candidate's own cache
- * (`past`) holds only the tokens it generated, so a step moves the prompt's keys and values once,
- * not once per candidate (tools/export/export.py). Finished candidates leave the batch. Each candidate samples
- * from its own seeded generator, stops at EOS, at a stop string (cut before it), at max_tokens or
- * at the context length, and reports the mean log-probability of its tokens.
+ * step as the decoder's shared `prefix` (batch 1, attended by every row). Each candidate's own
+ * cache (`past`) holds only the tokens it generated; this class owns it, token-major, and appends
+ * the keys and values each step returns as one contiguous slot, so the graph neither concatenates
+ * nor returns the whole cache (tools/export/export.py). Finished candidates leave the batch. Each
+ * candidate samples from its own seeded generator, stops at EOS, at a stop string (cut before it),
+ * at max_tokens or at the context length, and reports the mean log-probability of its tokens.
  */
 import type { LoadedModelFiles } from "./loader";
 import type { ModelManifest } from "./manifest";
 import type { GraphFiles, OrtRuntime, OrtSessionLike, OrtTensorLike } from "./runtime";
+import { OwnCache } from "./own-cache";
 import { logSumExp, sampleToken, seededRandom } from "./sampling";
 import { X1Tokenizer, type TokenizerSpec } from "./tokenizer";
 
@@ -66,8 +68,9 @@ export class X1Model {
 
   static async create(loaded: LoadedModelFiles, runtime: OrtRuntime): Promise<X1Model> {
     const { manifest, files } = loaded;
-    if (!manifest.graphs.decoder.inputs.includes("prefix_key_0")) {
-      throw new Error(`model ${manifest.model} ${manifest.version}: its decoder graph has no shared-prefix inputs (prefix_key_0…); re-export it with tools/export/build.sh`);
+    const dec = manifest.graphs.decoder;
+    if (!dec.inputs.includes("prefix_key_0") || !dec.outputs.includes("new_key_0")) {
+      throw new Error(`model ${manifest.model} ${manifest.version}: its decoder graph predates the caller-owned cache (inputs prefix_key_0…, outputs new_key_0…); re-export it with tools/export/build.sh`);
     }
     const graph = (name: "vision" | "decoder"): GraphFiles => {
       const entry = manifest.graphs[name];
@@ -122,27 +125,38 @@ export class X1Model {
       return t;
     };
     const names = Array.from({ length: a.n_layers }, (_, i) => [`key_${i}`, `value_${i}`]).flat();
-    const kvShape = (b: number, p: number) => [b, a.n_heads, p, a.head_dim];
+    const HD = a.n_heads * a.head_dim;
+    /** key_valid for B rows: the prefix, the past's placeholder slot (masked), own tokens, new tokens. */
+    const keyValid = (b: number, prefix: number, own: number, fresh: number): OrtTensorLike => {
+      const width = prefix + 1 + own + fresh;
+      const v = new Int32Array(b * width).fill(1);
+      for (let r = 0; r < b; r++) v[r * width + prefix] = 0;
+      return rt.tensor("int32", v, [b, width]);
+    };
 
-    // Prefill: the prompt once (batch 1), empty prefix and past.
+    // Prefill: the prompt once (batch 1), empty prefix, a past of the placeholder slot only.
+    const placeholder = new Float32Array(HD);
     const feeds: Record<string, OrtTensorLike> = {
       ids: rt.tensor("int32", Int32Array.from(o.promptIds), [1, L]),
       image_embeds: o.imageEmbeds ? rt.tensor("float32", o.imageEmbeds, [1, a.image_tokens, a.d_model]) : noImage(1),
       positions: rt.tensor("int32", Int32Array.from({ length: L }, (_, i) => i), [1, L]),
-      key_valid: rt.tensor("int32", new Int32Array(L).fill(1), [1, L]),
+      key_valid: keyValid(1, 0, 0, L),
     };
     for (const name of names) {
-      feeds[`prefix_${name}`] = rt.tensor("float32", new Float32Array(0), kvShape(1, 0));
-      feeds[`past_${name}`] = rt.tensor("float32", new Float32Array(0), kvShape(1, 0));
+      feeds[`prefix_${name}`] = rt.tensor("float32", new Float32Array(0), [1, a.n_heads, 0, a.head_dim]);
+      feeds[`past_${name}`] = rt.tensor("float32", placeholder, [1, 1, a.n_heads, a.head_dim]);
     }
     let out = await this.run(this.decoder, feeds);
     let steps = 1;
 
     const V = a.vocab_size;
     const n = o.n;
-    // The prompt's cache: every step's shared prefix. Each candidate's own cache starts empty.
-    const prefix = names.map((name) => rt.tensor("float32", out[`present_${name}`]?.data as Float32Array, kvShape(1, L)));
-    let kv: Float32Array[] = names.map(() => new Float32Array(0));
+    // The prompt's cache: every step's shared prefix.
+    const prefix = names.map((name) => rt.tensor("float32", out[`new_${name}`]?.data as Float32Array, [1, a.n_heads, L, a.head_dim]));
+    // Each candidate's own cache, token-major: slot t holds the active rows' keys (row-major, HD
+    // floats each) of their (t-1)-th token; slot 0 is the masked placeholder. It starts small and
+    // doubles, so at most half of it is ever empty: an isolate may hold hundreds of decodes at once.
+    let cache = new OwnCache(names.length, n, HD, Math.min(16, o.maxTokens + 1));
     const first = (out.logits?.data as Float32Array).slice(0, V);
     let logits: Float32Array = new Float32Array(n * V);
     for (let r = 0; r < n; r++) logits.set(first, r * V);
@@ -185,30 +199,28 @@ export class X1Model {
         if (!cand.finish) next.push(row);
       });
       if (next.length === 0) break;
-      // Drop finished rows from the batch (their own cache rows are copied).
-      const own = past - L;
-      const rowSize = a.n_heads * own * a.head_dim;
-      if (next.length !== active.length) kv = kv.map((t) => pickRows(t, next, rowSize));
+      if (next.length !== active.length) cache = cache.keepRows(next);
       const lastIds = next.map((row) => {
         const cand = cands[active[row] as number] as (typeof cands)[number];
         return cand.ids[cand.ids.length - 1] as number;
       });
       active = next.map((row) => active[row] as number);
       const B = active.length;
+      const own = past - L;
       const stepFeeds: Record<string, OrtTensorLike> = {
         ids: rt.tensor("int32", Int32Array.from(lastIds), [B, 1]),
         image_embeds: noImage(B),
         positions: rt.tensor("int32", new Int32Array(B).fill(past), [B, 1]),
-        key_valid: rt.tensor("int32", new Int32Array(B * (past + 1)).fill(1), [B, past + 1]),
+        key_valid: keyValid(B, L, own, 1),
       };
       names.forEach((name, i) => {
         stepFeeds[`prefix_${name}`] = prefix[i] as OrtTensorLike;
-        stepFeeds[`past_${name}`] = rt.tensor("float32", kv[i] as Float32Array, kvShape(B, own));
+        stepFeeds[`past_${name}`] = rt.tensor("float32", cache.view(i), [cache.slots, B, a.n_heads, a.head_dim]);
       });
       out = await this.run(this.decoder, stepFeeds);
       steps++;
       past++;
-      kv = names.map((name) => out[`present_${name}`]?.data as Float32Array);
+      cache.append(names.map((name) => out[`new_${name}`]?.data as Float32Array));
       logits = out.logits?.data as Float32Array;
     }
     return {
@@ -227,10 +239,4 @@ function firstStop(text: string, stops: readonly string[], from: number): number
     if (i >= 0 && (best < 0 || i < best)) best = i;
   }
   return best;
-}
-
-function pickRows(src: Float32Array, rows: number[], rowSize: number): Float32Array {
-  const out = new Float32Array(rows.length * rowSize);
-  rows.forEach((r, k) => out.set(src.subarray(r * rowSize, (r + 1) * rowSize), k * rowSize));
-  return out;
 }
