@@ -56,16 +56,15 @@ async function msPerStep(g: Graph, L: number, B: number): Promise<number> {
   const owned = new OwnCache(names.length, B, a.n_heads * a.head_dim, 64);
   const started = performance.now();
   for (let s = 0; s < STEPS; s++) {
-    // per-row: the prompt and own tokens in every row; shared: own tokens; owned: a placeholder slot and own tokens.
+    // per-row: the prompt and own tokens in every row; shared: own tokens; owned: the engine's cache.
     const P = g.layout === "per-row" ? L + s : s;
-    const keys = g.layout === "per-row" ? L + s + 1 : L + s + 1 + (g.layout === "owned" ? 1 : 0);
-    const valid = new Int32Array(B * keys).fill(1);
-    if (g.layout === "owned") for (let r = 0; r < B; r++) valid[r * keys + L] = 0;
     const feeds: Record<string, OrtTensorLike> = {
       ids: rt.tensor("int32", new Int32Array(B).fill(300), [B, 1]),
       image_embeds: rt.tensor("float32", new Float32Array(B * a.image_tokens * a.d_model), [B, a.image_tokens, a.d_model]),
       positions: rt.tensor("int32", new Int32Array(B).fill(L + s), [B, 1]),
-      key_valid: rt.tensor("int32", valid, [B, keys]),
+      key_valid: g.layout === "owned"
+        ? rt.tensor("int32", owned.keyValid(L, 1), [B, L + owned.slots + 1])
+        : rt.tensor("int32", new Int32Array(B * (L + s + 1)).fill(1), [B, L + s + 1]),
     };
     names.forEach((n, i) => {
       if (g.layout !== "per-row") feeds[`prefix_${n}`] = prefix[i] as OrtTensorLike;

@@ -126,26 +126,21 @@ export class X1Model {
     };
     const names = Array.from({ length: a.n_layers }, (_, i) => [`key_${i}`, `value_${i}`]).flat();
     const HD = a.n_heads * a.head_dim;
-    /** key_valid for B rows: the prefix, the past's placeholder slot (masked), own tokens, new tokens. */
-    const keyValid = (b: number, prefix: number, own: number, fresh: number): OrtTensorLike => {
-      const width = prefix + 1 + own + fresh;
-      const v = new Int32Array(b * width).fill(1);
-      for (let r = 0; r < b; r++) v[r * width + prefix] = 0;
-      return rt.tensor("int32", v, [b, width]);
-    };
+    const keyValid = (c: OwnCache, prefix: number, fresh: number): OrtTensorLike => rt.tensor("int32", c.keyValid(prefix, fresh), [c.rows, prefix + c.slots + fresh]);
+    const pastTensor = (c: OwnCache, i: number): OrtTensorLike => rt.tensor("float32", c.view(i), [c.slots, c.rows, a.n_heads, a.head_dim]);
 
     // Prefill: the prompt once (batch 1), empty prefix, a past of the placeholder slot only.
-    const placeholder = new Float32Array(HD);
+    const emptyPast = new OwnCache(names.length, 1, HD, 1);
     const feeds: Record<string, OrtTensorLike> = {
       ids: rt.tensor("int32", Int32Array.from(o.promptIds), [1, L]),
       image_embeds: o.imageEmbeds ? rt.tensor("float32", o.imageEmbeds, [1, a.image_tokens, a.d_model]) : noImage(1),
       positions: rt.tensor("int32", Int32Array.from({ length: L }, (_, i) => i), [1, L]),
-      key_valid: keyValid(1, 0, 0, L),
+      key_valid: keyValid(emptyPast, 0, L),
     };
-    for (const name of names) {
+    names.forEach((name, i) => {
       feeds[`prefix_${name}`] = rt.tensor("float32", new Float32Array(0), [1, a.n_heads, 0, a.head_dim]);
-      feeds[`past_${name}`] = rt.tensor("float32", placeholder, [1, 1, a.n_heads, a.head_dim]);
-    }
+      feeds[`past_${name}`] = pastTensor(emptyPast, i);
+    });
     let out = await this.run(this.decoder, feeds);
     let steps = 1;
 
@@ -206,16 +201,15 @@ export class X1Model {
       });
       active = next.map((row) => active[row] as number);
       const B = active.length;
-      const own = past - L;
       const stepFeeds: Record<string, OrtTensorLike> = {
         ids: rt.tensor("int32", Int32Array.from(lastIds), [B, 1]),
         image_embeds: noImage(B),
         positions: rt.tensor("int32", new Int32Array(B).fill(past), [B, 1]),
-        key_valid: keyValid(B, L, own, 1),
+        key_valid: keyValid(cache, L, 1),
       };
       names.forEach((name, i) => {
         stepFeeds[`prefix_${name}`] = prefix[i] as OrtTensorLike;
-        stepFeeds[`past_${name}`] = rt.tensor("float32", cache.view(i), [cache.slots, B, a.n_heads, a.head_dim]);
+        stepFeeds[`past_${name}`] = pastTensor(cache, i);
       });
       out = await this.run(this.decoder, stepFeeds);
       steps++;

@@ -34,6 +34,12 @@ describe("OwnCache (the candidates' own keys and values, token-major)", () => {
     expect([...kept.view(0).subarray(12)]).toEqual([300, 301, 310, 311]);
   });
 
+  it("gives the graph's key_valid with its placeholder slot masked, after the prefix", () => {
+    const c = new OwnCache(1, 2, 1, 4);
+    c.append([step(2, 1, 100)]);
+    expect([...c.keyValid(3, 1)]).toEqual([1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1]);
+  });
+
   it("rejects a step with the wrong number of values", () => {
     const c = new OwnCache(1, 2, 4, 2);
     expect(() => c.append([new Float32Array(4)])).toThrow(/4 new cache values for 2 rows; expected 8/);

@@ -28,6 +28,17 @@ export class OwnCache {
     return (this.buffers[i] as Float32Array).subarray(0, this.slots * this.slotSize);
   }
 
+  /**
+   * The graph's key_valid, (rows, prefix + slots + fresh) row-major: the shared prefix's keys, this
+   * cache's slots with the placeholder masked, then the call's `fresh` new tokens.
+   */
+  keyValid(prefix: number, fresh: number): Int32Array {
+    const width = prefix + this.slots + fresh;
+    const valid = new Int32Array(this.rows * width).fill(1);
+    for (let r = 0; r < this.rows; r++) valid[r * width + prefix] = 0;
+    return valid;
+  }
+
   append(fresh: Float32Array[]): void {
     const size = this.slotSize;
     if ((this.slots + 1) * size > (this.buffers[0] as Float32Array).length) {
