@@ -9,11 +9,12 @@
 # 72,000-89,999 and scenes 54,000-71,999 at a lower learning rate = run 9; config-continue5.json from
 # run 9 on fresh scenes 90,000-107,999 and scenes 72,000-89,999, lower still = run 10;
 # config-continue8.json from run 10 on judge items mined from run 10's own mistakes and fresh scenes
-# 108,000-111,999 = run 13), evaluation. Phases 1-3 trained on the plain
+# 108,000-111,999 = run 13; config-continue13.json from run 13 on attribute questions of fresh scenes
+# 230,000-241,999 and fresh scenes 250,000-257,999 = run 18), evaluation. Phases 1-3 trained on the plain
 # judge replies, so their data is generated with --judge-format plain.
 # (The committed phase 3 started from run 5 as recovered from its int8 export into run5.pt by
 # tools/train/recover.py, because the run 5 checkpoint was lost; this script writes run5.pt itself.)
-#   bash tools/train/run.sh               everything (about six hours on 2 CPU cores)
+#   bash tools/train/run.sh               everything (about seven hours on 2 CPU cores)
 #   bash tools/train/run.sh --skip-data   reuse tools/.cache/x1-shapes
 # Needs Debian's python3-torch, python3-numpy, python3-matplotlib and libopenblas0-pthread
 # (apt), run with /usr/bin/python3. Outputs: tools/.cache/x1-train/model.pt, tools/train/train-log*.txt,
@@ -61,3 +62,10 @@ $PY tools/train/mine.py --split train-mine --ckpt tools/.cache/x1-train/run10.pt
 bash tools/x1-shapes/run.sh mined --from tools/.cache/x1-shapes/train-mine --pairs tools/.cache/x1-shapes/train-mine/mined.jsonl \
   --out tools/.cache/x1-shapes/train-mined
 phase -continue8 run13
+# Phase 8 (run 18, the committed model): attribute questions on 12,000 fresh scenes (one each: the
+# decoder had been reading the wrong cell), mixed with 8,000 fresh scenes of the usual three families.
+if [[ "${1:-}" != "--skip-data" ]]; then
+  bash tools/x1-shapes/run.sh gen --split train --scenes 12000 --from 230000 --per-scene 1 --family attribute --out tools/.cache/x1-shapes/train18-attr
+  bash tools/x1-shapes/run.sh gen --split train --scenes 8000 --from 250000 --per-scene 3 --out tools/.cache/x1-shapes/train18
+fi
+phase -continue13 run18
