@@ -1,14 +1,50 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
-const NODE_GLOBALS = ["process", "console", "Buffer", "URL", "fetch", "setTimeout", "clearTimeout", "setInterval", "clearInterval"];
+const NODE_GLOBALS = [
+  "process",
+  "console",
+  "Buffer",
+  "URL",
+  "fetch",
+  "setTimeout",
+  "clearTimeout",
+  "setInterval",
+  "clearInterval",
+];
 const BROWSER_GLOBALS = [
-  "window", "document", "navigator", "location", "history", "localStorage", "console", "fetch", "URL", "URLSearchParams",
-  "Node", "TextDecoder", "TextEncoder", "AbortController", "setTimeout", "clearTimeout", "btoa", "atob",
+  "window",
+  "document",
+  "navigator",
+  "location",
+  "history",
+  "localStorage",
+  "console",
+  "fetch",
+  "URL",
+  "URLSearchParams",
+  "Node",
+  "TextDecoder",
+  "TextEncoder",
+  "AbortController",
+  "setTimeout",
+  "clearTimeout",
+  "btoa",
+  "atob",
 ];
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".wrangler/", "dist/", "model-shards/", "public/vendor/", "tools/**/*.py", "tools/.cache/"] },
+  {
+    ignores: [
+      "node_modules/",
+      ".wrangler/",
+      "dist/",
+      "model-shards/",
+      "public/vendor/",
+      "tools/**/*.py",
+      "tools/.cache/",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -21,14 +57,21 @@ export default tseslint.config(
     // The reasoning core stays pure: no Workers runtime, no HTTP framework, no network.
     files: ["src/reasoning/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", {
-        patterns: [
-          { group: ["cloudflare:*"], message: "src/reasoning is pure: no Workers runtime imports." },
-          { group: ["hono", "hono/*"], message: "src/reasoning is pure: no HTTP framework." },
-          { group: ["../runs/*", "../app/*", "../inference/*", "!../inference/backend"], message: "src/reasoning may depend only on the backend interface." },
-        ],
-      }],
-      "no-restricted-globals": ["error",
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["cloudflare:*"], message: "src/reasoning is pure: no Workers runtime imports." },
+            { group: ["hono", "hono/*"], message: "src/reasoning is pure: no HTTP framework." },
+            {
+              group: ["../runs/*", "../app/*", "../inference/*", "!../inference/backend"],
+              message: "src/reasoning may depend only on the backend interface.",
+            },
+          ],
+        },
+      ],
+      "no-restricted-globals": [
+        "error",
         { name: "fetch", message: "src/reasoning is pure: no network." },
         { name: "Request", message: "src/reasoning is pure: no network." },
         { name: "Response", message: "src/reasoning is pure: no network." },
@@ -37,7 +80,9 @@ export default tseslint.config(
   },
   {
     files: ["**/*.js", "**/*.mjs"],
-    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly", setTimeout: "readonly", fetch: "readonly" } },
+    languageOptions: {
+      globals: { process: "readonly", console: "readonly", URL: "readonly", setTimeout: "readonly", fetch: "readonly" },
+    },
   },
   {
     // The playground: plain ES modules run by the browser.
@@ -47,6 +92,8 @@ export default tseslint.config(
   {
     // Browser tests: Node, plus callbacks that playwright runs inside the page.
     files: ["test/browser/**/*.mjs"],
-    languageOptions: { globals: Object.fromEntries([...NODE_GLOBALS, "document", "localStorage", "window"].map((g) => [g, "readonly"])) },
+    languageOptions: {
+      globals: Object.fromEntries([...NODE_GLOBALS, "document", "localStorage", "window"].map((g) => [g, "readonly"])),
+    },
   },
 );

@@ -53,7 +53,8 @@ const median = (values) => {
   const mid = Math.floor(v.length / 2);
   return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 };
-const fmtMs = (v) => (v === null || v === undefined ? "–" : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
+const fmtMs = (v) =>
+  v === null || v === undefined ? "–" : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`;
 const gz = (bytes) => gzipSync(bytes, { level: 9 }).length;
 
 // ---------------------------------------------------------------------------------------------
@@ -63,7 +64,13 @@ function bundle() {
   const outdir = mkdtempSync(join(os.tmpdir(), "x1-dry-run-"));
   try {
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", outdir], { cwd: ROOT, env: ENV, encoding: "utf8", timeout: 300_000, maxBuffer: 64 << 20 });
+    const r = spawnSync(process.execPath, [WRANGLER, "deploy", "--dry-run", "--outdir", outdir], {
+      cwd: ROOT,
+      env: ENV,
+      encoding: "utf8",
+      timeout: 300_000,
+      maxBuffer: 64 << 20,
+    });
     const buildMs = performance.now() - t0;
     const output = `${r.stdout}\n${r.stderr}`;
     if (r.status !== 0) throw new Error(`wrangler deploy --dry-run failed (${r.status ?? r.signal}):\n${output}`);
@@ -114,7 +121,12 @@ function assets() {
     bytes: sum(files, "bytes"),
     gzip_bytes: sum(files, "gzip_bytes"),
     largest_file_bytes: Math.max(...files.map((f) => f.bytes)),
-    model_shards: { files: model.length, bytes: sum(model, "bytes"), gzip_bytes: sum(model, "gzip_bytes"), each: model },
+    model_shards: {
+      files: model.length,
+      bytes: sum(model, "bytes"),
+      gzip_bytes: sum(model, "gzip_bytes"),
+      each: model,
+    },
     other: { files: other.length, bytes: sum(other, "bytes"), gzip_bytes: sum(other, "gzip_bytes") },
   };
 }
@@ -138,7 +150,10 @@ async function runOnce(base, model, seed) {
   });
   const view = await res.json();
   const ms = performance.now() - t0;
-  if (res.status !== 200 || view.status !== "succeeded") throw new Error(`${model}: POST /v1/runs answered ${res.status} ${view.status ?? ""}: ${JSON.stringify(view.error ?? view).slice(0, 500)}`);
+  if (res.status !== 200 || view.status !== "succeeded")
+    throw new Error(
+      `${model}: POST /v1/runs answered ${res.status} ${view.status ?? ""}: ${JSON.stringify(view.error ?? view).slice(0, 500)}`,
+    );
   return {
     ms: Math.round(ms),
     queued_ms: Date.parse(view.timings.started_at) - Date.parse(view.timings.created_at),
@@ -159,7 +174,13 @@ async function coldCycle(model) {
     service = await startService({ state, port: await freePort(), vars: { MOCK_LATENCY_MS: String(MOCK_LATENCY_MS) } });
     const first = await runOnce(service.url, model, 7);
     const second = await runOnce(service.url, model, 7);
-    return { model, migrations_ms: Math.round(migrationsMs), spawn_to_ready_ms: Math.round(service.readyMs), first, second };
+    return {
+      model,
+      migrations_ms: Math.round(migrationsMs),
+      spawn_to_ready_ms: Math.round(service.readyMs),
+      first,
+      second,
+    };
   } finally {
     await service?.kill("SIGTERM");
     rmSync(state, { recursive: true, force: true });
@@ -169,35 +190,60 @@ async function coldCycle(model) {
 function printTables(r) {
   const m = r.machine;
   console.log(`\n## Cold start (bench/cold-start.mjs)\n`);
-  console.log(`Machine: Node ${m.node}, ${m.cores} cores (${m.cpu}); load average at start ${m.load_avg_at_start.join(" / ")}. wrangler ${r.wrangler}.\n`);
+  console.log(
+    `Machine: Node ${m.node}, ${m.cores} cores (${m.cpu}); load average at start ${m.load_avg_at_start.join(" / ")}. wrangler ${r.wrangler}.\n`,
+  );
   const b = r.bundle;
   console.log("| what a deploy uploads | raw | gzip |");
   console.log("|---|---|---|");
-  console.log(`| Worker bundle (wrangler's "Total Upload") | ${b.total_upload_kib} KiB | ${b.total_upload_gzip_kib} KiB |`);
+  console.log(
+    `| Worker bundle (wrangler's "Total Upload") | ${b.total_upload_kib} KiB | ${b.total_upload_gzip_kib} KiB |`,
+  );
   for (const mod of b.modules) console.log(`| · ${mod.file} | ${kib(mod.bytes)} | ${kib(mod.gzip_bytes)} |`);
   const a = r.assets;
-  console.log(`| Static assets (public/, ${a.files} files, uploaded apart from the Worker) | ${kib(a.bytes)} | ${kib(a.gzip_bytes)} |`);
-  console.log(`| · model shards (public/model-shards → model-shards/, ${a.model_shards.files} files) | ${kib(a.model_shards.bytes)} | ${kib(a.model_shards.gzip_bytes)} |`);
+  console.log(
+    `| Static assets (public/, ${a.files} files, uploaded apart from the Worker) | ${kib(a.bytes)} | ${kib(a.gzip_bytes)} |`,
+  );
+  console.log(
+    `| · model shards (public/model-shards → model-shards/, ${a.model_shards.files} files) | ${kib(a.model_shards.bytes)} | ${kib(a.model_shards.gzip_bytes)} |`,
+  );
   for (const f of a.model_shards.each) console.log(`| · · ${f.path} | ${kib(f.bytes)} | ${kib(f.gzip_bytes)} |`);
   console.log(`| · everything else (playground, docs, samples) | ${kib(a.other.bytes)} | ${kib(a.other.gzip_bytes)} |`);
-  console.log(`\nBuild (\`wrangler deploy --dry-run\`): ${fmtMs(b.build_ms)}. Largest single asset: ${kib(a.largest_file_bytes)}.\n`);
+  console.log(
+    `\nBuild (\`wrangler deploy --dry-run\`): ${fmtMs(b.build_ms)}. Largest single asset: ${kib(a.largest_file_bytes)}.\n`,
+  );
 
-  console.log(`| first request on a fresh process (median of ${r.cycles}) | spawn → ready | first request | second request (warm) | first − second | first: queued / run / backend | second: backend |`);
+  console.log(
+    `| first request on a fresh process (median of ${r.cycles}) | spawn → ready | first request | second request (warm) | first − second | first: queued / run / backend | second: backend |`,
+  );
   console.log("|---|---|---|---|---|---|---|");
   for (const [model, s] of Object.entries(r.medians)) {
-    console.log(`| \`${model}\` greedy, sample image | ${fmtMs(s.spawn_to_ready_ms)} | ${fmtMs(s.first_ms)} | ${fmtMs(s.second_ms)} | ${fmtMs(s.first_ms - s.second_ms)} | ${fmtMs(s.first_queued_ms)} / ${fmtMs(s.first_run_ms)} / ${fmtMs(s.first_backend_ms)} | ${fmtMs(s.second_backend_ms)} |`);
+    console.log(
+      `| \`${model}\` greedy, sample image | ${fmtMs(s.spawn_to_ready_ms)} | ${fmtMs(s.first_ms)} | ${fmtMs(s.second_ms)} | ${fmtMs(s.first_ms - s.second_ms)} | ${fmtMs(s.first_queued_ms)} / ${fmtMs(s.first_run_ms)} / ${fmtMs(s.first_backend_ms)} | ${fmtMs(s.second_backend_ms)} |`,
+    );
   }
-  console.log(`\nEach cycle (ms): ${r.cycle_results.map((c) => `${c.model}: ready ${c.spawn_to_ready_ms}, first ${c.first.ms}, second ${c.second.ms}`).join("; ")}.`);
-  console.log(`(Migrations on a new state directory, before each start: median ${fmtMs(median(r.cycle_results.map((c) => c.migrations_ms)))}, not included above.) Total wall time ${r.total_s} s.`);
+  console.log(
+    `\nEach cycle (ms): ${r.cycle_results.map((c) => `${c.model}: ready ${c.spawn_to_ready_ms}, first ${c.first.ms}, second ${c.second.ms}`).join("; ")}.`,
+  );
+  console.log(
+    `(Migrations on a new state directory, before each start: median ${fmtMs(median(r.cycle_results.map((c) => c.migrations_ms)))}, not included above.) Total wall time ${r.total_s} s.`,
+  );
 }
 
 async function main() {
   const t0 = performance.now();
   const cpus = os.cpus();
-  const wranglerVersion = JSON.parse(readFileSync(join(ROOT, "node_modules", "wrangler", "package.json"), "utf8")).version;
+  const wranglerVersion = JSON.parse(
+    readFileSync(join(ROOT, "node_modules", "wrangler", "package.json"), "utf8"),
+  ).version;
   const r = {
     started_at: new Date().toISOString(),
-    machine: { node: process.version, cores: cpus.length, cpu: cpus[0]?.model ?? "unknown", load_avg_at_start: os.loadavg().map((v) => Number(v.toFixed(2))) },
+    machine: {
+      node: process.version,
+      cores: cpus.length,
+      cpu: cpus[0]?.model ?? "unknown",
+      load_avg_at_start: os.loadavg().map((v) => Number(v.toFixed(2))),
+    },
     wrangler: wranglerVersion,
     cycles: CYCLES,
   };
@@ -208,7 +254,9 @@ async function main() {
   for (let k = 0; k < CYCLES; k++) {
     for (const model of ["embedded:x1-shapes-tiny", "mock:fixed"]) {
       const c = await coldCycle(model);
-      console.log(`# cycle ${k + 1}/${CYCLES} ${model}: ready ${c.spawn_to_ready_ms} ms, first ${c.first.ms} ms, second ${c.second.ms} ms`);
+      console.log(
+        `# cycle ${k + 1}/${CYCLES} ${model}: ready ${c.spawn_to_ready_ms} ms, first ${c.first.ms} ms, second ${c.second.ms} ms`,
+      );
       r.cycle_results.push(c);
     }
   }

@@ -53,22 +53,34 @@ const OPTIONS = {
   "embedded-strategy": ["stage_beam", "greedy | stage_beam | best_of_n"],
   "embedded-candidates": [2, "N when the embedded strategy is not greedy"],
   "submit-concurrency": [0, "POSTs in flight at once (0: every POST of a scenario at once)"],
-  "dup-every": [10, "every k-th run's POST is also sent a second time, concurrently, with the same Idempotency-Key (0: never)"],
+  "dup-every": [
+    10,
+    "every k-th run's POST is also sent a second time, concurrently, with the same Idempotency-Key (0: never)",
+  ],
   "stuck-after-s": [420, "a run not finished this long after its POST is stuck"],
   "check-concurrency": [16, "requests in flight at once while reading events back"],
   "max-minutes": [20, "give up (exit 2) when the whole benchmark has not finished in this time"],
-  out: [join(ROOT, "bench", "results", "load.json"), "where the JSON results go (the service's log goes to tools/.cache/bench-load-service.log)"],
+  out: [
+    join(ROOT, "bench", "results", "load.json"),
+    "where the JSON results go (the service's log goes to tools/.cache/bench-load-service.log)",
+  ],
 };
 
 function parseOptions(argv) {
-  const opts = Object.fromEntries(Object.entries(OPTIONS).map(([k, [def]]) => {
-    const env = process.env[`LOAD_${k.toUpperCase().replaceAll("-", "_")}`];
-    return [k, env === undefined ? def : typeof def === "number" ? Number(env) : env];
-  }));
+  const opts = Object.fromEntries(
+    Object.entries(OPTIONS).map(([k, [def]]) => {
+      const env = process.env[`LOAD_${k.toUpperCase().replaceAll("-", "_")}`];
+      return [k, env === undefined ? def : typeof def === "number" ? Number(env) : env];
+    }),
+  );
   for (let i = 0; i < argv.length; i++) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(argv[i]);
     if (argv[i] === "--help" || argv[i] === "-h") {
-      console.log(`node bench/load.mjs [options]\n${Object.entries(OPTIONS).map(([k, [d, text]]) => `  --${k} (LOAD_${k.toUpperCase().replaceAll("-", "_")}, default ${d}): ${text}`).join("\n")}`);
+      console.log(
+        `node bench/load.mjs [options]\n${Object.entries(OPTIONS)
+          .map(([k, [d, text]]) => `  --${k} (LOAD_${k.toUpperCase().replaceAll("-", "_")}, default ${d}): ${text}`)
+          .join("\n")}`,
+      );
       process.exit(0);
     }
     if (!m || !(m[1] in OPTIONS)) throw new Error(`unknown argument ${argv[i]} (--help lists the options)`);
@@ -111,19 +123,22 @@ function summary(values) {
 }
 
 const round = (v, d = 0) => (v === null || v === undefined ? null : Number(v.toFixed(d)));
-const ms = (v) => (v === null || v === undefined ? "–" : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`);
+const ms = (v) =>
+  v === null || v === undefined ? "–" : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`;
 
 /** `limit` at a time over `items`. */
 async function pool(items, limit, fn) {
   const results = new Array(items.length);
   let next = 0;
   const width = limit > 0 ? Math.min(limit, items.length) : items.length;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i], i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await fn(items[i], i);
+      }
+    }),
+  );
   return results;
 }
 
@@ -156,7 +171,14 @@ class Http {
     const limit = timeoutMs ?? (wait ? Number(wait) * 1000 + 30_000 : 60_000);
     const started = performance.now();
     const note = (status, detail) => {
-      this.anomalies.push({ at_s: round((started - this.t0) / 1000, 1), method, path, status, ms: Math.round(performance.now() - started), detail: detail?.slice(0, 300) });
+      this.anomalies.push({
+        at_s: round((started - this.t0) / 1000, 1),
+        method,
+        path,
+        status,
+        ms: Math.round(performance.now() - started),
+        detail: detail?.slice(0, 300),
+      });
     };
     const controller = new AbortController();
     let timer;
@@ -166,7 +188,11 @@ class Http {
     const attempt = (async () => {
       const res = await fetch(this.base + path, {
         method,
-        headers: { authorization: `Bearer ${this.key}`, ...(body === undefined ? {} : { "content-type": "application/json" }), ...headers },
+        headers: {
+          authorization: `Bearer ${this.key}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...headers,
+        },
         body,
         signal: controller.signal,
       });
@@ -220,11 +246,20 @@ async function postRun(http, body, key, retries) {
   let limited = 0;
   for (;;) {
     const t0 = performance.now();
-    const res = await http.request("POST", "/v1/runs", { route: "/v1/runs", headers: { "idempotency-key": key }, body: payload, timeoutMs: 120_000 });
+    const res = await http.request("POST", "/v1/runs", {
+      route: "/v1/runs",
+      headers: { "idempotency-key": key },
+      body: payload,
+      timeoutMs: 120_000,
+    });
     const latency = performance.now() - t0;
     if ((res.status === "network" || res.status === "timeout" || res.status >= 500) && networkOr5xx < 3) {
       networkOr5xx += 1;
-      retries.push({ key, status: res.status, error: res.error ? String(res.error.cause ?? res.error) : res.text?.slice(0, 300) });
+      retries.push({
+        key,
+        status: res.status,
+        error: res.error ? String(res.error.cause ?? res.error) : res.text?.slice(0, 300),
+      });
       continue;
     }
     if (res.status === 429 && limited < 5) {
@@ -254,17 +289,25 @@ function runBody(scenario, i) {
 }
 
 async function runScenario(http, scenario, nonce) {
-  console.log(`\n# ${scenario.name}: ${scenario.runs} runs of ${scenario.model} ${JSON.stringify(scenario.search)}; ${opts["submit-concurrency"] || "all"} POSTs at once`);
+  console.log(
+    `\n# ${scenario.name}: ${scenario.runs} runs of ${scenario.model} ${JSON.stringify(scenario.search)}; ${opts["submit-concurrency"] || "all"} POSTs at once`,
+  );
   const retries = [];
   const dupChecks = [];
-  const runs = Array.from({ length: scenario.runs }, (_, i) => ({ i, key: `bench-${nonce}-${scenario.name}-${i}`, ...runBody(scenario, i) }));
+  const runs = Array.from({ length: scenario.runs }, (_, i) => ({
+    i,
+    key: `bench-${nonce}-${scenario.name}-${i}`,
+    ...runBody(scenario, i),
+  }));
   const stuckAfter = opts["stuck-after-s"] * 1000;
   const started = performance.now();
   http.t0 = started;
   let lastDone = started;
   let progress = 0;
   const ticker = setInterval(() => {
-    console.log(`#   ${((performance.now() - started) / 1000).toFixed(0)} s: ${runs.filter((r) => r.id).length} created, ${progress} finished`);
+    console.log(
+      `#   ${((performance.now() - started) / 1000).toFixed(0)} s: ${runs.filter((r) => r.id).length} created, ${progress} finished`,
+    );
   }, 15_000);
   // Responsiveness while loaded: a light request (GET /v1/models: authentication, the rate
   // limiter, no run) sent every second (each on its own: a slow one does not hold the next back).
@@ -287,7 +330,10 @@ async function runScenario(http, scenario, nonce) {
         return;
       }
       const wait = Math.max(1, Math.min(60, Math.floor(left / 1000)));
-      const res = await http.request("GET", `/v1/runs/${run.id}`, { route: "/v1/runs/:id", headers: { prefer: `wait=${wait}` } });
+      const res = await http.request("GET", `/v1/runs/${run.id}`, {
+        route: "/v1/runs/:id",
+        headers: { prefer: `wait=${wait}` },
+      });
       if (res.status === 200 && TERMINAL.has(res.json?.status)) {
         run.tDone = performance.now();
         lastDone = Math.max(lastDone, run.tDone);
@@ -302,7 +348,10 @@ async function runScenario(http, scenario, nonce) {
   await pool(runs, opts["submit-concurrency"], async (run) => {
     run.t0 = performance.now();
     const dup = opts["dup-every"] > 0 && run.i % opts["dup-every"] === opts["dup-every"] - 1;
-    const [res, twin] = await Promise.all([postRun(http, run.body, run.key, retries), dup ? postRun(http, run.body, run.key, retries) : undefined]);
+    const [res, twin] = await Promise.all([
+      postRun(http, run.body, run.key, retries),
+      dup ? postRun(http, run.body, run.key, retries) : undefined,
+    ]);
     run.postStatus = res.status;
     run.postLatency = res.latency;
     if (res.status !== 202 && res.status !== 200) {
@@ -314,7 +363,13 @@ async function runScenario(http, scenario, nonce) {
     if (twin) {
       // A twin that got no answer (twice a network error) proves nothing either way: counted apart.
       const answered = twin.status === 200 || twin.status === 202;
-      dupChecks.push({ i: run.i, first: run.id, second: answered ? twin.json.id : null, statuses: [res.status, twin.status], replayed: [res.headers.get("idempotent-replayed"), answered ? twin.headers.get("idempotent-replayed") : null] });
+      dupChecks.push({
+        i: run.i,
+        first: run.id,
+        second: answered ? twin.json.id : null,
+        statuses: [res.status, twin.status],
+        replayed: [res.headers.get("idempotent-replayed"), answered ? twin.headers.get("idempotent-replayed") : null],
+      });
     }
     run.following = follow(run);
   });
@@ -331,9 +386,14 @@ async function runScenario(http, scenario, nonce) {
   const done = created.filter((r) => r.view);
   const succeeded = done.filter((r) => r.view.status === "succeeded");
   const wall = lastDone - started;
-  const generated = done.reduce((s, r) => s + (r.view.usage.output_tokens ?? 0) + (r.view.usage.judge_output_tokens ?? 0), 0);
+  const generated = done.reduce(
+    (s, r) => s + (r.view.usage.output_tokens ?? 0) + (r.view.usage.judge_output_tokens ?? 0),
+    0,
+  );
   const serverLatency = done.map((r) => Date.parse(r.view.timings.finished_at) - Date.parse(r.view.timings.created_at));
-  const queueLatency = done.filter((r) => r.view.timings.started_at).map((r) => Date.parse(r.view.timings.started_at) - Date.parse(r.view.timings.created_at));
+  const queueLatency = done
+    .filter((r) => r.view.timings.started_at)
+    .map((r) => Date.parse(r.view.timings.started_at) - Date.parse(r.view.timings.created_at));
   const clientLatency = done.map((r) => r.tDone - r.t0);
   const result = {
     name: scenario.name,
@@ -358,12 +418,16 @@ async function runScenario(http, scenario, nonce) {
     queue_ms_server: mapValues(summary(queueLatency), 0),
     probe_ms: mapValues(summary(probed.map((p) => p.ms)), 0),
     probes_unanswered: probed.filter((p) => p.status === "unanswered" || p.status === "timeout").length,
-    correct_answers: scenario.model.startsWith("embedded:") ? succeeded.filter((r) => String(r.view.answer).trim() === r.expected).length : undefined,
+    correct_answers: scenario.model.startsWith("embedded:")
+      ? succeeded.filter((r) => String(r.view.answer).trim() === r.expected).length
+      : undefined,
     post_retries: retries,
     /** Retried POSTs whose answer was the run an earlier, unanswered attempt had created. */
     retried_posts_found_their_run: runs.filter((r) => r.replayed && retries.some((x) => x.key === r.key)).length,
     idempotency_twins: dupChecks,
-    failed: done.filter((r) => r.view.status !== "succeeded").map((r) => ({ id: r.id, status: r.view.status, error: r.view.error })),
+    failed: done
+      .filter((r) => r.view.status !== "succeeded")
+      .map((r) => ({ id: r.id, status: r.view.status, error: r.view.error })),
     stuck: created.filter((r) => r.stuck).map((r) => r.id),
     not_created: runs.filter((r) => !r.id).map((r) => ({ i: r.i, status: r.postStatus, error: r.postError })),
     followed_for_s: round((finishedAt - started) / 1000, 1),
@@ -383,7 +447,11 @@ async function listAll(http) {
   const ids = [];
   let cursor;
   for (let page = 0; page < 10_000; page++) {
-    const res = await http.request("GET", `/v1/runs?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, { route: "/v1/runs" });
+    const res = await http.request(
+      "GET",
+      `/v1/runs?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      { route: "/v1/runs" },
+    );
     if (res.status !== 200) throw new Error(`GET /v1/runs answered ${res.status}: ${res.text?.slice(0, 300)}`);
     for (const r of res.json.data) ids.push({ id: r.id, status: r.status });
     if (!res.json.has_more) return ids;
@@ -402,7 +470,9 @@ function checkList(listed, created, allCreated) {
     lost: created.filter((id) => !counts.has(id)),
     duplicated: created.filter((id) => (counts.get(id) ?? 0) > 1),
     unexpected: [...counts.keys()].filter((id) => !known.has(id)),
-    not_succeeded_in_list: listed.filter((r) => created.includes(r.id) && r.status !== "succeeded").map((r) => `${r.id} ${r.status}`),
+    not_succeeded_in_list: listed
+      .filter((r) => created.includes(r.id) && r.status !== "succeeded")
+      .map((r) => `${r.id} ${r.status}`),
   };
 }
 
@@ -419,12 +489,16 @@ async function checkEvents(http, runs) {
     events += list.length;
     const ids = list.map((e) => e.id);
     const bad = ids.findIndex((id, k) => id !== k + 1);
-    if (bad >= 0) problems.push(`${run.id}: event ids not 1..n (at position ${bad + 1}: ${ids.slice(Math.max(0, bad - 2), bad + 3).join(",")})`);
+    if (bad >= 0)
+      problems.push(
+        `${run.id}: event ids not 1..n (at position ${bad + 1}: ${ids.slice(Math.max(0, bad - 2), bad + 3).join(",")})`,
+      );
     if (list[0]?.event !== "run.created") problems.push(`${run.id}: first event ${list[0]?.event}`);
     const terminal = list.filter((e) => /^run\.(succeeded|failed|canceled)$/.test(e.event));
     if (terminal.length !== 1) problems.push(`${run.id}: ${terminal.length} terminal events`);
     const last = list.at(-1)?.event;
-    if (run.view && last !== `run.${run.view.status}`) problems.push(`${run.id}: last event ${last}, status ${run.view.status}`);
+    if (run.view && last !== `run.${run.view.status}`)
+      problems.push(`${run.id}: last event ${last}, status ${run.view.status}`);
   });
   return { runs_checked: runs.length, events, problems };
 }
@@ -442,7 +516,10 @@ async function waitForUsage(http, expected, timeoutMs = 120_000) {
 const TOKEN_FIELDS = ["input_tokens", "output_tokens", "judge_input_tokens", "judge_output_tokens"];
 
 function checkLedger(state, keyId, runs) {
-  const rows = d1Query(state, `SELECT run_id, status, input_tokens, output_tokens, judge_input_tokens, judge_output_tokens FROM usage_ledger WHERE key_id = '${keyId}'`);
+  const rows = d1Query(
+    state,
+    `SELECT run_id, status, input_tokens, output_tokens, judge_input_tokens, judge_output_tokens FROM usage_ledger WHERE key_id = '${keyId}'`,
+  );
   const byRun = new Map();
   for (const r of rows) byRun.set(r.run_id, [...(byRun.get(r.run_id) ?? []), r]);
   const problems = [];
@@ -453,12 +530,21 @@ function checkLedger(state, keyId, runs) {
       continue;
     }
     if (!run.view) continue;
-    if (got[0].status !== run.view.status) problems.push(`${run.id}: ledger status ${got[0].status}, run ${run.view.status}`);
-    for (const f of TOKEN_FIELDS) if (got[0][f] !== (run.view.usage[f] ?? null)) problems.push(`${run.id}: ledger ${f} ${got[0][f]}, run ${run.view.usage[f]}`);
+    if (got[0].status !== run.view.status)
+      problems.push(`${run.id}: ledger status ${got[0].status}, run ${run.view.status}`);
+    for (const f of TOKEN_FIELDS)
+      if (got[0][f] !== (run.view.usage[f] ?? null))
+        problems.push(`${run.id}: ledger ${f} ${got[0][f]}, run ${run.view.usage[f]}`);
   }
   const known = new Set(runs.map((r) => r.id));
-  for (const id of byRun.keys()) if (!known.has(id)) problems.push(`${id}: a ledger row for a run the benchmark did not create`);
-  return { rows: rows.length, runs: runs.length, problems, rowsOf: (ids) => ids.reduce((n, id) => n + (byRun.get(id)?.length ?? 0), 0) };
+  for (const id of byRun.keys())
+    if (!known.has(id)) problems.push(`${id}: a ledger row for a run the benchmark did not create`);
+  return {
+    rows: rows.length,
+    runs: runs.length,
+    problems,
+    rowsOf: (ids) => ids.reduce((n, id) => n + (byRun.get(id)?.length ?? 0), 0),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -477,18 +563,30 @@ function devVar(name) {
 
 function scenarioList() {
   const all = {
-    mock: { name: "mock", model: "mock:fixed", runs: opts["mock-runs"], search: { strategy: "stage_beam", candidates: opts["mock-candidates"], scorer: "judge" } },
+    mock: {
+      name: "mock",
+      model: "mock:fixed",
+      runs: opts["mock-runs"],
+      search: { strategy: "stage_beam", candidates: opts["mock-candidates"], scorer: "judge" },
+    },
     embedded: {
       name: "embedded",
       model: "embedded:x1-shapes-tiny",
       runs: opts["embedded-runs"],
-      search: opts["embedded-strategy"] === "greedy" ? { strategy: "greedy" } : { strategy: opts["embedded-strategy"], candidates: opts["embedded-candidates"], scorer: "judge" },
+      search:
+        opts["embedded-strategy"] === "greedy"
+          ? { strategy: "greedy" }
+          : { strategy: opts["embedded-strategy"], candidates: opts["embedded-candidates"], scorer: "judge" },
     },
   };
-  return opts.scenarios.split(",").map((s) => s.trim()).filter(Boolean).map((s) => {
-    if (!all[s]) throw new Error(`unknown scenario ${s} (mock, embedded)`);
-    return all[s];
-  });
+  return opts.scenarios
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      if (!all[s]) throw new Error(`unknown scenario ${s} (mock, embedded)`);
+      return all[s];
+    });
 }
 
 function machine() {
@@ -506,25 +604,41 @@ function machine() {
 function printTables(results) {
   const m = results.machine;
   console.log(`\n## Load (bench/load.mjs)\n`);
-  console.log(`Machine: Node ${m.node}, ${m.cores} cores (${m.cpu}), ${m.memory_gib} GiB; load average at start ${m.load_avg_at_start.join(" / ")}, at end ${m.load_avg_at_end.join(" / ")}. ` +
-    `Service: \`wrangler dev --local\` (workerd), fresh state, one API key (rate limit 100,000/min); client: Node fetch on 127.0.0.1, same machine.\n`);
-  console.log("| scenario | runs | POSTs at once | wall | runs/s | generated tok/s | POST p50 / p99 | completion p50 / p90 / p99 / max (server) | client-seen p50 / p99 | queued p50 / max | GET /v1/models meanwhile p50 / max | HTTP other than 2xx |");
+  console.log(
+    `Machine: Node ${m.node}, ${m.cores} cores (${m.cpu}), ${m.memory_gib} GiB; load average at start ${m.load_avg_at_start.join(" / ")}, at end ${m.load_avg_at_end.join(" / ")}. ` +
+      `Service: \`wrangler dev --local\` (workerd), fresh state, one API key (rate limit 100,000/min); client: Node fetch on 127.0.0.1, same machine.\n`,
+  );
+  console.log(
+    "| scenario | runs | POSTs at once | wall | runs/s | generated tok/s | POST p50 / p99 | completion p50 / p90 / p99 / max (server) | client-seen p50 / p99 | queued p50 / max | GET /v1/models meanwhile p50 / max | HTTP other than 2xx |",
+  );
   console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
   for (const s of results.scenarios) {
     const c = s.completion_ms_server;
-    const http = Object.entries(s.http).filter(([k]) => !/ 20[0-9]$/.test(k)).map(([k, v]) => `${k}×${v}`).join(", ") || "none";
-    console.log(`| ${s.name}: \`${s.model}\` ${s.search.strategy}${s.search.candidates ? ` N=${s.search.candidates} ${s.search.scorer}` : ""}${s.name === "mock" ? `, ${results.config["mock-latency-ms"]} ms/call` : ""} | ${s.runs_succeeded}/${s.runs_requested} | ${s.submit_concurrency} | ${s.wall_s} s | ${s.runs_per_s} | ${s.generated_tokens_per_s} (${s.generated_tokens} tok) | ${ms(s.submit_latency_ms.p50)} / ${ms(s.submit_latency_ms.p99)} | ${ms(c.p50)} / ${ms(c.p90)} / ${ms(c.p99)} / ${ms(c.max)} | ${ms(s.completion_ms_client.p50)} / ${ms(s.completion_ms_client.p99)} | ${ms(s.queue_ms_server.p50)} / ${ms(s.queue_ms_server.max)} | ${ms(s.probe_ms.p50)} / ${ms(s.probe_ms.max)}${s.probes_unanswered ? ` (${s.probes_unanswered} of ${s.probe_ms.n} unanswered)` : ""} | ${http} |`);
+    const http =
+      Object.entries(s.http)
+        .filter(([k]) => !/ 20[0-9]$/.test(k))
+        .map(([k, v]) => `${k}×${v}`)
+        .join(", ") || "none";
+    console.log(
+      `| ${s.name}: \`${s.model}\` ${s.search.strategy}${s.search.candidates ? ` N=${s.search.candidates} ${s.search.scorer}` : ""}${s.name === "mock" ? `, ${results.config["mock-latency-ms"]} ms/call` : ""} | ${s.runs_succeeded}/${s.runs_requested} | ${s.submit_concurrency} | ${s.wall_s} s | ${s.runs_per_s} | ${s.generated_tokens_per_s} (${s.generated_tokens} tok) | ${ms(s.submit_latency_ms.p50)} / ${ms(s.submit_latency_ms.p99)} | ${ms(c.p50)} / ${ms(c.p90)} / ${ms(c.p99)} / ${ms(c.max)} | ${ms(s.completion_ms_client.p50)} / ${ms(s.completion_ms_client.p99)} | ${ms(s.queue_ms_server.p50)} / ${ms(s.queue_ms_server.max)} | ${ms(s.probe_ms.p50)} / ${ms(s.probe_ms.max)}${s.probes_unanswered ? ` (${s.probes_unanswered} of ${s.probe_ms.n} unanswered)` : ""} | ${http} |`,
+    );
   }
-  console.log("\n| scenario | created (distinct ids) | lost | duplicated | unexpected in list | stuck | failed | idempotent twins (same id) | POST retries | events checked (runs / events / problems) | ledger rows |");
+  console.log(
+    "\n| scenario | created (distinct ids) | lost | duplicated | unexpected in list | stuck | failed | idempotent twins (same id) | POST retries | events checked (runs / events / problems) | ledger rows |",
+  );
   console.log("|---|---|---|---|---|---|---|---|---|---|---|");
   for (const s of results.scenarios) {
     const l = s.checks.list;
     const twins = s.idempotency_twins;
-    console.log(`| ${s.name} | ${s.runs_created} (${s.distinct_run_ids}) | ${l.lost.length} | ${l.duplicated.length} | ${l.unexpected.length} | ${s.stuck.length} | ${s.failed.length} | ${twins.filter((t) => t.first === t.second).length}/${twins.filter((t) => t.second !== null).length} answered | ${s.post_retries.length}${s.post_retries.length ? ` (${s.retried_posts_found_their_run} found the run an unanswered attempt made)` : ""} | ${s.checks.events.runs_checked} / ${s.checks.events.events} / ${s.checks.events.problems.length} | ${s.checks.ledger_rows ?? "–"} |`);
+    console.log(
+      `| ${s.name} | ${s.runs_created} (${s.distinct_run_ids}) | ${l.lost.length} | ${l.duplicated.length} | ${l.unexpected.length} | ${s.stuck.length} | ${s.failed.length} | ${twins.filter((t) => t.first === t.second).length}/${twins.filter((t) => t.second !== null).length} answered | ${s.post_retries.length}${s.post_retries.length ? ` (${s.retried_posts_found_their_run} found the run an unanswered attempt made)` : ""} | ${s.checks.events.runs_checked} / ${s.checks.events.events} / ${s.checks.events.problems.length} | ${s.checks.ledger_rows ?? "–"} |`,
+    );
   }
   const L = results.ledger;
-  console.log(`\nLedger (D1 usage_ledger, read after the service stopped): ${L.rows} rows for ${L.runs} runs, ${L.problems.length} problems; GET /v1/usage counted ${results.usage.usage_total_runs} runs (expected ${results.usage.expected}). ` +
-    `Total wall time ${results.total_s} s (service ready in ${results.service_ready_s} s). Verdict: **${results.ok ? "PASS" : "FAIL"}**${results.ok ? "" : ` (${results.failures.join("; ")})`}.`);
+  console.log(
+    `\nLedger (D1 usage_ledger, read after the service stopped): ${L.rows} rows for ${L.runs} runs, ${L.problems.length} problems; GET /v1/usage counted ${results.usage.usage_total_runs} runs (expected ${results.usage.expected}). ` +
+      `Total wall time ${results.total_s} s (service ready in ${results.service_ready_s} s). Verdict: **${results.ok ? "PASS" : "FAIL"}**${results.ok ? "" : ` (${results.failures.join("; ")})`}.`,
+  );
 }
 
 async function main() {
@@ -545,7 +659,10 @@ async function main() {
     console.log(`# service ready in ${results.service_ready_s} s at ${service.url}`);
 
     const adminSecret = devVar("ADMIN_SECRET");
-    if (!adminSecret) throw new Error("no ADMIN_SECRET in .dev.vars / .dev.vars.example: the benchmark creates its own API key through /admin/keys");
+    if (!adminSecret)
+      throw new Error(
+        "no ADMIN_SECRET in .dev.vars / .dev.vars.example: the benchmark creates its own API key through /admin/keys",
+      );
     mkdirSync(join(opts.out, ".."), { recursive: true });
     const admin = await fetch(`${service.url}/admin/keys`, {
       method: "POST",
@@ -564,20 +681,29 @@ async function main() {
       allRuns.push(...r.runs);
       const createdIds = r.runs.map((x) => x.id);
       r.checks = {
-        list: checkList(await listAll(http), createdIds, allRuns.map((x) => x.id)),
+        list: checkList(
+          await listAll(http),
+          createdIds,
+          allRuns.map((x) => x.id),
+        ),
         events: await checkEvents(http, r.runs),
       };
       r.http = http.take();
       r.anomalies = http.anomalies.splice(0);
       results.scenarios.push(r);
-      console.log(`# ${scenario.name}: ${r.runs_succeeded}/${r.runs_requested} succeeded in ${r.wall_s} s; checks: ${r.checks.list.lost.length} lost, ${r.checks.list.duplicated.length} duplicated, ${r.stuck.length} stuck, ${r.failed.length} failed, ${r.checks.events.problems.length} event problems`);
+      console.log(
+        `# ${scenario.name}: ${r.runs_succeeded}/${r.runs_requested} succeeded in ${r.wall_s} s; checks: ${r.checks.list.lost.length} lost, ${r.checks.list.duplicated.length} duplicated, ${r.stuck.length} stuck, ${r.failed.length} failed, ${r.checks.events.problems.length} event problems`,
+      );
     }
     results.usage = await waitForUsage(http, allRuns.length);
     const log = service.log();
     mkdirSync(join(LOG, ".."), { recursive: true });
     writeFileSync(LOG, log);
     // (wrangler's own look-ups of workers.cloudflare.com fail offline: not the service's errors)
-    results.service_log_errors = log.split("\n").filter((l) => /\b(error|uncaught|exception)\b/i.test(l) && !/ENOTFOUND workers\.cloudflare\.com/.test(l)).slice(0, 50);
+    results.service_log_errors = log
+      .split("\n")
+      .filter((l) => /\b(error|uncaught|exception)\b/i.test(l) && !/ENOTFOUND workers\.cloudflare\.com/.test(l))
+      .slice(0, 50);
     await service.kill("SIGTERM");
     service = undefined;
     const { rowsOf, ...ledger } = checkLedger(state, key.id, allRuns);
@@ -594,17 +720,20 @@ async function main() {
   for (const s of results.scenarios) {
     const l = s.checks.list;
     if (s.not_created.length) failures.push(`${s.name}: ${s.not_created.length} POSTs created no run`);
-    if (s.distinct_run_ids !== s.runs_created) failures.push(`${s.name}: ${s.runs_created - s.distinct_run_ids} run ids handed out twice`);
+    if (s.distinct_run_ids !== s.runs_created)
+      failures.push(`${s.name}: ${s.runs_created - s.distinct_run_ids} run ids handed out twice`);
     if (l.lost.length) failures.push(`${s.name}: ${l.lost.length} lost`);
     if (l.duplicated.length) failures.push(`${s.name}: ${l.duplicated.length} duplicated in the list`);
     if (l.unexpected.length) failures.push(`${s.name}: ${l.unexpected.length} unexpected runs in the list`);
     if (s.stuck.length) failures.push(`${s.name}: ${s.stuck.length} stuck`);
     if (s.failed.length) failures.push(`${s.name}: ${s.failed.length} failed`);
-    if (s.idempotency_twins.some((t) => t.second !== null && t.first !== t.second)) failures.push(`${s.name}: an Idempotency-Key made two runs`);
+    if (s.idempotency_twins.some((t) => t.second !== null && t.first !== t.second))
+      failures.push(`${s.name}: an Idempotency-Key made two runs`);
     if (s.checks.events.problems.length) failures.push(`${s.name}: ${s.checks.events.problems.length} event problems`);
   }
   if (results.ledger.problems.length) failures.push(`ledger: ${results.ledger.problems.length} problems`);
-  if (results.usage.usage_total_runs !== results.usage.expected) failures.push(`GET /v1/usage counted ${results.usage.usage_total_runs} runs, expected ${results.usage.expected}`);
+  if (results.usage.usage_total_runs !== results.usage.expected)
+    failures.push(`GET /v1/usage counted ${results.usage.usage_total_runs} runs, expected ${results.usage.expected}`);
   results.failures = failures;
   results.ok = failures.length === 0;
 
@@ -613,13 +742,21 @@ async function main() {
   writeFileSync(opts.out, `${JSON.stringify(json, null, 2)}\n`);
   printTables(results);
   for (const s of results.scenarios) {
-    for (const f of s.failed.slice(0, 10)) console.log(`# ${s.name}: run ${f.id} ${f.status}: ${JSON.stringify(f.error)}`);
+    for (const f of s.failed.slice(0, 10))
+      console.log(`# ${s.name}: run ${f.id} ${f.status}: ${JSON.stringify(f.error)}`);
     for (const p of s.checks.events.problems.slice(0, 10)) console.log(`# ${s.name}: ${p}`);
-    for (const n of s.not_created.slice(0, 10)) console.log(`# ${s.name}: run ${n.i} not created: ${n.status} ${n.error}`);
-    for (const a of s.anomalies.slice(0, 10)) console.log(`# ${s.name}: at ${a.at_s} s ${a.method} ${a.path} → ${a.status} after ${a.ms} ms${a.detail ? `: ${a.detail}` : ""}`);
+    for (const n of s.not_created.slice(0, 10))
+      console.log(`# ${s.name}: run ${n.i} not created: ${n.status} ${n.error}`);
+    for (const a of s.anomalies.slice(0, 10))
+      console.log(
+        `# ${s.name}: at ${a.at_s} s ${a.method} ${a.path} → ${a.status} after ${a.ms} ms${a.detail ? `: ${a.detail}` : ""}`,
+      );
   }
   for (const p of results.ledger.problems.slice(0, 10)) console.log(`# ledger: ${p}`);
-  if (results.service_log_errors.length) console.log(`# the service logged ${results.service_log_errors.length} error lines (first: ${results.service_log_errors[0]})`);
+  if (results.service_log_errors.length)
+    console.log(
+      `# the service logged ${results.service_log_errors.length} error lines (first: ${results.service_log_errors[0]})`,
+    );
   console.log(`# results: ${opts.out}; the service's log: ${LOG}`);
   // Exit now: a probe left unanswered by the dev server would otherwise hold the process until its timer.
   process.exit(results.ok ? 0 : 1);

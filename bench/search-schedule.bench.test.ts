@@ -59,9 +59,20 @@ interface Row {
   matches: number;
 }
 
-async function measureRow(label: string, backend: Backend, question: string, image: ImageInput | undefined, candidates: number, repeats: number, temperature: number): Promise<Row> {
-  const seq: number[] = [], conc: number[] = [], durable: number[] = [];
-  let generated = 0, matches = 0;
+async function measureRow(
+  label: string,
+  backend: Backend,
+  question: string,
+  image: ImageInput | undefined,
+  candidates: number,
+  repeats: number,
+  temperature: number,
+): Promise<Row> {
+  const seq: number[] = [],
+    conc: number[] = [],
+    durable: number[] = [];
+  let generated = 0,
+    matches = 0;
   for (let r = 0; r < repeats; r++) {
     const s = spec(question, candidates, 100 + r, image !== undefined, temperature);
     seq.push(await timeIt(() => runInMemory(s, backend, { image, schedule: "sequential" })));
@@ -78,28 +89,62 @@ async function measureRow(label: string, backend: Backend, question: string, ima
       await timeIt(async () => {
         const id = env.RUNS.newUniqueId();
         const stub = env.RUNS.get(id);
-        await stub.create({ id: `run_${id}`, model: backend.id, spec: s, image, limits: { deadline_at: Date.now() + 600_000 }, created_at: Date.now() });
+        await stub.create({
+          id: `run_${id}`,
+          model: backend.id,
+          spec: s,
+          image,
+          limits: { deadline_at: Date.now() + 600_000 },
+          created_at: Date.now(),
+        });
         const view = await stub.wait(600_000);
         expect(view?.status).toBe("succeeded");
       }),
     );
   }
   const [s, c, d] = [median(seq), median(conc), median(durable)];
-  return { backend: label, candidates, repeats, sequential_ms: s, concurrent_ms: c, durable_ms: d, speedup: s / c, durable_overhead: d / c, generated, matches };
+  return {
+    backend: label,
+    candidates,
+    repeats,
+    sequential_ms: s,
+    concurrent_ms: c,
+    durable_ms: d,
+    speedup: s / c,
+    durable_overhead: d / c,
+    generated,
+    matches,
+  };
 }
 
 it("search schedule and durable overhead, mock and embedded, N=4 and N=8", async () => {
   const rows: Row[] = [];
   const mock = createFixedLatencyModel({ id: "mock:bench-25", latencyMs: 25 });
   testBackends.set(mock.id, mock);
-  for (const n of [4, 8]) rows.push(await measureRow("mock, 25 ms per call", mock, "How many red circles are there?", undefined, n, MOCK_REPEATS, 0.6));
+  for (const n of [4, 8])
+    rows.push(
+      await measureRow(
+        "mock, 25 ms per call",
+        mock,
+        "How many red circles are there?",
+        undefined,
+        n,
+        MOCK_REPEATS,
+        0.6,
+      ),
+    );
 
   const sample = vectors.vectors.find((v) => v.family === "count_shape") ?? vectors.vectors[0]!;
-  const image: ImageInput = { bytes: Uint8Array.from(atob(sample.png_base64), (c) => c.charCodeAt(0)), media_type: "image/png" };
-  const model = () => loadEmbeddedModel(EMBEDDED_ID, fetcherSource(env.ASSETS as Fetcher, `${ASSETS_ORIGIN}/model-shards`));
+  const image: ImageInput = {
+    bytes: Uint8Array.from(atob(sample.png_base64), (c) => c.charCodeAt(0)),
+    media_type: "image/png",
+  };
+  const model = () =>
+    loadEmbeddedModel(EMBEDDED_ID, fetcherSource(env.ASSETS as Fetcher, `${ASSETS_ORIGIN}/model-shards`));
   await model(); // load once outside the timings: the Durable Object shares the isolate's model cache
   const embedded = new EmbeddedBackend({ id: EMBEDDED_ID, model });
-  for (const n of [4, 8]) rows.push(await measureRow("embedded (int8, workerd)", embedded, sample.question, image, n, EMBEDDED_REPEATS, 1.0));
+  for (const n of [4, 8])
+    rows.push(await measureRow("embedded (int8, workerd)", embedded, sample.question, image, n, EMBEDDED_REPEATS, 1.0));
 
   console.log(
     [

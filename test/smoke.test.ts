@@ -9,7 +9,9 @@ it("serves healthz, and a look-up of an id that names no run writes no storage",
   expect(await stub.wait(10)).toBeNull();
   expect(await stub.events(0, 10)).toEqual([]);
   const tables = await runInDurableObject(stub, (_obj, state) =>
-    state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'").toArray(),
+    state.storage.sql
+      .exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_%' ESCAPE '\\'")
+      .toArray(),
   );
   expect(tables).toEqual([]);
 });

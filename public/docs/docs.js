@@ -23,7 +23,11 @@ function h(tag, attrs, ...children) {
 /** Inline `code` spans in descriptions, as text nodes (never HTML). */
 function rich(text) {
   if (!text) return [];
-  return String(text).split(/(`[^`]+`)/).map((part) => (part.startsWith("`") && part.endsWith("`") && part.length > 1 ? h("code", {}, part.slice(1, -1)) : part));
+  return String(text)
+    .split(/(`[^`]+`)/)
+    .map((part) =>
+      part.startsWith("`") && part.endsWith("`") && part.length > 1 ? h("code", {}, part.slice(1, -1)) : part,
+    );
 }
 
 const refName = (ref) => ref.replace(/^#\/components\/schemas\//, "");
@@ -38,7 +42,14 @@ function resolve(doc, schema) {
   const variants = schema?.anyOf;
   if (variants && variants.length === 2 && variants.some((v) => v.type === "null")) {
     const { anyOf: _, ...rest } = schema;
-    return { ...resolve(doc, variants.find((v) => v.type !== "null")), ...rest, _nullable: true };
+    return {
+      ...resolve(
+        doc,
+        variants.find((v) => v.type !== "null"),
+      ),
+      ...rest,
+      _nullable: true,
+    };
   }
   return schema || {};
 }
@@ -49,7 +60,8 @@ function typeOf(s) {
   if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(" | ");
   const t = Array.isArray(s.type) ? s.type.join(" | ") : s.type;
   if (t === "array") return "array";
-  if (s.anyOf || s.oneOf) return (s.anyOf || s.oneOf).map((x) => x.type || (x.$ref ? refName(x.$ref) : "…")).join(" | ");
+  if (s.anyOf || s.oneOf)
+    return (s.anyOf || s.oneOf).map((x) => x.type || (x.$ref ? refName(x.$ref) : "…")).join(" | ");
   return t || (s.properties ? "object" : "any");
 }
 
@@ -82,11 +94,25 @@ function renderSchema(doc, raw, seen = new Set()) {
   const variants = s.anyOf || s.oneOf;
   if (s.properties) {
     const required = new Set(s.required || []);
-    parts.push(h("ul", {}, Object.entries(s.properties).map(([name, p]) => field(doc, name, p, required.has(name), next))));
+    parts.push(
+      h(
+        "ul",
+        {},
+        Object.entries(s.properties).map(([name, p]) => field(doc, name, p, required.has(name), next)),
+      ),
+    );
   } else if (s.type === "array" && s.items) {
     parts.push(h("div", { class: "desc" }, "items:"), renderSchema(doc, s.items, next));
   } else if (variants && variants.some((v) => v.$ref || v.properties)) {
-    parts.push(h("ul", {}, variants.map((v, i) => h("li", {}, h("span", { class: "desc" }, `variant ${i + 1}: `), renderSchema(doc, v, next)))));
+    parts.push(
+      h(
+        "ul",
+        {},
+        variants.map((v, i) =>
+          h("li", {}, h("span", { class: "desc" }, `variant ${i + 1}: `), renderSchema(doc, v, next)),
+        ),
+      ),
+    );
   }
   return h("div", { class: "schema" }, parts);
 }
@@ -94,11 +120,32 @@ function renderSchema(doc, raw, seen = new Set()) {
 function field(doc, name, raw, required, seen) {
   const s = resolve(doc, raw);
   const c = constraints(s);
-  const nested = s.properties || (s.type === "array" && s.items && resolve(doc, s.items).properties) || s.anyOf || s.oneOf;
-  const head = [h("span", { class: "prop" }, name), " ", h("span", { class: "type" }, typeOf(s) + (s.type === "array" && s.items ? ` of ${typeOf(resolve(doc, s.items))}` : "")), required ? h("span", { class: "req" }, "required") : null, c ? h("span", { class: "constraint" }, c) : null];
+  const nested =
+    s.properties || (s.type === "array" && s.items && resolve(doc, s.items).properties) || s.anyOf || s.oneOf;
+  const head = [
+    h("span", { class: "prop" }, name),
+    " ",
+    h(
+      "span",
+      { class: "type" },
+      typeOf(s) + (s.type === "array" && s.items ? ` of ${typeOf(resolve(doc, s.items))}` : ""),
+    ),
+    required ? h("span", { class: "req" }, "required") : null,
+    c ? h("span", { class: "constraint" }, c) : null,
+  ];
   if (!nested) return h("li", {}, head, s.description ? h("div", { class: "desc" }, rich(s.description)) : null);
   const { description, ...inner } = s;
-  return h("li", {}, h("details", {}, h("summary", {}, head), description ? h("div", { class: "desc" }, rich(description)) : null, renderSchema(doc, inner, seen)));
+  return h(
+    "li",
+    {},
+    h(
+      "details",
+      {},
+      h("summary", {}, head),
+      description ? h("div", { class: "desc" }, rich(description)) : null,
+      renderSchema(doc, inner, seen),
+    ),
+  );
 }
 
 function parametersTable(params) {
@@ -107,13 +154,27 @@ function parametersTable(params) {
     {},
     h("tr", {}, h("th", {}, "name"), h("th", {}, "in"), h("th", {}, "type"), h("th", {}, "description")),
     params.map((p) =>
-      h("tr", {}, h("td", {}, h("span", { class: "prop" }, p.name), p.required ? h("span", { class: "req" }, "required") : null), h("td", {}, p.in), h("td", {}, h("span", { class: "type" }, typeOf(p.schema || {}))), h("td", {}, rich(p.description))),
+      h(
+        "tr",
+        {},
+        h("td", {}, h("span", { class: "prop" }, p.name), p.required ? h("span", { class: "req" }, "required") : null),
+        h("td", {}, p.in),
+        h("td", {}, h("span", { class: "type" }, typeOf(p.schema || {}))),
+        h("td", {}, rich(p.description)),
+      ),
     ),
   );
 }
 
 function content(doc, c) {
-  return Object.entries(c || {}).map(([type, media]) => h("div", {}, h("div", { class: "desc" }, h("code", {}, type)), media.schema ? renderSchema(doc, media.schema) : null));
+  return Object.entries(c || {}).map(([type, media]) =>
+    h(
+      "div",
+      {},
+      h("div", { class: "desc" }, h("code", {}, type)),
+      media.schema ? renderSchema(doc, media.schema) : null,
+    ),
+  );
 }
 
 const anchor = (method, path) => `op-${method}-${path.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-+|-+$/g, "")}`;
@@ -121,7 +182,13 @@ const anchor = (method, path) => `op-${method}-${path.replace(/[^A-Za-z0-9]+/g, 
 function operation(doc, method, path, op) {
   const secured = (op.security ?? doc.security ?? []).length > 0;
   const parts = [
-    h("h2", {}, h("span", { class: `method m-${method}` }, method), h("span", { class: "path" }, path), secured ? h("span", { class: "badge" }, "Bearer key") : h("span", { class: "badge" }, "public")),
+    h(
+      "h2",
+      {},
+      h("span", { class: `method m-${method}` }, method),
+      h("span", { class: "path" }, path),
+      secured ? h("span", { class: "badge" }, "Bearer key") : h("span", { class: "badge" }, "public"),
+    ),
     h("p", {}, rich(op.summary)),
     op.description ? h("p", { class: "desc" }, rich(op.description)) : null,
   ];
@@ -130,8 +197,18 @@ function operation(doc, method, path, op) {
   parts.push(h("h4", {}, "Responses"));
   for (const [status, r] of Object.entries(op.responses || {})) {
     const body = r.content ? content(doc, r.content) : [];
-    const headers = Object.entries(r.headers || {}).map(([name, hd]) => h("div", { class: "desc" }, "header ", h("code", {}, name), ": ", rich(hd.description)));
-    parts.push(h("details", { open: status.startsWith("2") }, h("summary", {}, h("b", {}, status), " ", rich(r.description)), headers, body));
+    const headers = Object.entries(r.headers || {}).map(([name, hd]) =>
+      h("div", { class: "desc" }, "header ", h("code", {}, name), ": ", rich(hd.description)),
+    );
+    parts.push(
+      h(
+        "details",
+        { open: status.startsWith("2") },
+        h("summary", {}, h("b", {}, status), " ", rich(r.description)),
+        headers,
+        body,
+      ),
+    );
   }
   return h("section", { class: "op", id: anchor(method, path) }, parts);
 }
@@ -155,14 +232,23 @@ function render(doc) {
     navParts.push(h("h3", {}, tag.name));
     for (const { method, path, op } of ops) {
       main.append(operation(doc, method, path, op));
-      navParts.push(h("a", { href: `#${anchor(method, path)}` }, h("span", { class: `method m-${method}` }, method), " ", path));
+      navParts.push(
+        h("a", { href: `#${anchor(method, path)}` }, h("span", { class: `method m-${method}` }, method), " ", path),
+      );
     }
   }
   const schemas = Object.keys(doc.components?.schemas || {});
   main.append(h("h2", {}, "Schemas"));
   navParts.push(h("h3", {}, "Schemas"));
   for (const name of schemas) {
-    main.append(h("section", { class: "op", id: `schema-${name}` }, h("h2", {}, h("span", { class: "path" }, name)), renderSchema(doc, { $ref: `#/components/schemas/${name}` })));
+    main.append(
+      h(
+        "section",
+        { class: "op", id: `schema-${name}` },
+        h("h2", {}, h("span", { class: "path" }, name)),
+        renderSchema(doc, { $ref: `#/components/schemas/${name}` }),
+      ),
+    );
     navParts.push(h("a", { href: `#schema-${name}` }, name));
   }
   nav.replaceChildren(...navParts);
@@ -176,5 +262,7 @@ fetch("/openapi.json", { headers: { accept: "application/json" } })
   })
   .then(render)
   .catch((err) => {
-    document.getElementById("status")?.replaceWith(h("p", { class: "error" }, `Could not load the API description: ${err.message}`));
+    document
+      .getElementById("status")
+      ?.replaceWith(h("p", { class: "error" }, `Could not load the API description: ${err.message}`));
   });

@@ -6,7 +6,10 @@
 const KEY_STORAGE = "llava-x1.api-key";
 
 /** The documented local development key; a deployment announces nothing and asks for a real key. */
-let devKey = (typeof document === "undefined" ? null : document.querySelector('meta[name="x1-dev-key"]'))?.getAttribute("content") || "sk_dev_local_0123456789abcdef0123456789abcdef";
+let devKey =
+  (typeof document === "undefined" ? null : document.querySelector('meta[name="x1-dev-key"]'))?.getAttribute(
+    "content",
+  ) || "sk_dev_local_0123456789abcdef0123456789abcdef";
 
 export function setDevKey(key) {
   if (typeof key === "string" && key.length > 0) devKey = key;
@@ -66,8 +69,16 @@ export async function errorFromResponse(res) {
   } catch {
     error = undefined;
   }
-  const message = error && typeof error.message === "string" ? error.message : text.trim().slice(0, 300) || res.statusText || "no details";
-  return new ApiError(message, { status: res.status, type: error?.type ?? "", code: error?.code ?? "", param: error?.param ?? "" });
+  const message =
+    error && typeof error.message === "string"
+      ? error.message
+      : text.trim().slice(0, 300) || res.statusText || "no details";
+  return new ApiError(message, {
+    status: res.status,
+    type: error?.type ?? "",
+    code: error?.code ?? "",
+    param: error?.param ?? "",
+  });
 }
 
 /** fetch() a JSON API route with the key; throws ApiError on a network failure or a non-2xx status. */

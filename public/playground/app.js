@@ -2,7 +2,18 @@
  * The playground: pick or upload an image, ask, start a run (POST /v1/runs), follow it live over
  * SSE and draw each stage's search tree; open any run by id (`/?run=run_…` or `/#run_…`).
  */
-import { ApiError, api, currentKey, describeError, forgetKey, keySource, runImageUrl, saveKey, savedKey, setDevKey } from "./api.js";
+import {
+  ApiError,
+  api,
+  currentKey,
+  describeError,
+  forgetKey,
+  keySource,
+  runImageUrl,
+  saveKey,
+  savedKey,
+  setDevKey,
+} from "./api.js";
 import { fmtInt, fmtMs, fmtUsd, h } from "./dom.js";
 import { followEvents } from "./sse.js";
 import { STAGES, applyEvent, emptyTrace, renderStage, waitingStage } from "./tree.js";
@@ -178,7 +189,8 @@ function base64(buffer) {
   return btoa(s);
 }
 
-const fmtBytes = (n) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(2)} MiB`);
+const fmtBytes = (n) =>
+  n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(2)} MiB`;
 
 function showPreview(url, caption) {
   els.preview.src = url;
@@ -223,7 +235,17 @@ async function loadSamples() {
       const id = `sample-${i}`;
       const input = h("input", { type: "radio", name: "sample", id, value: s.file, "data-sample": s.file });
       input.addEventListener("change", () => input.checked && chooseSample(s));
-      return h("div", { class: "sample" }, input, h("label", { for: id }, h("img", { src: `/samples/${s.file}`, alt: "", width: 48, height: 48 }), h("span", { text: s.label })));
+      return h(
+        "div",
+        { class: "sample" },
+        input,
+        h(
+          "label",
+          { for: id },
+          h("img", { src: `/samples/${s.file}`, alt: "", width: 48, height: 48 }),
+          h("span", { text: s.label }),
+        ),
+      );
     }),
   );
   const first = els.samples.querySelector("input");
@@ -241,13 +263,19 @@ els.upload.addEventListener("change", async () => {
   state.image = undefined;
   if (file.size > MAX_IMAGE_BYTES) {
     showPreview("", `Upload: ${file.name}`);
-    showError(`The image "${file.name}" is ${fmtBytes(file.size)}; the limit is 4 MiB. Choose a smaller PNG or JPEG.`, "image");
+    showError(
+      `The image "${file.name}" is ${fmtBytes(file.size)}; the limit is 4 MiB. Choose a smaller PNG or JPEG.`,
+      "image",
+    );
     return;
   }
   const buf = await file.arrayBuffer();
   // The API checks the bytes against the type (and names what is wrong); the page does not guess.
   state.image = { data: base64(buf), media_type: file.type || "application/octet-stream", name: file.name };
-  showPreview(URL.createObjectURL(file), `Upload: ${file.name} (${fmtBytes(file.size)}, ${file.type || "unknown type"})`);
+  showPreview(
+    URL.createObjectURL(file),
+    `Upload: ${file.name} (${fmtBytes(file.size)}, ${file.type || "unknown type"})`,
+  );
 });
 
 // ---------- starting and opening runs ----------
@@ -360,9 +388,16 @@ function shareUrl(id) {
 /** Follow a run from its view: draw, stream its events, then draw the final view. */
 async function follow(view) {
   stopFollowing();
-  const run = { id: view.id, abort: new AbortController(), live: { trace: emptyTrace(view.search), timing: {}, expected: {} }, view, chain: {} };
+  const run = {
+    id: view.id,
+    abort: new AbortController(),
+    live: { trace: emptyTrace(view.search), timing: {}, expected: {} },
+    view,
+    chain: {},
+  };
   state.run = run;
-  if (new URLSearchParams(location.search).get("run") !== view.id) history.pushState({ run: view.id }, "", `/?run=${encodeURIComponent(view.id)}`);
+  if (new URLSearchParams(location.search).get("run") !== view.id)
+    history.pushState({ run: view.id }, "", `/?run=${encodeURIComponent(view.id)}`);
   els.runId.value = view.id;
   els.events.replaceChildren();
   stageCache.clear();
@@ -371,7 +406,9 @@ async function follow(view) {
   // A finished run already has its whole tree; a live one fills in from the events.
   drawTrace(TERMINAL.has(view.status) ? view.trace : run.live.trace, run.live);
   els.cancelButton.hidden = TERMINAL.has(view.status);
-  setStatus(TERMINAL.has(view.status) ? `Run ${view.status}; replaying its events…` : "Running: waiting for the first stage…");
+  setStatus(
+    TERMINAL.has(view.status) ? `Run ${view.status}; replaying its events…` : "Running: waiting for the first stage…",
+  );
 
   let terminal;
   try {
@@ -379,7 +416,8 @@ async function follow(view) {
       signal: run.abort.signal,
       onEvent: (event) => onRunEvent(run, event),
       onConnection: (s, lastId) => {
-        if (s === "reconnecting" && state.run === run) setStatus(`Connection lost; resuming after event ${lastId || "0"}…`);
+        if (s === "reconnecting" && state.run === run)
+          setStatus(`Connection lost; resuming after event ${lastId || "0"}…`);
       },
     });
   } catch (err) {
@@ -403,11 +441,14 @@ async function follow(view) {
 }
 
 function finish(view) {
-  if (view.status === "succeeded") setStatus(`Run succeeded in ${fmtMs(view.timings?.duration_ms)}. Answer: ${view.answer ?? "(none)"}`);
+  if (view.status === "succeeded")
+    setStatus(`Run succeeded in ${fmtMs(view.timings?.duration_ms)}. Answer: ${view.answer ?? "(none)"}`);
   else if (view.status === "failed") {
     setStatus("Run failed.");
     const e = view.error ?? {};
-    showError(`The run failed${e.code ? ` (${e.code})` : ""}: ${e.message ?? "no message"}. What was decided before the failure is kept below.`);
+    showError(
+      `The run failed${e.code ? ` (${e.code})` : ""}: ${e.message ?? "no message"}. What was decided before the failure is kept below.`,
+    );
   } else if (view.status === "canceled") setStatus("Run canceled. What was decided before is kept below.");
   else setStatus(`Run ${view.status}.`);
 }
@@ -425,7 +466,8 @@ function onRunEvent(run, event) {
       renderStatusBadge(run.view.status);
       break;
     case "stage.started":
-      if (!TERMINAL.has(run.view.status)) setStatus(`${stageName}: generating ${d.candidates ?? ""} candidate${d.candidates === 1 ? "" : "s"}…`);
+      if (!TERMINAL.has(run.view.status))
+        setStatus(`${stageName}: generating ${d.candidates ?? ""} candidate${d.candidates === 1 ? "" : "s"}…`);
       break;
     case "stage.completed":
       if (stageName !== "ANSWER" && typeof d.text === "string") {
@@ -462,7 +504,9 @@ function drawTrace(trace, live) {
     const key = JSON.stringify([stage ?? null, live.timing[name] ?? null, live.expected[name] ?? null, ended ?? null]);
     const cached = stageCache.get(name);
     if (cached && cached.key === key) return cached.node;
-    const node = stage ? renderStage(stage, { number: i + 1, timing: live.timing[name], expected: live.expected[name], keep, ended }) : waitingStage(name, i + 1, ended);
+    const node = stage
+      ? renderStage(stage, { number: i + 1, timing: live.timing[name], expected: live.expected[name], keep, ended })
+      : waitingStage(name, i + 1, ended);
     stageCache.set(name, { key, node });
     return node;
   });
@@ -495,7 +539,10 @@ function renderSummary(view) {
   const u = view.usage ?? {};
   const rows = [
     ["Model", view.model],
-    ["Strategy", `${view.search?.strategy} · N=${view.search?.candidates} · keep=${view.search?.keep} · ${view.search?.scorer}`],
+    [
+      "Strategy",
+      `${view.search?.strategy} · N=${view.search?.candidates} · keep=${view.search?.keep} · ${view.search?.scorer}`,
+    ],
     ["Seed", String(view.sampling?.seed ?? "—")],
     ["Generation tokens", `${fmtInt(u.input_tokens)} in / ${fmtInt(u.output_tokens)} out`],
     ["Judge tokens", `${fmtInt(u.judge_input_tokens)} in / ${fmtInt(u.judge_output_tokens)} out`],
@@ -505,7 +552,15 @@ function renderSummary(view) {
     ["Wall time", fmtMs(view.timings?.duration_ms)],
     ["Cost", fmtUsd(u.cost_usd) ?? "not reported"],
   ];
-  const answer = view.status === "succeeded" ? h("div", { class: "answer", "data-node": "answer" }, h("span", { class: "answer-label", text: "Answer" }), h("p", { text: view.answer ?? "(none)" })) : null;
+  const answer =
+    view.status === "succeeded"
+      ? h(
+          "div",
+          { class: "answer", "data-node": "answer" },
+          h("span", { class: "answer-label", text: "Answer" }),
+          h("p", { text: view.answer ?? "(none)" }),
+        )
+      : null;
   const link = shareUrl(view.id);
   const copy = h("button", { type: "button", class: "secondary small", text: "Copy link" });
   copy.addEventListener("click", async () => {
@@ -518,12 +573,24 @@ function renderSummary(view) {
   });
   els.summary.replaceChildren(
     ...[
-    h("p", { class: "run-id" }, h("span", { class: `run-status badge status-${view.status}`, text: view.status }), " ", h("a", { href: link, "data-node": "share-link", text: view.id }), " ", copy),
-    h("p", { class: "question" }, h("span", { class: "q-label", text: "Q: " }), view.question ?? ""),
-    answer,
-    h("h3", { class: "chain-title", text: "The reasoning, as chosen" }),
-    h("ol", { class: "chain", id: "chain" }),
-    h("dl", { class: "usage", "aria-label": "Usage" }, rows.map(([k, v]) => h("div", {}, h("dt", { text: k }), h("dd", { text: v })))),
+      h(
+        "p",
+        { class: "run-id" },
+        h("span", { class: `run-status badge status-${view.status}`, text: view.status }),
+        " ",
+        h("a", { href: link, "data-node": "share-link", text: view.id }),
+        " ",
+        copy,
+      ),
+      h("p", { class: "question" }, h("span", { class: "q-label", text: "Q: " }), view.question ?? ""),
+      answer,
+      h("h3", { class: "chain-title", text: "The reasoning, as chosen" }),
+      h("ol", { class: "chain", id: "chain" }),
+      h(
+        "dl",
+        { class: "usage", "aria-label": "Usage" },
+        rows.map(([k, v]) => h("div", {}, h("dt", { text: k }), h("dd", { text: v }))),
+      ),
     ].filter(Boolean),
   );
   renderChain(state.run);

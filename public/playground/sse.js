@@ -35,7 +35,8 @@ export class SseParser {
       this.buffer = this.buffer.slice(m.index + m[0].length);
       if (line === "") {
         if (this.id !== undefined) this.lastId = this.id;
-        if (this.data.length > 0) out.push({ id: this.lastId, type: this.event || "message", data: this.data.join("\n") });
+        if (this.data.length > 0)
+          out.push({ id: this.lastId, type: this.event || "message", data: this.data.join("\n") });
         this.reset();
         continue;
       }
@@ -55,7 +56,14 @@ export class SseParser {
 const sleep = (ms, signal) =>
   new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => { clearTimeout(t); resolve(); }, { once: true });
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
 /**
@@ -76,7 +84,8 @@ export async function followEvents(url, { onEvent, onConnection = () => {}, sign
     } catch (err) {
       if (signal?.aborted) return undefined;
       res = undefined;
-      if (++failures > MAX_FAILURES) throw new ApiError(`lost the event stream and could not reconnect (${err?.message ?? err})`);
+      if (++failures > MAX_FAILURES)
+        throw new ApiError(`lost the event stream and could not reconnect (${err?.message ?? err})`);
     }
     if (res && !res.ok) {
       // 4xx will not get better by retrying; 5xx might.
@@ -113,11 +122,13 @@ export async function followEvents(url, { onEvent, onConnection = () => {}, sign
           }
         }
         // A stream that ends before the terminal event without news counts as a failure.
-        if (lastId === before && ++failures > MAX_FAILURES) throw new ApiError("the event stream keeps closing before the run ends");
+        if (lastId === before && ++failures > MAX_FAILURES)
+          throw new ApiError("the event stream keeps closing before the run ends");
       } catch (err) {
         if (err instanceof ApiError) throw err;
         if (signal?.aborted) return undefined;
-        if (++failures > MAX_FAILURES) throw new ApiError(`lost the event stream and could not reconnect (${err?.message ?? err})`);
+        if (++failures > MAX_FAILURES)
+          throw new ApiError(`lost the event stream and could not reconnect (${err?.message ?? err})`);
       }
     }
     if (signal?.aborted) return undefined;

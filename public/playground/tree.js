@@ -40,7 +40,18 @@ export function emptyTrace(search) {
 function stageOf(trace, name) {
   let s = trace.stages.find((x) => x.stage === name);
   if (!s) {
-    s = { stage: name, scorer: trace.scorer, status: "generating", prefixes: [], candidates: [], selfchecks: [], matches: [], ranking: [], selected: [], issues: [] };
+    s = {
+      stage: name,
+      scorer: trace.scorer,
+      status: "generating",
+      prefixes: [],
+      candidates: [],
+      selfchecks: [],
+      matches: [],
+      ranking: [],
+      selected: [],
+      issues: [],
+    };
     trace.stages.push(s);
   }
   return s;
@@ -66,8 +77,17 @@ export function applyEvent(live, event) {
       const s = stageOf(live.trace, d.stage);
       if (!s.candidates.some((c) => c.id === d.step)) {
         s.candidates.push({
-          id: d.step, step: d.step, prefix: d.prefix ?? 0, index: d.index ?? s.candidates.length, text: d.text ?? "",
-          valid: d.valid !== false, repairs: d.repairs ?? [], issues: d.issues ?? [], stages: d.stages, mean_logprob: null, usage: {},
+          id: d.step,
+          step: d.step,
+          prefix: d.prefix ?? 0,
+          index: d.index ?? s.candidates.length,
+          text: d.text ?? "",
+          valid: d.valid !== false,
+          repairs: d.repairs ?? [],
+          issues: d.issues ?? [],
+          stages: d.stages,
+          mean_logprob: null,
+          usage: {},
         });
         s.candidates.sort((a, b) => a.prefix - b.prefix || a.index - b.index);
       }
@@ -76,13 +96,27 @@ export function applyEvent(live, event) {
     }
     case "selfcheck.decided": {
       const s = stageOf(live.trace, d.stage);
-      if (!s.selfchecks.some((k) => k.step === d.step)) s.selfchecks.push({ step: d.step, candidate: d.candidate, verdict: d.verdict === "unknown" ? null : d.verdict });
+      if (!s.selfchecks.some((k) => k.step === d.step))
+        s.selfchecks.push({
+          step: d.step,
+          candidate: d.candidate,
+          verdict: d.verdict === "unknown" ? null : d.verdict,
+        });
       return d.stage;
     }
     case "judge.decided": {
       const s = stageOf(live.trace, d.stage);
       if (!s.matches.some((m) => m.step === d.step)) {
-        s.matches.push({ step: d.step, round: d.round, index: d.match, pair: [d.first, d.second], status: "decided", winner: d.winner, decided_by: d.decided_by, rationale: d.rationale });
+        s.matches.push({
+          step: d.step,
+          round: d.round,
+          index: d.match,
+          pair: [d.first, d.second],
+          status: "decided",
+          winner: d.winner,
+          decided_by: d.decided_by,
+          rationale: d.rationale,
+        });
         s.matches.sort((a, b) => a.round - b.round || a.index - b.index);
       }
       s.status = "scoring";
@@ -116,8 +150,14 @@ const stageTokens = (s) => {
   let output = 0;
   let known = false;
   for (const c of s.candidates) {
-    if (typeof c.usage?.input_tokens === "number") { input += c.usage.input_tokens; known = true; }
-    if (typeof c.usage?.output_tokens === "number") { output += c.usage.output_tokens; known = true; }
+    if (typeof c.usage?.input_tokens === "number") {
+      input += c.usage.input_tokens;
+      known = true;
+    }
+    if (typeof c.usage?.output_tokens === "number") {
+      output += c.usage.output_tokens;
+      known = true;
+    }
   }
   return known ? { input, output } : undefined;
 };
@@ -161,7 +201,9 @@ function candidateNode(stage, c, ctx) {
   const usage = c.usage ?? {};
   const meta = [];
   if (typeof usage.input_tokens === "number" || typeof usage.output_tokens === "number") {
-    meta.push(`${fmtInt(usage.input_tokens)} in / ${fmtInt(usage.output_tokens)} out tokens${usage.estimated ? " (est.)" : ""}`);
+    meta.push(
+      `${fmtInt(usage.input_tokens)} in / ${fmtInt(usage.output_tokens)} out tokens${usage.estimated ? " (est.)" : ""}`,
+    );
   }
   if (typeof c.mean_logprob === "number") meta.push(`mean logprob ${c.mean_logprob.toFixed(3)}`);
   const score = stage.scores?.[c.id];
@@ -187,8 +229,12 @@ function candidateNode(stage, c, ctx) {
       { class: "node-head" },
       h("span", { class: "tag", text: label }),
       selected ? h("span", { class: "badge badge-win", text: "★ selected" }) : null,
-      c.valid ? h("span", { class: "badge badge-ok", text: "valid" }) : h("span", { class: "badge badge-bad", text: "invalid" }),
-      c.repairs?.length ? h("span", { class: "badge badge-warn", text: `${c.repairs.length} repair${c.repairs.length > 1 ? "s" : ""}` }) : null,
+      c.valid
+        ? h("span", { class: "badge badge-ok", text: "valid" })
+        : h("span", { class: "badge badge-bad", text: "invalid" }),
+      c.repairs?.length
+        ? h("span", { class: "badge badge-warn", text: `${c.repairs.length} repair${c.repairs.length > 1 ? "s" : ""}` })
+        : null,
       check
         ? h("span", {
             class: `badge ${check.verdict === "incorrect" ? "badge-bad" : check.verdict === "correct" ? "badge-ok" : "badge-warn"}`,
@@ -201,9 +247,23 @@ function candidateNode(stage, c, ctx) {
     ),
     h("p", { class: "cand-text", text: text || "(empty)" }),
     stage.stage === "ANSWER" && c.stages
-      ? h("details", { class: "cand-stages" }, h("summary", { text: "the four stages" }), h("dl", {}, Object.entries(c.stages).map(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })])))
+      ? h(
+          "details",
+          { class: "cand-stages" },
+          h("summary", { text: "the four stages" }),
+          h(
+            "dl",
+            {},
+            Object.entries(c.stages).map(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })]),
+          ),
+        )
       : null,
-    c.repairs?.length || c.issues?.length ? h("ul", { class: "notes" }, [...(c.repairs ?? []).map((r) => h("li", { text: `repaired: ${r}` })), ...(c.issues ?? []).map((r) => h("li", { text: r }))]) : null,
+    c.repairs?.length || c.issues?.length
+      ? h("ul", { class: "notes" }, [
+          ...(c.repairs ?? []).map((r) => h("li", { text: `repaired: ${r}` })),
+          ...(c.issues ?? []).map((r) => h("li", { text: r })),
+        ])
+      : null,
     meta.length ? h("p", { class: "meta", text: meta.join(" · ") }) : null,
   );
 }
@@ -211,7 +271,13 @@ function candidateNode(stage, c, ctx) {
 function matchNode(stage, m, ctx) {
   const [a, b] = m.pair;
   const side = (id, n) =>
-    h("span", { class: `side${m.winner === id ? " won" : m.winner ? " lost" : ""}`, title: `Response ${n}` }, ctx.label(id), m.winner === id ? h("span", { class: "sr-only", text: " (winner)" }) : null, m.winner === id ? " ✓" : "");
+    h(
+      "span",
+      { class: `side${m.winner === id ? " won" : m.winner ? " lost" : ""}`, title: `Response ${n}` },
+      ctx.label(id),
+      m.winner === id ? h("span", { class: "sr-only", text: " (winner)" }) : null,
+      m.winner === id ? " ✓" : "",
+    );
   return h(
     "li",
     {
@@ -225,7 +291,12 @@ function matchNode(stage, m, ctx) {
     },
     h("div", { class: "pair" }, side(a, 1), h("span", { class: "vs", text: "vs" }), side(b, 2)),
     m.winner
-      ? h("p", { class: "by" }, h("strong", { text: `${ctx.label(m.winner)} wins` }), ` — ${DECIDED_BY[m.decided_by] ?? m.decided_by ?? "decided"}`)
+      ? h(
+          "p",
+          { class: "by" },
+          h("strong", { text: `${ctx.label(m.winner)} wins` }),
+          ` — ${DECIDED_BY[m.decided_by] ?? m.decided_by ?? "decided"}`,
+        )
       : h("p", { class: "by", text: ctx.ended ? "not decided" : "judging…" }),
     m.rationale ? h("blockquote", { class: "rationale", text: m.rationale }) : null,
   );
@@ -236,8 +307,10 @@ function stageMeta(stage, ctx) {
   const n = stage.candidates.length;
   const expected = ctx.expected ?? n;
   parts.push(`${n}${expected > n ? ` of ${expected}` : ""} candidate${expected === 1 ? "" : "s"}`);
-  if (stage.scorer === "judge" && (stage.matches.length || stage.status === "completed")) parts.push(`${stage.matches.length} match${stage.matches.length === 1 ? "" : "es"}`);
-  if (stage.selfchecks.length) parts.push(`${stage.selfchecks.length} self-check${stage.selfchecks.length === 1 ? "" : "s"}`);
+  if (stage.scorer === "judge" && (stage.matches.length || stage.status === "completed"))
+    parts.push(`${stage.matches.length} match${stage.matches.length === 1 ? "" : "es"}`);
+  if (stage.selfchecks.length)
+    parts.push(`${stage.selfchecks.length} self-check${stage.selfchecks.length === 1 ? "" : "s"}`);
   const tokens = stageTokens(stage);
   if (tokens) parts.push(`${fmtInt(tokens.input + tokens.output)} generation tokens`);
   if (ctx.timing?.start && ctx.timing?.end) parts.push(fmtMs(ctx.timing.end - ctx.timing.start));
@@ -251,8 +324,19 @@ export function waitingStage(name, number, ended) {
   const word = ended ? `not reached (run ${ended})` : "waiting";
   return h(
     "section",
-    { class: "stage is-waiting", "data-node": "stage", "data-stage": name, "data-status": "waiting", "aria-label": `${name}: ${word}` },
-    h("header", { class: "stage-head" }, h("h3", {}, h("span", { class: "num", text: String(number) }), name), h("span", { class: "status", text: word })),
+    {
+      class: "stage is-waiting",
+      "data-node": "stage",
+      "data-stage": name,
+      "data-status": "waiting",
+      "aria-label": `${name}: ${word}`,
+    },
+    h(
+      "header",
+      { class: "stage-head" },
+      h("h3", {}, h("span", { class: "num", text: String(number) }), name),
+      h("span", { class: "status", text: word }),
+    ),
     h("p", { class: "about", text: STAGE_ABOUT[name] ?? "" }),
   );
 }
@@ -276,7 +360,9 @@ export function renderStage(stage, { number, timing, expected, keep, ended }) {
       "ol",
       { class: "nodes" },
       stage.candidates.map((c) => candidateNode(stage, c, ctx)),
-      Array.from({ length: ended ? 0 : pending }, () => h("li", { class: "node cand is-pending", "data-node": "candidate-pending", text: "generating…" })),
+      Array.from({ length: ended ? 0 : pending }, () =>
+        h("li", { class: "node cand is-pending", "data-node": "candidate-pending", text: "generating…" }),
+      ),
     ),
   );
 
@@ -292,7 +378,9 @@ export function renderStage(stage, { number, timing, expected, keep, ended }) {
             "ol",
             { class: "nodes" },
             r.matches.map((m) => matchNode(stage, m, ctx)),
-            r.byes.map((id) => h("li", { class: "node bye", "data-node": "bye", text: `${label(id)} — bye, goes through` })),
+            r.byes.map((id) =>
+              h("li", { class: "node bye", "data-node": "bye", text: `${label(id)} — bye, goes through` }),
+            ),
           ),
         ),
       );
@@ -304,11 +392,36 @@ export function renderStage(stage, { number, timing, expected, keep, ended }) {
       h(
         "div",
         { class: "col col-result" },
-        h("h4", { text: keep > 1 && stage.stage !== "CONCLUSION" ? `Kept (top ${stage.selected.length})` : "Selected" }),
-        h("ol", { class: "nodes" }, chosen.map((c) => h("li", { class: "node winner", "data-node": "winner", "data-candidate": c.id }, h("span", { class: "tag", text: label(c.id) }), " ★"))),
-        stage.ranking.length > 1 ? h("p", { class: "meta", text: `ranking: ${[...stage.selected, ...others].map(label).join(" › ")}` }) : null,
-        stage.scorer === "none" ? h("p", { class: "meta", text: "the only candidate" }) : stage.scorer !== "judge" ? h("p", { class: "meta", text: `by ${stage.scorer}` }) : null,
-        stage.issues?.length ? h("ul", { class: "notes" }, stage.issues.map((t) => h("li", { text: t }))) : null,
+        h("h4", {
+          text: keep > 1 && stage.stage !== "CONCLUSION" ? `Kept (top ${stage.selected.length})` : "Selected",
+        }),
+        h(
+          "ol",
+          { class: "nodes" },
+          chosen.map((c) =>
+            h(
+              "li",
+              { class: "node winner", "data-node": "winner", "data-candidate": c.id },
+              h("span", { class: "tag", text: label(c.id) }),
+              " ★",
+            ),
+          ),
+        ),
+        stage.ranking.length > 1
+          ? h("p", { class: "meta", text: `ranking: ${[...stage.selected, ...others].map(label).join(" › ")}` })
+          : null,
+        stage.scorer === "none"
+          ? h("p", { class: "meta", text: "the only candidate" })
+          : stage.scorer !== "judge"
+            ? h("p", { class: "meta", text: `by ${stage.scorer}` })
+            : null,
+        stage.issues?.length
+          ? h(
+              "ul",
+              { class: "notes" },
+              stage.issues.map((t) => h("li", { text: t })),
+            )
+          : null,
       ),
     );
   }
@@ -329,8 +442,20 @@ export function renderStage(stage, { number, timing, expected, keep, ended }) {
       h("span", { class: "badge", text: stage.scorer === "none" ? "single candidate" : `scorer: ${stage.scorer}` }),
       h("span", { class: "status", text: statusWord }),
     ),
-    h("p", { class: "about" }, STAGE_ABOUT[stage.stage] ?? "", h("span", { class: "meta", text: ` — ${stageMeta(stage, ctx)}` })),
-    chosen.length ? h("p", { class: "chosen" }, h("span", { class: "chosen-label", text: `${chosen.map((c) => label(c.id)).join(", ")}: ` }), chosen[0].stages?.CONCLUSION ?? chosen[0].text) : null,
+    h(
+      "p",
+      { class: "about" },
+      STAGE_ABOUT[stage.stage] ?? "",
+      h("span", { class: "meta", text: ` — ${stageMeta(stage, ctx)}` }),
+    ),
+    chosen.length
+      ? h(
+          "p",
+          { class: "chosen" },
+          h("span", { class: "chosen-label", text: `${chosen.map((c) => label(c.id)).join(", ")}: ` }),
+          chosen[0].stages?.CONCLUSION ?? chosen[0].text,
+        )
+      : null,
     h("div", { class: "tree", role: "group", "aria-label": `${stage.stage} search tree` }, cols),
   );
 }

@@ -24,7 +24,9 @@ export class AuthError extends ApiError {
 export function platformDb(c: Context<AppEnv>): D1Database {
   const problem = configProblem(c.env);
   if (problem || !c.env.DB) {
-    throw new ApiError(503, "api_error", `this deployment is not configured: ${problem ?? "no D1 binding DB"}`, { code: "deployment_not_configured" });
+    throw new ApiError(503, "api_error", `this deployment is not configured: ${problem ?? "no D1 binding DB"}`, {
+      code: "deployment_not_configured",
+    });
   }
   return c.env.DB;
 }
@@ -33,10 +35,14 @@ export function platformDb(c: Context<AppEnv>): D1Database {
 function bearerToken(c: Context<AppEnv>, what: string, example: string): string {
   const header = c.req.header("Authorization");
   if (header === undefined || header.trim() === "") {
-    throw new AuthError(`missing ${what}: send the header \`Authorization: Bearer ${example}\``, `missing_${what.replaceAll(" ", "_")}`);
+    throw new AuthError(
+      `missing ${what}: send the header \`Authorization: Bearer ${example}\``,
+      `missing_${what.replaceAll(" ", "_")}`,
+    );
   }
   const m = /^Bearer +(\S+)\s*$/i.exec(header);
-  if (!m?.[1]) throw new AuthError(`malformed Authorization header: expected \`Bearer ${example}\``, "malformed_authorization");
+  if (!m?.[1])
+    throw new AuthError(`malformed Authorization header: expected \`Bearer ${example}\``, "malformed_authorization");
   return m[1];
 }
 
@@ -45,12 +51,22 @@ export function apiKeyAuth(): MiddlewareHandler<AppEnv> {
     const db = platformDb(c);
     const token = bearerToken(c, "api key", "sk_…");
     if (!API_KEY_PATTERN.test(token)) {
-      throw new AuthError("malformed API key: keys look like `sk_` followed by letters, digits and underscores", "malformed_api_key");
+      throw new AuthError(
+        "malformed API key: keys look like `sk_` followed by letters, digits and underscores",
+        "malformed_api_key",
+      );
     }
     const key = (await findKeyBySecret(db, token)) ?? (await devKeyFor(c.env, db, token));
-    if (!key) throw new AuthError("unknown API key: no such key (check for typos, or create one with POST /admin/keys)", "invalid_api_key");
+    if (!key)
+      throw new AuthError(
+        "unknown API key: no such key (check for typos, or create one with POST /admin/keys)",
+        "invalid_api_key",
+      );
     if (key.revoked_at !== null) {
-      throw new AuthError(`API key ${key.id} was revoked at ${new Date(key.revoked_at).toISOString()}; use another key`, "key_revoked");
+      throw new AuthError(
+        `API key ${key.id} was revoked at ${new Date(key.revoked_at).toISOString()}; use another key`,
+        "key_revoked",
+      );
     }
     c.set("apiKey", key);
     await next();
@@ -62,10 +78,15 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
     platformDb(c);
     const token = bearerToken(c, "admin secret", "<ADMIN_SECRET>");
     if (!(await secretsEqual(token, c.env.ADMIN_SECRET ?? ""))) {
-      throw new ApiError(403, "permission_error", "the admin secret is wrong: /admin routes need `Authorization: Bearer <ADMIN_SECRET>`", {
-        param: "Authorization",
-        code: "invalid_admin_secret",
-      });
+      throw new ApiError(
+        403,
+        "permission_error",
+        "the admin secret is wrong: /admin routes need `Authorization: Bearer <ADMIN_SECRET>`",
+        {
+          param: "Authorization",
+          code: "invalid_admin_secret",
+        },
+      );
     }
     await next();
   };

@@ -31,8 +31,11 @@ export function base64Problem(b64: string): string | undefined {
       if (/^=+$/.test(rest)) return `ends with ${rest.length} "=" padding characters (at most 2)`;
       return `has "=" padding at position ${i} before the end`;
     }
-    if (ch === "-" || ch === "_") return `contains "${ch}" at position ${i}: use standard base64 (+ and /), not base64url`;
-    const shown = /\s/.test(ch) ? `whitespace (U+${ch.codePointAt(0)?.toString(16).toUpperCase().padStart(4, "0")})` : `"${ch}"`;
+    if (ch === "-" || ch === "_")
+      return `contains "${ch}" at position ${i}: use standard base64 (+ and /), not base64url`;
+    const shown = /\s/.test(ch)
+      ? `whitespace (U+${ch.codePointAt(0)?.toString(16).toUpperCase().padStart(4, "0")})`
+      : `"${ch}"`;
     return `contains ${shown} at position ${i}, which is not a base64 character`;
   }
   return "is not valid base64";

@@ -12,7 +12,8 @@ import { platformDb } from "./auth";
 import { ApiError } from "./errors";
 import type { AppEnv } from "./types";
 
-export type RunBilling = Required<Pick<CreateRunInput, "owner">> & Pick<CreateRunInput, "price"> & { max_cost_usd?: number };
+export type RunBilling = Required<Pick<CreateRunInput, "owner">> &
+  Pick<CreateRunInput, "price"> & { max_cost_usd?: number };
 
 /** The run's owner, price and cost cap; a 402 when the key's budget is exhausted. */
 export async function runBilling(c: Context<AppEnv>, model: string, requestedMaxCostUsd?: number): Promise<RunBilling> {
@@ -21,7 +22,10 @@ export async function runBilling(c: Context<AppEnv>, model: string, requestedMax
   try {
     price = priceOf(parsePriceTable(c.env.PRICES), model);
   } catch (err) {
-    if (err instanceof PriceTableError) throw new ApiError(503, "api_error", `this deployment is not configured: ${err.message}`, { code: "deployment_not_configured" });
+    if (err instanceof PriceTableError)
+      throw new ApiError(503, "api_error", `this deployment is not configured: ${err.message}`, {
+        code: "deployment_not_configured",
+      });
     throw err;
   }
   const budget = await budgetState(platformDb(c), key);
@@ -40,6 +44,14 @@ export async function runBilling(c: Context<AppEnv>, model: string, requestedMax
 export const idempotencyName = (keyId: string, idempotencyKey: string): string => `idem:${keyId}:${idempotencyKey}`;
 
 /** Add the run to its key's index (`GET /v1/runs`); idempotent. */
-export async function indexOwnedRun(c: Context<AppEnv>, run: { id: string; model: string; created_at: number }): Promise<void> {
-  await indexRun(platformDb(c), { run_id: run.id, key_id: c.get("apiKey").id, model: run.model, created_at: run.created_at });
+export async function indexOwnedRun(
+  c: Context<AppEnv>,
+  run: { id: string; model: string; created_at: number },
+): Promise<void> {
+  await indexRun(platformDb(c), {
+    run_id: run.id,
+    key_id: c.get("apiKey").id,
+    model: run.model,
+    created_at: run.created_at,
+  });
 }

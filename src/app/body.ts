@@ -7,7 +7,11 @@ import { ApiError, invalidRequest } from "./errors";
 import { formatBytes } from "./limits";
 
 /** Read a stream into one buffer, failing as soon as more than `max` bytes have arrived. */
-export async function readCapped(stream: ReadableStream<Uint8Array>, max: number, tooLarge: () => Error): Promise<Uint8Array> {
+export async function readCapped(
+  stream: ReadableStream<Uint8Array>,
+  max: number,
+  tooLarge: () => Error,
+): Promise<Uint8Array> {
   const reader = stream.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -44,15 +48,25 @@ export function isJsonMediaType(contentType: string | null | undefined): boolean
 export async function readJsonBody(req: Request, maxBytes: number): Promise<unknown> {
   const contentType = req.headers.get("Content-Type");
   if (!isJsonMediaType(contentType)) {
-    throw new ApiError(415, "invalid_request_error", `Content-Type must be application/json (received ${contentType ? `"${contentType}"` : "none"})`, {
-      param: "Content-Type",
-      code: "unsupported_media_type",
-    });
+    throw new ApiError(
+      415,
+      "invalid_request_error",
+      `Content-Type must be application/json (received ${contentType ? `"${contentType}"` : "none"})`,
+      {
+        param: "Content-Type",
+        code: "unsupported_media_type",
+      },
+    );
   }
   const tooLarge = () =>
-    new ApiError(413, "invalid_request_error", `request body exceeds the limit of ${formatBytes(maxBytes)} (limit: body ≤ ${maxBytes} bytes)`, {
-      code: "body_too_large",
-    });
+    new ApiError(
+      413,
+      "invalid_request_error",
+      `request body exceeds the limit of ${formatBytes(maxBytes)} (limit: body ≤ ${maxBytes} bytes)`,
+      {
+        code: "body_too_large",
+      },
+    );
   const declared = req.headers.get("Content-Length");
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) > maxBytes) throw tooLarge();
 
@@ -63,7 +77,8 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<unkn
   } catch {
     throw invalidRequest("request body is not valid UTF-8", undefined, "invalid_json");
   }
-  if (text.trim() === "") throw invalidRequest("request body is empty; expected a JSON object", undefined, "invalid_json");
+  if (text.trim() === "")
+    throw invalidRequest("request body is empty; expected a JSON object", undefined, "invalid_json");
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -20,11 +20,17 @@ describe("onError", () => {
       throw new ApiError(413, "invalid_request_error", "too big", { param: "image", code: "image_too_large" });
     }).request("/boom");
     expect(res.status).toBe(413);
-    expect(await res.json()).toEqual({ error: { type: "invalid_request_error", message: "too big", param: "image", code: "image_too_large" } });
+    expect(await res.json()).toEqual({
+      error: { type: "invalid_request_error", message: "too big", param: "image", code: "image_too_large" },
+    });
   });
 
   it("maps a ZodError to a 400 naming the dotted path", async () => {
-    const schema = z.strictObject({ search: z.strictObject({ candidates: z.number().max(16, { error: "must be at most 16 (limit: candidates ≤ 16)" }) }) });
+    const schema = z.strictObject({
+      search: z.strictObject({
+        candidates: z.number().max(16, { error: "must be at most 16 (limit: candidates ≤ 16)" }),
+      }),
+    });
     const res = await tinyApp(() => {
       schema.parse({ search: { candidates: 17 } }, { error: apiErrorMap });
       throw new Error("unreachable");
@@ -59,6 +65,8 @@ describe("onError", () => {
       throw new Error("unreachable");
     }).request("/nothing-here");
     expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ error: { type: "not_found_error", message: "no route for GET /nothing-here" } });
+    expect(await res.json()).toMatchObject({
+      error: { type: "not_found_error", message: "no route for GET /nothing-here" },
+    });
   });
 });

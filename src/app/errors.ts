@@ -46,7 +46,11 @@ export class ApiError extends Error {
 export const invalidRequest = (message: string, param?: string, code?: string): ApiError =>
   new ApiError(400, "invalid_request_error", message, { param, code });
 
-export function errorBody(type: ErrorType, message: string, extra: { param?: string; code?: string; request_id?: string } = {}): ErrorBody {
+export function errorBody(
+  type: ErrorType,
+  message: string,
+  extra: { param?: string; code?: string; request_id?: string } = {},
+): ErrorBody {
   const error: ErrorBody["error"] = { type, message };
   if (extra.param !== undefined) error.param = extra.param;
   if (extra.code !== undefined) error.code = extra.code;
@@ -74,19 +78,31 @@ export const onError: ErrorHandler = function onError(err, c) {
   const request_id = requestIdOf(c);
   console.error(`unhandled error (request ${request_id ?? "?"})`, err);
   return c.json(
-    errorBody("api_error", `internal error; quote request id ${request_id ?? "unknown"} when reporting it`, { code: "internal_error", request_id }),
+    errorBody("api_error", `internal error; quote request id ${request_id ?? "unknown"} when reporting it`, {
+      code: "internal_error",
+      request_id,
+    }),
     500,
   );
 };
 
 export const onNotFound: NotFoundHandler = function onNotFound(c) {
-  return c.json(errorBody("not_found_error", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`, { code: "route_not_found" }), 404);
+  return c.json(
+    errorBody("not_found_error", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`, {
+      code: "route_not_found",
+    }),
+    404,
+  );
 };
 
 export function methodNotAllowedResponse(c: Context, allowed: string[]): Response {
   const allow = allowed.join(", ");
   return c.json(
-    errorBody("method_not_allowed_error", `${c.req.method} is not allowed on ${new URL(c.req.url).pathname} (allowed: ${allow})`, { code: "method_not_allowed" }),
+    errorBody(
+      "method_not_allowed_error",
+      `${c.req.method} is not allowed on ${new URL(c.req.url).pathname} (allowed: ${allow})`,
+      { code: "method_not_allowed" },
+    ),
     405,
     { Allow: allow },
   );

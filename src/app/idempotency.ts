@@ -32,12 +32,20 @@ export function parseIdempotencyKey(header: string | null | undefined): string |
   if (header === null || header === undefined) return undefined;
   const { min, max } = IDEMPOTENCY_KEY_CHARS;
   if (header.length < min || header.length > max) {
-    throw invalidRequest(`Idempotency-Key must be ${min}..${max} characters (received ${header.length})`, "Idempotency-Key", "invalid_idempotency_key");
+    throw invalidRequest(
+      `Idempotency-Key must be ${min}..${max} characters (received ${header.length})`,
+      "Idempotency-Key",
+      "invalid_idempotency_key",
+    );
   }
   // Printable ASCII only: the key becomes part of a Durable Object name and shows up in logs.
   const bad = [...header].findIndex((ch) => ch < " " || ch > "~");
   if (bad >= 0) {
-    throw invalidRequest(`Idempotency-Key must be printable ASCII; character ${bad} is not`, "Idempotency-Key", "invalid_idempotency_key");
+    throw invalidRequest(
+      `Idempotency-Key must be printable ASCII; character ${bad} is not`,
+      "Idempotency-Key",
+      "invalid_idempotency_key",
+    );
   }
   return header;
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { GIF_8x6_B64, JPEG_8x6_B64, JPEG_PROGRESSIVE_8x6_B64, PNG_8x6_B64, fromBase64, jpegClaiming, pngClaiming } from "../../test/fixtures/images";
+import {
+  GIF_8x6_B64,
+  JPEG_8x6_B64,
+  JPEG_PROGRESSIVE_8x6_B64,
+  PNG_8x6_B64,
+  fromBase64,
+  jpegClaiming,
+  pngClaiming,
+} from "../../test/fixtures/images";
 import { jpegDimensions, pngDimensions, sniffImageType } from "./image-sniff";
 
 describe("sniffImageType", () => {
@@ -27,14 +35,26 @@ describe("dimensions", () => {
 
   it("reports truncated or malformed headers", () => {
     const png = fromBase64(PNG_8x6_B64);
-    expect(pngDimensions(png.subarray(0, 20))).toMatchObject({ ok: false, message: expect.stringMatching(/truncated/) });
+    expect(pngDimensions(png.subarray(0, 20))).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/truncated/),
+    });
     const notIhdr = png.slice();
     notIhdr[12] = 0x41;
     expect(pngDimensions(notIhdr)).toMatchObject({ ok: false, message: expect.stringMatching(/IHDR/) });
 
     const jpeg = fromBase64(JPEG_8x6_B64);
-    expect(jpegDimensions(jpeg.subarray(0, 30))).toMatchObject({ ok: false, message: expect.stringMatching(/truncated/) });
-    expect(jpegDimensions(Uint8Array.from([0xff, 0xd8, 0xff, 0xd9]))).toMatchObject({ ok: false, message: expect.stringMatching(/no frame header/) });
-    expect(jpegDimensions(Uint8Array.from([0xff, 0xd8, 0x00, 0x00]))).toMatchObject({ ok: false, message: expect.stringMatching(/malformed marker/) });
+    expect(jpegDimensions(jpeg.subarray(0, 30))).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/truncated/),
+    });
+    expect(jpegDimensions(Uint8Array.from([0xff, 0xd8, 0xff, 0xd9]))).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/no frame header/),
+    });
+    expect(jpegDimensions(Uint8Array.from([0xff, 0xd8, 0x00, 0x00]))).toMatchObject({
+      ok: false,
+      message: expect.stringMatching(/malformed marker/),
+    });
   });
 });

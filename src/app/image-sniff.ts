@@ -27,7 +27,8 @@ const u32 = (b: Uint8Array, i: number): number => u16(b, i) * 65536 + u16(b, i +
 /** PNG: the first chunk must be IHDR (length 13), holding width and height big-endian. */
 export function pngDimensions(b: Uint8Array): Dimensions {
   if (b.length < 8 + 8 + 13 + 4) return { ok: false, message: "PNG is truncated before the end of its IHDR header" };
-  if (u32(b, 8) !== 13 || !startsWith(b, ascii("IHDR"), 12)) return { ok: false, message: "PNG does not start with an IHDR chunk" };
+  if (u32(b, 8) !== 13 || !startsWith(b, ascii("IHDR"), 12))
+    return { ok: false, message: "PNG does not start with an IHDR chunk" };
   return { ok: true, width: u32(b, 16), height: u32(b, 20) };
 }
 
@@ -45,7 +46,8 @@ export function jpegDimensions(b: Uint8Array): Dimensions {
     if (marker === undefined) break;
     // Markers without a length field.
     if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) continue;
-    if (marker === 0xd9 || marker === 0xda) return { ok: false, message: "JPEG has no frame header (SOFn) before its image data" };
+    if (marker === 0xd9 || marker === 0xda)
+      return { ok: false, message: "JPEG has no frame header (SOFn) before its image data" };
     if (i + 2 > b.length) break;
     const length = u16(b, i);
     if (length < 2) return { ok: false, message: `JPEG has a malformed segment length at byte ${i}` };

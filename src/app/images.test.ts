@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { GIF_8x6_B64, JPEG_8x6_B64, PNG_8x6_B64, fromBase64, jpegClaiming, pngClaiming, toBase64 } from "../../test/fixtures/images";
+import {
+  GIF_8x6_B64,
+  JPEG_8x6_B64,
+  PNG_8x6_B64,
+  fromBase64,
+  jpegClaiming,
+  pngClaiming,
+  toBase64,
+} from "../../test/fixtures/images";
 import { ApiError } from "./errors";
 import { checkImageUrl, decodeInlineImage, fetchImage } from "./images";
 import { MAX_IMAGE_BYTES } from "./limits";
@@ -42,8 +50,12 @@ describe("decodeInlineImage", () => {
     const e = apiError(() => decodeInlineImage(PNG_8x6_B64, "image/jpeg"));
     expect([e.status, e.code, e.param]).toEqual([400, "image_type_mismatch", "image.data"]);
     expect(e.message).toMatch(/bytes are image\/png, but media_type says image\/jpeg/);
-    expect(apiError(() => decodeInlineImage(GIF_8x6_B64, "image/png")).message).toMatch(/bytes are image\/gif, but media_type says image\/png/);
-    expect(apiError(() => decodeInlineImage(btoa("hello world!"), "image/png")).message).toMatch(/not a PNG or JPEG image/);
+    expect(apiError(() => decodeInlineImage(GIF_8x6_B64, "image/png")).message).toMatch(
+      /bytes are image\/gif, but media_type says image\/png/,
+    );
+    expect(apiError(() => decodeInlineImage(btoa("hello world!"), "image/png")).message).toMatch(
+      /not a PNG or JPEG image/,
+    );
   });
 
   it("400 for invalid base64 with the reason", () => {
@@ -57,7 +69,9 @@ describe("decodeInlineImage", () => {
       /4097×4096 = 16781312 pixels \(limit: ≤ 16777216 pixels\)/,
     );
     expect(decodeInlineImage(toBase64(pngClaiming(4096, 4096)), "image/png").media_type).toBe("image/png");
-    expect(apiError(() => decodeInlineImage(toBase64(jpegClaiming(0, 6)), "image/jpeg")).message).toMatch(/0×6 \(limit: at least 1×1/);
+    expect(apiError(() => decodeInlineImage(toBase64(jpegClaiming(0, 6)), "image/jpeg")).message).toMatch(
+      /0×6 \(limit: at least 1×1/,
+    );
   });
 
   it("400 for a truncated header", () => {
@@ -78,7 +92,9 @@ describe("checkImageUrl", () => {
   it("allows https, and http to localhost only with the dev flag", () => {
     expect(checkImageUrl("https://example.com/a.png", off).hostname).toBe("example.com");
     expect(checkImageUrl("http://127.0.0.1:8080/a.png", dev).port).toBe("8080");
-    expect(apiError(() => checkImageUrl("http://127.0.0.1/a.png", off)).message).toMatch(/must use https \(received http\)/);
+    expect(apiError(() => checkImageUrl("http://127.0.0.1/a.png", off)).message).toMatch(
+      /must use https \(received http\)/,
+    );
     expect(apiError(() => checkImageUrl("http://example.com/a.png", dev)).message).toMatch(/must use https/);
   });
 
@@ -100,7 +116,9 @@ describe("fetchImage", () => {
     };
 
   it("fetches and sniffs the image", async () => {
-    const img = await fetchImage("https://img.test/a", env, { fetcher: serve(fromBase64(JPEG_8x6_B64), { headers: { "Content-Type": "application/octet-stream" } }) });
+    const img = await fetchImage("https://img.test/a", env, {
+      fetcher: serve(fromBase64(JPEG_8x6_B64), { headers: { "Content-Type": "application/octet-stream" } }),
+    });
     expect(img.media_type).toBe("image/jpeg");
   });
 
@@ -110,7 +128,9 @@ describe("fetchImage", () => {
   });
 
   it("refuses a redirect to plain http", async () => {
-    const e = await apiErrorAsync(fetchImage("https://img.test/a", env, { fetcher: serve(fromBase64(PNG_8x6_B64), { url: "http://img.test/b" }) }));
+    const e = await apiErrorAsync(
+      fetchImage("https://img.test/a", env, { fetcher: serve(fromBase64(PNG_8x6_B64), { url: "http://img.test/b" }) }),
+    );
     expect(e.message).toMatch(/must use https/);
   });
 
@@ -128,7 +148,10 @@ describe("fetchImage", () => {
   });
 
   it("415 for a GIF at the URL", async () => {
-    expect((await apiErrorAsync(fetchImage("https://img.test/a.gif", env, { fetcher: serve(fromBase64(GIF_8x6_B64)) }))).status).toBe(415);
+    expect(
+      (await apiErrorAsync(fetchImage("https://img.test/a.gif", env, { fetcher: serve(fromBase64(GIF_8x6_B64)) })))
+        .status,
+    ).toBe(415);
   });
 
   it("400 when the server is too slow", async () => {
@@ -143,6 +166,8 @@ describe("fetchImage", () => {
     const failing: typeof fetch = async () => {
       throw new TypeError("connection refused");
     };
-    expect((await apiErrorAsync(fetchImage("https://img.test/a", env, { fetcher: failing }))).message).toMatch(/failed \(connection refused\)/);
+    expect((await apiErrorAsync(fetchImage("https://img.test/a", env, { fetcher: failing }))).message).toMatch(
+      /failed \(connection refused\)/,
+    );
   });
 });

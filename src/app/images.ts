@@ -25,27 +25,44 @@ const tooLarge = (param: string, size?: number) =>
   );
 
 const unsupported = (param: string, what: string) =>
-  new ApiError(415, "invalid_request_error", `${param}: ${what} is not supported (supported: ${SUPPORTED_IMAGE_TYPES.join(", ")})`, {
-    param,
-    code: "unsupported_image_type",
-  });
+  new ApiError(
+    415,
+    "invalid_request_error",
+    `${param}: ${what} is not supported (supported: ${SUPPORTED_IMAGE_TYPES.join(", ")})`,
+    {
+      param,
+      code: "unsupported_image_type",
+    },
+  );
 
 /** Check the bytes are a PNG or JPEG (the declared one, when declared) of an allowed size. */
 export function checkImageBytes(bytes: Uint8Array, param: string, declared?: Supported): ImageInput {
   const sniffed = sniffImageType(bytes);
   if (declared && sniffed !== declared) {
-    throw invalidRequest(`${param}: bytes are ${sniffed ?? "not a PNG or JPEG image"}, but media_type says ${declared}`, param, "image_type_mismatch");
+    throw invalidRequest(
+      `${param}: bytes are ${sniffed ?? "not a PNG or JPEG image"}, but media_type says ${declared}`,
+      param,
+      "image_type_mismatch",
+    );
   }
   if (!sniffed) throw invalidRequest(`${param}: bytes are not a PNG or JPEG image`, param, "invalid_image");
   if (!isSupported(sniffed)) throw unsupported(param, `image type ${sniffed}`);
   const dims = sniffed === "image/png" ? pngDimensions(bytes) : jpegDimensions(bytes);
   if (!dims.ok) throw invalidRequest(`${param}: ${dims.message}`, param, "invalid_image");
   if (dims.width < 1 || dims.height < 1) {
-    throw invalidRequest(`${param}: image is ${dims.width}×${dims.height} (limit: at least 1×1 pixels)`, param, "invalid_image");
+    throw invalidRequest(
+      `${param}: image is ${dims.width}×${dims.height} (limit: at least 1×1 pixels)`,
+      param,
+      "invalid_image",
+    );
   }
   const pixels = dims.width * dims.height;
   if (pixels > MAX_IMAGE_PIXELS) {
-    throw invalidRequest(`${param}: image is ${dims.width}×${dims.height} = ${pixels} pixels (limit: ≤ ${MAX_IMAGE_PIXELS} pixels)`, param, "image_too_many_pixels");
+    throw invalidRequest(
+      `${param}: image is ${dims.width}×${dims.height} = ${pixels} pixels (limit: ≤ ${MAX_IMAGE_PIXELS} pixels)`,
+      param,
+      "image_too_many_pixels",
+    );
   }
   return { bytes, media_type: sniffed };
 }
@@ -62,7 +79,12 @@ export function decodeInlineImage(data: string, mediaType: string): ImageInput {
 
 /** https only; plain http only to this machine, and only when the dev flag is on (DESIGN.md §7). */
 export function checkImageUrl(raw: string, env: Pick<Env, "ALLOW_HTTP_IMAGE_URLS">): URL {
-  return checkOutboundUrl(raw, { param: "image.url", code: "invalid_image_url", allowLocalHttp: env.ALLOW_HTTP_IMAGE_URLS === "1", flag: "ALLOW_HTTP_IMAGE_URLS" });
+  return checkOutboundUrl(raw, {
+    param: "image.url",
+    code: "invalid_image_url",
+    allowLocalHttp: env.ALLOW_HTTP_IMAGE_URLS === "1",
+    flag: "ALLOW_HTTP_IMAGE_URLS",
+  });
 }
 
 export interface FetchImageOptions {
@@ -71,14 +93,22 @@ export interface FetchImageOptions {
   timeoutMs?: number;
 }
 
-export async function fetchImage(raw: string, env: Pick<Env, "ALLOW_HTTP_IMAGE_URLS">, options: FetchImageOptions = {}): Promise<ImageInput> {
+export async function fetchImage(
+  raw: string,
+  env: Pick<Env, "ALLOW_HTTP_IMAGE_URLS">,
+  options: FetchImageOptions = {},
+): Promise<ImageInput> {
   const { fetcher = fetch, timeoutMs = IMAGE_FETCH_TIMEOUT_MS } = options;
   const url = checkImageUrl(raw, env);
   const param = "image.url";
   // One deadline for the whole exchange: headers and body (a slow drip must not hold the request).
   const signal = AbortSignal.timeout(timeoutMs);
   try {
-    const res = await fetcher(url.toString(), { redirect: "follow", signal, headers: { Accept: SUPPORTED_IMAGE_TYPES.join(", ") } });
+    const res = await fetcher(url.toString(), {
+      redirect: "follow",
+      signal,
+      headers: { Accept: SUPPORTED_IMAGE_TYPES.join(", ") },
+    });
     // A redirect must not downgrade to plain http (or anywhere the first URL could not go).
     if (res.url) checkImageUrl(res.url, env);
     if (!res.ok) {
@@ -95,14 +125,26 @@ export async function fetchImage(raw: string, env: Pick<Env, "ALLOW_HTTP_IMAGE_U
   } catch (e) {
     if (e instanceof ApiError) throw e;
     if (signal.aborted) {
-      throw invalidRequest(`image.url: fetching the image took longer than ${timeoutMs / 1000} s (limit: ${IMAGE_FETCH_TIMEOUT_MS / 1000} s)`, param, "image_fetch_timeout");
+      throw invalidRequest(
+        `image.url: fetching the image took longer than ${timeoutMs / 1000} s (limit: ${IMAGE_FETCH_TIMEOUT_MS / 1000} s)`,
+        param,
+        "image_fetch_timeout",
+      );
     }
-    throw invalidRequest(`image.url: fetching the image failed (${e instanceof Error ? e.message : String(e)})`, param, "image_fetch_failed");
+    throw invalidRequest(
+      `image.url: fetching the image failed (${e instanceof Error ? e.message : String(e)})`,
+      param,
+      "image_fetch_failed",
+    );
   }
 }
 
 /** The request's image as checked bytes, or undefined when it has none. */
-export async function loadImage(image: ImageBody | undefined, env: Pick<Env, "ALLOW_HTTP_IMAGE_URLS">, options?: FetchImageOptions): Promise<ImageInput | undefined> {
+export async function loadImage(
+  image: ImageBody | undefined,
+  env: Pick<Env, "ALLOW_HTTP_IMAGE_URLS">,
+  options?: FetchImageOptions,
+): Promise<ImageInput | undefined> {
   if (!image) return undefined;
   if (image.url !== undefined) return fetchImage(image.url, env, options);
   return decodeInlineImage(image.data ?? "", image.media_type ?? "");

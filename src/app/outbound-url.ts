@@ -25,10 +25,12 @@ export function checkOutboundUrl(raw: string, rule: OutboundUrlRule): URL {
   } catch {
     throw invalidRequest(`${param}: is not a valid absolute URL`, param, code);
   }
-  if (url.username || url.password) throw invalidRequest(`${param}: must not contain credentials (user:password@)`, param, code);
+  if (url.username || url.password)
+    throw invalidRequest(`${param}: must not contain credentials (user:password@)`, param, code);
   const devHttp = rule.allowLocalHttp && url.protocol === "http:" && LOCAL_HOSTS.has(url.hostname);
   if (url.protocol !== "https:" && !devHttp) {
-    const hint = url.protocol === "http:" ? ` (plain http is allowed only to localhost with ${rule.flag}="1" in development)` : "";
+    const hint =
+      url.protocol === "http:" ? ` (plain http is allowed only to localhost with ${rule.flag}="1" in development)` : "";
     throw invalidRequest(`${param}: must use https (received ${url.protocol.replace(/:$/, "")})${hint}`, param, code);
   }
   return url;

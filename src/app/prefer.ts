@@ -16,11 +16,23 @@ export function parsePreferWait(header: string | null | undefined): number | und
     const eq = head.indexOf("=");
     const name = (eq < 0 ? head : head.slice(0, eq)).trim().toLowerCase();
     if (name !== "wait") continue;
-    const raw = eq < 0 ? "" : head.slice(eq + 1).trim().replace(/^"(.*)"$/, "$1");
+    const raw =
+      eq < 0
+        ? ""
+        : head
+            .slice(eq + 1)
+            .trim()
+            .replace(/^"(.*)"$/, "$1");
     const limit = `(limit: ${describeRange(PREFER_WAIT_SECONDS)} seconds)`;
-    if (!/^\d{1,6}$/.test(raw)) throw invalidRequest(`Prefer: wait must be a whole number of seconds, received "${raw.slice(0, 20)}" ${limit}`, "Prefer", "invalid_prefer");
+    if (!/^\d{1,6}$/.test(raw))
+      throw invalidRequest(
+        `Prefer: wait must be a whole number of seconds, received "${raw.slice(0, 20)}" ${limit}`,
+        "Prefer",
+        "invalid_prefer",
+      );
     const n = Number(raw);
-    if (n > PREFER_WAIT_SECONDS.max) throw invalidRequest(`Prefer: wait=${n} is too long ${limit}`, "Prefer", "invalid_prefer");
+    if (n > PREFER_WAIT_SECONDS.max)
+      throw invalidRequest(`Prefer: wait=${n} is too long ${limit}`, "Prefer", "invalid_prefer");
     wait = n;
   }
   return wait;

@@ -20,7 +20,10 @@ export function runStub(env: Env, id: DurableObjectId): RunStub {
 }
 
 export const noSuchRun = (id: string): ApiError =>
-  new ApiError(404, "not_found_error", `no run with id "${id.length > 80 ? `${id.slice(0, 80)}…` : id}"`, { param: "id", code: "run_not_found" });
+  new ApiError(404, "not_found_error", `no run with id "${id.length > 80 ? `${id.slice(0, 80)}…` : id}"`, {
+    param: "id",
+    code: "run_not_found",
+  });
 
 /** The object id behind a public run id; 404 for anything that is not one of ours. */
 export function parseRunId(env: Env, id: string): DurableObjectId {

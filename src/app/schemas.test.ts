@@ -16,7 +16,9 @@ describe("createRunSchema defaults", () => {
   it("skips keep ≤ candidates outside stage_beam", () => {
     expect(parse({ question: "q", search: { strategy: "best_of_n", candidates: 2, keep: 3 } }).search.keep).toBe(3);
     expect(() => parse({ question: "q", search: { candidates: 2, keep: 3 } })).toThrow(/keep/);
-    expect(() => parse({ question: "q", search: { keep: 2, stages: { CAPTION: { candidates: 1 } } } })).toThrow(/must be at least keep \(2\)/);
+    expect(() => parse({ question: "q", search: { keep: 2, stages: { CAPTION: { candidates: 1 } } } })).toThrow(
+      /must be at least keep \(2\)/,
+    );
   });
 });
 
@@ -35,22 +37,49 @@ describe("toRunSpec", () => {
   });
 
   it("writes judge_orders into the spec only when it is 2 (a default request keeps its old spec)", () => {
-    expect(toRunSpec(parse({ question: "q", search: { judge_orders: 1 } }), false, () => 1).search).toEqual({ strategy: "stage_beam", candidates: 4, keep: 1, scorer: "judge" });
-    expect(toRunSpec(parse({ question: "q", search: { judge_orders: 2 } }), false, () => 1).search).toMatchObject({ judge_orders: 2 });
-    expect(toRunSpec(parse({ question: "q", search: { strategy: "greedy", judge_orders: 2 } }), false, () => 1).search.judge_orders).toBeUndefined();
+    expect(toRunSpec(parse({ question: "q", search: { judge_orders: 1 } }), false, () => 1).search).toEqual({
+      strategy: "stage_beam",
+      candidates: 4,
+      keep: 1,
+      scorer: "judge",
+    });
+    expect(toRunSpec(parse({ question: "q", search: { judge_orders: 2 } }), false, () => 1).search).toMatchObject({
+      judge_orders: 2,
+    });
+    expect(
+      toRunSpec(parse({ question: "q", search: { strategy: "greedy", judge_orders: 2 } }), false, () => 1).search
+        .judge_orders,
+    ).toBeUndefined();
     expect(() => parse({ question: "q", search: { judge_orders: 0 } })).toThrow(/must be 1 or 2/);
   });
 
   it("greedy uses one candidate per stage and drops per-stage candidate counts", () => {
     const spec = toRunSpec(
-      parse({ question: "q", search: { strategy: "greedy", candidates: 8, keep: 2, stages: { CAPTION: { candidates: 6, max_tokens: 64 }, SUMMARY: { candidates: 3 } } } }),
+      parse({
+        question: "q",
+        search: {
+          strategy: "greedy",
+          candidates: 8,
+          keep: 2,
+          stages: { CAPTION: { candidates: 6, max_tokens: 64 }, SUMMARY: { candidates: 3 } },
+        },
+      }),
       false,
     );
-    expect(spec.search).toEqual({ strategy: "greedy", candidates: 1, keep: 1, scorer: "judge", stages: { CAPTION: { max_tokens: 64 } } });
+    expect(spec.search).toEqual({
+      strategy: "greedy",
+      candidates: 1,
+      keep: 1,
+      scorer: "judge",
+      stages: { CAPTION: { max_tokens: 64 } },
+    });
   });
 
   it("keeps stage overrides for stage_beam", () => {
-    const spec = toRunSpec(parse({ question: "q", search: { stages: { CONCLUSION: { scorer: "vote", temperature: 0 } } } }), false);
+    const spec = toRunSpec(
+      parse({ question: "q", search: { stages: { CONCLUSION: { scorer: "vote", temperature: 0 } } } }),
+      false,
+    );
     expect(spec.search.stages).toEqual({ CONCLUSION: { scorer: "vote", temperature: 0 } });
   });
 });

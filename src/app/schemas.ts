@@ -41,7 +41,9 @@ export function ranged(r: Range, kind: "int" | "number") {
   const limit = `(limit: ${describeRange(r)})`;
   let s = z.number();
   if (kind === "int") s = s.int({ error: `must be an integer ${limit}` });
-  s = r.exclusiveMin ? s.gt(r.min, { error: `must be greater than ${r.min} ${limit}` }) : s.min(r.min, { error: `must be at least ${r.min} ${limit}` });
+  s = r.exclusiveMin
+    ? s.gt(r.min, { error: `must be greater than ${r.min} ${limit}` })
+    : s.min(r.min, { error: `must be at least ${r.min} ${limit}` });
   return s.max(r.max, { error: `must be at most ${r.max} ${limit}` });
 }
 
@@ -57,7 +59,10 @@ const stageOverrideSchema = z.strictObject({
 });
 
 const stagesSchema = z.strictObject(
-  Object.fromEntries(STAGES.map((s) => [s, stageOverrideSchema.optional()])) as Record<Stage, z.ZodOptional<typeof stageOverrideSchema>>,
+  Object.fromEntries(STAGES.map((s) => [s, stageOverrideSchema.optional()])) as Record<
+    Stage,
+    z.ZodOptional<typeof stageOverrideSchema>
+  >,
 );
 
 const searchSchema = z
@@ -69,18 +74,28 @@ const searchSchema = z
     stages: stagesSchema.optional(),
     // 2: every judge match is also judged with the responses swapped (README, "judged in both orders").
     judge_orders: z
-      .union([z.literal(1), z.literal(2)], { error: "must be 1 or 2 (limit: judge_orders is 1, the reference's single order, or 2, both orders)" })
+      .union([z.literal(1), z.literal(2)], {
+        error: "must be 1 or 2 (limit: judge_orders is 1, the reference's single order, or 2, both orders)",
+      })
       .default(1),
   })
   .superRefine((s, ctx) => {
     if (s.strategy !== "stage_beam") return;
     if (s.keep > s.candidates) {
-      ctx.addIssue({ code: "custom", path: ["keep"], message: `must be at most candidates (${s.candidates}) for stage_beam (limit: keep ≤ candidates)` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["keep"],
+        message: `must be at most candidates (${s.candidates}) for stage_beam (limit: keep ≤ candidates)`,
+      });
     }
     for (const stage of STAGES) {
       const n = s.stages?.[stage]?.candidates;
       if (n !== undefined && s.keep > n) {
-        ctx.addIssue({ code: "custom", path: ["stages", stage, "candidates"], message: `must be at least keep (${s.keep}) for stage_beam (limit: keep ≤ candidates)` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["stages", stage, "candidates"],
+          message: `must be at least keep (${s.keep}) for stage_beam (limit: keep ≤ candidates)`,
+        });
       }
     }
   });
@@ -107,7 +122,9 @@ const imageSchema = z
     url: z
       .string()
       .min(1, { error: "must not be empty" })
-      .max(MAX_IMAGE_URL_CHARS, { error: `must be at most ${MAX_IMAGE_URL_CHARS} characters (limit: url ≤ ${MAX_IMAGE_URL_CHARS} chars)` })
+      .max(MAX_IMAGE_URL_CHARS, {
+        error: `must be at most ${MAX_IMAGE_URL_CHARS} characters (limit: url ≤ ${MAX_IMAGE_URL_CHARS} chars)`,
+      })
       .optional(),
     data: z.string().min(1, { error: "must not be empty (base64 image bytes)" }).optional(),
     media_type: z.string().optional(),
@@ -117,23 +134,43 @@ const imageSchema = z
     if (img.url !== undefined && inline) {
       ctx.addIssue({ code: "custom", path: ["url"], message: "give either url or data with media_type, not both" });
     } else if (img.url === undefined && img.data === undefined) {
-      ctx.addIssue({ code: "custom", path: img.media_type === undefined ? [] : ["data"], message: "needs either url or data (base64) with media_type" });
+      ctx.addIssue({
+        code: "custom",
+        path: img.media_type === undefined ? [] : ["data"],
+        message: "needs either url or data (base64) with media_type",
+      });
     } else if (img.data !== undefined && img.media_type === undefined) {
-      ctx.addIssue({ code: "custom", path: ["media_type"], message: 'is required with data ("image/png" or "image/jpeg")' });
+      ctx.addIssue({
+        code: "custom",
+        path: ["media_type"],
+        message: 'is required with data ("image/png" or "image/jpeg")',
+      });
     }
   });
 
 const metadataSchema = z.record(z.string(), z.string()).superRefine((m, ctx) => {
   const keys = Object.keys(m);
   if (keys.length > MAX_METADATA_KEYS) {
-    ctx.addIssue({ code: "custom", path: [], message: `has ${keys.length} keys (limit: metadata ≤ ${MAX_METADATA_KEYS} keys)` });
+    ctx.addIssue({
+      code: "custom",
+      path: [],
+      message: `has ${keys.length} keys (limit: metadata ≤ ${MAX_METADATA_KEYS} keys)`,
+    });
   }
   for (const key of keys) {
     if (key.length === 0 || key.length > MAX_METADATA_KEY_CHARS) {
-      ctx.addIssue({ code: "custom", path: [key], message: `key must be 1..${MAX_METADATA_KEY_CHARS} characters (limit: metadata key ≤ ${MAX_METADATA_KEY_CHARS} chars)` });
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: `key must be 1..${MAX_METADATA_KEY_CHARS} characters (limit: metadata key ≤ ${MAX_METADATA_KEY_CHARS} chars)`,
+      });
     }
     if ((m[key] ?? "").length > MAX_METADATA_VALUE_CHARS) {
-      ctx.addIssue({ code: "custom", path: [key], message: `value is ${(m[key] ?? "").length} characters (limit: metadata value ≤ ${MAX_METADATA_VALUE_CHARS} chars)` });
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message: `value is ${(m[key] ?? "").length} characters (limit: metadata value ≤ ${MAX_METADATA_VALUE_CHARS} chars)`,
+      });
     }
   }
 });
@@ -145,7 +182,9 @@ export const createRunSchema = z.strictObject({
     .string()
     .trim()
     .min(1, { error: "must not be empty" })
-    .max(MAX_QUESTION_CHARS, { error: `must be at most ${MAX_QUESTION_CHARS} characters (limit: question ≤ ${MAX_QUESTION_CHARS} chars)` }),
+    .max(MAX_QUESTION_CHARS, {
+      error: `must be at most ${MAX_QUESTION_CHARS} characters (limit: question ≤ ${MAX_QUESTION_CHARS} chars)`,
+    }),
   // prefault, not default: the empty object is parsed, so the inner defaults apply.
   search: searchSchema.prefault({}),
   sampling: samplingSchema.prefault({}),
@@ -160,25 +199,45 @@ export type ImageBody = NonNullable<CreateRunBody["image"]>;
 
 /** The served model the request names (or the default), checked against what the request asks of it. */
 export function resolveModel(env: Env, body: CreateRunBody): ModelInfo {
-  const available = () => listModels(env).map((m) => m.id).join(", ") || "none";
+  const available = () =>
+    listModels(env)
+      .map((m) => m.id)
+      .join(", ") || "none";
   const id = body.model ?? defaultModelId(env);
   if (id === undefined) {
-    throw new ApiError(503, "api_error", "no model is configured on this deployment (MODELS is empty)", { code: "no_models_configured" });
+    throw new ApiError(503, "api_error", "no model is configured on this deployment (MODELS is empty)", {
+      code: "no_models_configured",
+    });
   }
   const info = getModelInfo(env, id);
-  if (!info) throw invalidRequest(`model "${id}" is not served here (available: ${available()})`, "model", "model_not_found");
+  if (!info)
+    throw invalidRequest(`model "${id}" is not served here (available: ${available()})`, "model", "model_not_found");
   if (info.status === "unavailable") {
-    throw new ApiError(503, "api_error", `model "${id}" is configured but unavailable: ${info.error ?? "misconfigured"}`, { param: "model", code: "model_unavailable" });
+    throw new ApiError(
+      503,
+      "api_error",
+      `model "${id}" is configured but unavailable: ${info.error ?? "misconfigured"}`,
+      { param: "model", code: "model_unavailable" },
+    );
   }
 
   const logprobAt: string[] = [];
   if (body.search.scorer === "logprob") logprobAt.push("search.scorer");
-  for (const stage of STAGES) if (body.search.stages?.[stage]?.scorer === "logprob") logprobAt.push(`search.stages.${stage}.scorer`);
+  for (const stage of STAGES)
+    if (body.search.stages?.[stage]?.scorer === "logprob") logprobAt.push(`search.stages.${stage}.scorer`);
   if (logprobAt.length > 0 && !info.capabilities.logprobs) {
-    throw invalidRequest(`scorer "logprob" needs a model that reports logprobs; "${id}" does not (capabilities.logprobs is false)`, logprobAt[0], "capability_missing");
+    throw invalidRequest(
+      `scorer "logprob" needs a model that reports logprobs; "${id}" does not (capabilities.logprobs is false)`,
+      logprobAt[0],
+      "capability_missing",
+    );
   }
   if (body.image && !info.capabilities.vision) {
-    throw invalidRequest(`model "${id}" cannot read images (capabilities.vision is false)`, "image", "capability_missing");
+    throw invalidRequest(
+      `model "${id}" cannot read images (capabilities.vision is false)`,
+      "image",
+      "capability_missing",
+    );
   }
   return info;
 }

@@ -14,7 +14,11 @@ export function parseResumePoint(lastEventId: string | null | undefined, after: 
 function parseSeq(raw: string, param: string): number {
   const value = raw.trim();
   if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw invalidRequest(`${param} must be a non-negative integer event id (received "${raw.slice(0, 40)}")`, param, "invalid_event_id");
+    throw invalidRequest(
+      `${param} must be a non-negative integer event id (received "${raw.slice(0, 40)}")`,
+      param,
+      "invalid_event_id",
+    );
   }
   return Number(value);
 }

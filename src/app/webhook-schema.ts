@@ -8,8 +8,15 @@ import type { Env } from "../env";
 import { checkOutboundUrl } from "./outbound-url";
 
 export const WEBHOOK_EVENTS = [
-  "run.started", "stage.started", "candidate.generated", "selfcheck.decided", "judge.decided", "stage.completed",
-  "run.succeeded", "run.failed", "run.canceled",
+  "run.started",
+  "stage.started",
+  "candidate.generated",
+  "selfcheck.decided",
+  "judge.decided",
+  "stage.completed",
+  "run.succeeded",
+  "run.failed",
+  "run.canceled",
 ] as const;
 export const DEFAULT_WEBHOOK_EVENTS = ["run.succeeded", "run.failed", "run.canceled"];
 export const MAX_WEBHOOK_URL_CHARS = 2_048;
@@ -18,10 +25,12 @@ export const webhookSchema = z.strictObject({
   url: z
     .string()
     .min(1, { error: "must not be empty" })
-    .max(MAX_WEBHOOK_URL_CHARS, { error: `must be at most ${MAX_WEBHOOK_URL_CHARS} characters (limit: webhook url ≤ ${MAX_WEBHOOK_URL_CHARS} chars)` }),
+    .max(MAX_WEBHOOK_URL_CHARS, {
+      error: `must be at most ${MAX_WEBHOOK_URL_CHARS} characters (limit: webhook url ≤ ${MAX_WEBHOOK_URL_CHARS} chars)`,
+    }),
   events: z
     .array(z.enum([...WEBHOOK_EVENTS, "*"]))
-    .min(1, { error: "must name at least one event (or \"*\" for all)" })
+    .min(1, { error: 'must name at least one event (or "*" for all)' })
     .max(WEBHOOK_EVENTS.length + 1, { error: `must list at most ${WEBHOOK_EVENTS.length + 1} events` })
     .default(DEFAULT_WEBHOOK_EVENTS as ("run.succeeded" | "run.failed" | "run.canceled")[]),
 });
@@ -30,5 +39,10 @@ export type WebhookBody = z.output<typeof webhookSchema>;
 
 /** The URL's rules beyond its shape; throws a 400 naming the problem. */
 export function checkWebhookUrl(raw: string, env: Pick<Env, "ALLOW_HTTP_WEBHOOKS">): string {
-  return checkOutboundUrl(raw, { param: "webhook.url", code: "invalid_webhook_url", allowLocalHttp: env.ALLOW_HTTP_WEBHOOKS === "1", flag: "ALLOW_HTTP_WEBHOOKS" }).toString();
+  return checkOutboundUrl(raw, {
+    param: "webhook.url",
+    code: "invalid_webhook_url",
+    allowLocalHttp: env.ALLOW_HTTP_WEBHOOKS === "1",
+    flag: "ALLOW_HTTP_WEBHOOKS",
+  }).toString();
 }

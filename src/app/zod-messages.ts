@@ -64,7 +64,8 @@ export const apiErrorMap: z.core.$ZodErrorMap = (iss) => {
 export function describeZodError(err: ZodError): { message: string; param?: string } {
   const parts = err.issues.map((issue) => {
     // Point at the unknown field itself, not its parent object.
-    const path = issue.code === "unrecognized_keys" && issue.keys.length === 1 ? [...issue.path, issue.keys[0] ?? ""] : issue.path;
+    const path =
+      issue.code === "unrecognized_keys" && issue.keys.length === 1 ? [...issue.path, issue.keys[0] ?? ""] : issue.path;
     const where = dottedPath(path);
     return { where, text: `${where || "request body"}: ${issue.message}` };
   });

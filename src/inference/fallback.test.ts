@@ -5,8 +5,15 @@ import { ScriptedModel } from "./mock-model";
 import type { GenerateOptions } from "./backend";
 
 const opts: GenerateOptions = {
-  purpose: "generate", prompt: { user: "q", assistant_prefix: "<SUMMARY>", with_image: false },
-  n: 1, seeds: [1], stop: ["</SUMMARY>"], max_tokens: 16, temperature: 0, top_p: 1, logprobs: false,
+  purpose: "generate",
+  prompt: { user: "q", assistant_prefix: "<SUMMARY>", with_image: false },
+  n: 1,
+  seeds: [1],
+  stop: ["</SUMMARY>"],
+  max_tokens: 16,
+  temperature: 0,
+  top_p: 1,
+  logprobs: false,
 };
 
 describe("FallbackBackend", () => {
@@ -19,18 +26,26 @@ describe("FallbackBackend", () => {
     expect(chain.id).toBe("workers-ai:a");
     expect(r.generations[0]?.text).toBe("from b");
     expect(r.served_by).toBe("openai:b");
-    expect(r.attempts).toEqual([{ backend: "workers-ai:a", error: "out of capacity", retryable: true, status: 429, latency_ms: 10 }]);
+    expect(r.attempts).toEqual([
+      { backend: "workers-ai:a", error: "out of capacity", retryable: true, status: 429, latency_ms: 10 },
+    ]);
   });
 
   it("a served first try records no attempts", async () => {
-    const r = await new FallbackBackend([new ScriptedModel({ id: "x:a", sequence: ["ok"] }), new ScriptedModel({ id: "x:b", sequence: ["no"] })]).generate(opts);
+    const r = await new FallbackBackend([
+      new ScriptedModel({ id: "x:a", sequence: ["ok"] }),
+      new ScriptedModel({ id: "x:b", sequence: ["no"] }),
+    ]).generate(opts);
     expect(r.served_by).toBe("x:a");
     expect(r.attempts).toBeUndefined();
   });
 
   it("a non-retryable error is thrown at once, without trying the next backend", async () => {
     const b = new ScriptedModel({ id: "x:b", sequence: ["no"] });
-    const chain = new FallbackBackend([new ScriptedModel({ id: "x:a", sequence: [new BackendError("bad key", false, 401)] }), b]);
+    const chain = new FallbackBackend([
+      new ScriptedModel({ id: "x:a", sequence: [new BackendError("bad key", false, 401)] }),
+      b,
+    ]);
     await expect(chain.generate(opts)).rejects.toMatchObject({ retryable: false, status: 401 });
     expect(b.calls).toHaveLength(0);
   });
@@ -50,15 +65,20 @@ describe("FallbackBackend", () => {
     const controller = new AbortController();
     controller.abort(new DOMException("canceled", "AbortError"));
     const b = new ScriptedModel({ id: "x:b", sequence: ["no"] });
-    const chain = new FallbackBackend([new ScriptedModel({ id: "x:a", sequence: [new DOMException("canceled", "AbortError")] }), b]);
+    const chain = new FallbackBackend([
+      new ScriptedModel({ id: "x:a", sequence: [new DOMException("canceled", "AbortError")] }),
+      b,
+    ]);
     await expect(chain.generate({ ...opts, signal: controller.signal })).rejects.toMatchObject({ name: "AbortError" });
     expect(b.calls).toHaveLength(0);
   });
 
   it("capabilities are what every member can do", () => {
-    expect(commonCapabilities([
-      { capabilities: { n: true, stop: true, logprobs: true, prefill: true, vision: true, max_n: 8 } },
-      { capabilities: { n: false, stop: false, logprobs: false, prefill: true, vision: true } },
-    ])).toEqual({ n: false, stop: false, logprobs: false, prefill: true, vision: true, max_n: 8 });
+    expect(
+      commonCapabilities([
+        { capabilities: { n: true, stop: true, logprobs: true, prefill: true, vision: true, max_n: 8 } },
+        { capabilities: { n: false, stop: false, logprobs: false, prefill: true, vision: true } },
+      ]),
+    ).toEqual({ n: false, stop: false, logprobs: false, prefill: true, vision: true, max_n: 8 });
   });
 });

@@ -10,12 +10,24 @@
  * the last server's Retry-After.
  */
 import type { BackendAttempt } from "../reasoning/types";
-import { BackendError, type Backend, type BackendCapabilities, type GenerateOptions, type GenerateResult } from "./backend";
+import {
+  BackendError,
+  type Backend,
+  type BackendCapabilities,
+  type GenerateOptions,
+  type GenerateResult,
+} from "./backend";
 
 /** What every backend of the chain can do (the engine plans for the weakest). */
 export function commonCapabilities(backends: readonly Pick<Backend, "capabilities">[]): BackendCapabilities {
   const all = (k: "n" | "stop" | "logprobs" | "prefill" | "vision") => backends.every((b) => b.capabilities[k]);
-  const caps: BackendCapabilities = { n: all("n"), stop: all("stop"), logprobs: all("logprobs"), prefill: all("prefill"), vision: all("vision") };
+  const caps: BackendCapabilities = {
+    n: all("n"),
+    stop: all("stop"),
+    logprobs: all("logprobs"),
+    prefill: all("prefill"),
+    vision: all("vision"),
+  };
   const limits = backends.map((b) => b.capabilities.max_n).filter((m): m is number => m !== undefined);
   if (limits.length > 0) caps.max_n = Math.min(...limits);
   return caps;

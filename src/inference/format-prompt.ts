@@ -17,6 +17,8 @@ export const FOUR_STAGE_INSTRUCTION = [
 
 /** The prompt's instructions, with the four-stage instruction first when `enabled` and the call generates stages. */
 export function withFormatInstruction(prompt: Prompt, purpose: string, enabled: boolean): string | undefined {
-  const parts = [enabled && purpose === "generate" ? FOUR_STAGE_INSTRUCTION : undefined, prompt.system].filter((s): s is string => !!s);
+  const parts = [enabled && purpose === "generate" ? FOUR_STAGE_INSTRUCTION : undefined, prompt.system].filter(
+    (s): s is string => !!s,
+  );
   return parts.length > 0 ? parts.join("\n\n") : undefined;
 }

@@ -26,12 +26,24 @@ describe("ScriptedModel", () => {
   it("replays a sequence, records every call and propagates errors", async () => {
     const model = new ScriptedModel({
       id: "mock:seq",
-      sequence: ["one", ["a", "b"], { generations: [{ text: "g", finish_reason: "length" }], usage: { output_tokens: 1 }, warnings: ["w"] }, new BackendError("overloaded", true, 503)],
+      sequence: [
+        "one",
+        ["a", "b"],
+        { generations: [{ text: "g", finish_reason: "length" }], usage: { output_tokens: 1 }, warnings: ["w"] },
+        new BackendError("overloaded", true, 503),
+      ],
     });
-    expect((await model.generate(request({ n: 2, seeds: [1, 2] }))).generations.map((g) => g.text)).toEqual(["one", "one"]);
+    expect((await model.generate(request({ n: 2, seeds: [1, 2] }))).generations.map((g) => g.text)).toEqual([
+      "one",
+      "one",
+    ]);
     expect((await model.generate(request({ n: 2, seeds: [1, 2] }))).generations.map((g) => g.text)).toEqual(["a", "b"]);
     expect((await model.generate(request())).warnings).toEqual(["w"]);
-    await expect(model.generate(request({ purpose: "judge" }))).rejects.toMatchObject({ name: "BackendError", retryable: true, status: 503 });
+    await expect(model.generate(request({ purpose: "judge" }))).rejects.toMatchObject({
+      name: "BackendError",
+      retryable: true,
+      status: 503,
+    });
     await expect(model.generate(request())).rejects.toThrow(/sequence exhausted at call 4/);
     expect(model.calls).toHaveLength(5);
     expect(model.callsBy("judge")).toHaveLength(1);
@@ -39,7 +51,11 @@ describe("ScriptedModel", () => {
   });
 
   it("answers with respond after the sequence, and reports unknown usage as undefined", async () => {
-    const model = new ScriptedModel({ sequence: ["first"], respond: (o, i) => `${o.purpose} ${i}`, capabilities: { n: false } });
+    const model = new ScriptedModel({
+      sequence: ["first"],
+      respond: (o, i) => `${o.purpose} ${i}`,
+      capabilities: { n: false },
+    });
     expect(model.capabilities.n).toBe(false);
     await model.generate(request());
     const r = await model.generate(request());
@@ -65,7 +81,9 @@ describe("createFixedLatencyModel", () => {
     const check = await model.generate(request({ purpose: "check", seeds: [10] }));
     expect(parseSelfCheck(check.generations[0]?.text ?? "")).toBe("incorrect");
 
-    const whole = await model.generate(request({ prompt: { user: "q", assistant_prefix: "<SUMMARY>", with_image: true }, stop: ["</CONCLUSION>"] }));
+    const whole = await model.generate(
+      request({ prompt: { user: "q", assistant_prefix: "<SUMMARY>", with_image: true }, stop: ["</CONCLUSION>"] }),
+    );
     const parsed = parseAnswer(whole.generations[0]?.text ?? "", "stop");
     expect(parsed).toMatchObject({ valid: true, missing: [], repairs: [] });
   });

@@ -62,7 +62,8 @@ export class ScriptedModel implements Backend {
     const scripted = sequence?.[callIndex];
     if (scripted instanceof Error) throw scripted;
     if (scripted !== undefined) return toResult(scripted, options.n);
-    if (!respond) throw new Error(`ScriptedModel "${this.id}": sequence exhausted at call ${callIndex} and no respond function`);
+    if (!respond)
+      throw new Error(`ScriptedModel "${this.id}": sequence exhausted at call ${callIndex} and no respond function`);
     return toResult(await respond(options, callIndex), options.n);
   }
 }

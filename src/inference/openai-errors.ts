@@ -22,7 +22,8 @@ export function errorMessageFromBody(body: string): string {
   try {
     const json = JSON.parse(body) as { error?: unknown; message?: unknown; detail?: unknown };
     const e = json.error;
-    if (e && typeof e === "object" && typeof (e as { message?: unknown }).message === "string") return (e as { message: string }).message;
+    if (e && typeof e === "object" && typeof (e as { message?: unknown }).message === "string")
+      return (e as { message: string }).message;
     if (typeof e === "string") return e;
     if (typeof json.message === "string") return json.message;
     if (typeof json.detail === "string") return json.detail;
@@ -42,15 +43,28 @@ export function rejectsN(status: number, body: string): boolean {
   } catch {
     // check the text below
   }
-  return /(^|[^A-Za-z0-9_])[`'"]?n[`'"]?\s*(must|should|>|=|is|not|only|parameter|greater|larger)|only n\s*=\s*1|\bn\s*>\s*1|multiple (choices|completions|samples)/i.test(errorMessageFromBody(body));
+  return /(^|[^A-Za-z0-9_])[`'"]?n[`'"]?\s*(must|should|>|=|is|not|only|parameter|greater|larger)|only n\s*=\s*1|\bn\s*>\s*1|multiple (choices|completions|samples)/i.test(
+    errorMessageFromBody(body),
+  );
 }
 
-export function httpError(status: number, body: string, headers: Headers, where: string, now: number = Date.now()): BackendError {
+export function httpError(
+  status: number,
+  body: string,
+  headers: Headers,
+  where: string,
+  now: number = Date.now(),
+): BackendError {
   const message = errorMessageFromBody(body);
   const retryable = isRetryableStatus(status);
   let what: string;
   if (status === 401 || status === 403) what = `${status} authentication failed (check OPENAI_API_KEY)`;
   else if (status === 404) what = "404 not found (check OPENAI_BASE_URL and the served model name)";
   else what = String(status);
-  return new BackendError(`${where}: ${what}: ${message}`, retryable, status, retryable ? retryAfterMs(headers, now) : undefined);
+  return new BackendError(
+    `${where}: ${what}: ${message}`,
+    retryable,
+    status,
+    retryable ? retryAfterMs(headers, now) : undefined,
+  );
 }

@@ -1,11 +1,24 @@
 import { describe, expect, it } from "vitest";
 import type { GenerateOptions } from "./backend";
-import { chatBody, completionsBody, MalformedResponse, mapFinishReason, parseResponse, toDataUrl } from "./openai-request";
+import {
+  chatBody,
+  completionsBody,
+  MalformedResponse,
+  mapFinishReason,
+  parseResponse,
+  toDataUrl,
+} from "./openai-request";
 
 const opts = (o: Partial<GenerateOptions> = {}): GenerateOptions => ({
   purpose: "generate",
   prompt: { user: "Q?", assistant_prefix: "<SUMMARY>", with_image: true },
-  n: 2, seeds: [1, 2], stop: ["</SUMMARY>"], max_tokens: 64, temperature: 0.6, top_p: 0.9, logprobs: false,
+  n: 2,
+  seeds: [1, 2],
+  stop: ["</SUMMARY>"],
+  max_tokens: 64,
+  temperature: 0.6,
+  top_p: 0.9,
+  logprobs: false,
   image: { bytes: new Uint8Array([1, 2, 3]), media_type: "image/jpeg" },
   ...o,
 });
@@ -16,17 +29,38 @@ describe("openai request bodies", () => {
     expect(body).toEqual({
       model: "m",
       messages: [
-        { role: "user", content: [{ type: "image_url", image_url: { url: "data:image/jpeg;base64,AQID" } }, { type: "text", text: "Q?" }] },
+        {
+          role: "user",
+          content: [
+            { type: "image_url", image_url: { url: "data:image/jpeg;base64,AQID" } },
+            { type: "text", text: "Q?" },
+          ],
+        },
         { role: "assistant", content: "<SUMMARY>" },
       ],
-      n: 2, max_tokens: 64, temperature: 0.6, top_p: 0.9, seed: 1, stop: ["</SUMMARY>"],
-      continue_final_message: true, add_generation_prompt: false,
+      n: 2,
+      max_tokens: 64,
+      temperature: 0.6,
+      top_p: 0.9,
+      seed: 1,
+      stop: ["</SUMMARY>"],
+      continue_final_message: true,
+      add_generation_prompt: false,
     });
   });
 
   it("chat: no prefix → no assistant message and no flags; assistant_message mode → no flags; system and logprobs", () => {
-    const judge = chatBody("m", opts({ prompt: { system: "S", user: "Q", assistant_prefix: "", with_image: false }, stop: [], logprobs: true }), 1, 5, "continue_final_message");
-    expect(judge.messages).toEqual([{ role: "system", content: "S" }, { role: "user", content: "Q" }]);
+    const judge = chatBody(
+      "m",
+      opts({ prompt: { system: "S", user: "Q", assistant_prefix: "", with_image: false }, stop: [], logprobs: true }),
+      1,
+      5,
+      "continue_final_message",
+    );
+    expect(judge.messages).toEqual([
+      { role: "system", content: "S" },
+      { role: "user", content: "Q" },
+    ]);
     expect(judge).not.toHaveProperty("continue_final_message");
     expect(judge).not.toHaveProperty("stop");
     expect(judge.logprobs).toBe(true);
@@ -61,10 +95,15 @@ describe("openai response parsing", () => {
     expect(() => parseResponse('{"choices":[]}', "chat", 1)).toThrow(MalformedResponse);
     expect(() => parseResponse("{}", "chat", 1)).toThrow(MalformedResponse);
     expect(() => parseResponse("nope", "chat", 1)).toThrow(MalformedResponse);
-    expect(() => parseResponse('{"choices":[{"index":0,"message":{"content":5}}]}', "chat", 1)).toThrow(MalformedResponse);
+    expect(() => parseResponse('{"choices":[{"index":0,"message":{"content":5}}]}', "chat", 1)).toThrow(
+      MalformedResponse,
+    );
   });
 
   it("a null content is an empty text", () => {
-    expect(parseResponse('{"choices":[{"index":0,"message":{"content":null},"finish_reason":"length"}]}', "chat", 1).generations[0]).toEqual({ text: "", finish_reason: "length", raw_finish_reason: "length" });
+    expect(
+      parseResponse('{"choices":[{"index":0,"message":{"content":null},"finish_reason":"length"}]}', "chat", 1)
+        .generations[0],
+    ).toEqual({ text: "", finish_reason: "length", raw_finish_reason: "length" });
   });
 });

@@ -44,13 +44,24 @@ function sampling(options: GenerateOptions, n: number, seed: number | undefined)
 }
 
 /** Body of POST /chat/completions. `seed` is the call's seed (servers take one per request). */
-export function chatBody(model: string, options: GenerateOptions, n: number, seed: number | undefined, mode: PrefillMode): Record<string, unknown> {
+export function chatBody(
+  model: string,
+  options: GenerateOptions,
+  n: number,
+  seed: number | undefined,
+  mode: PrefillMode,
+): Record<string, unknown> {
   const messages: ChatMessage[] = [];
   if (options.prompt.system) messages.push({ role: "system", content: options.prompt.system });
   const image = options.prompt.with_image ? options.image : undefined;
   messages.push({
     role: "user",
-    content: image ? [{ type: "image_url", image_url: { url: toDataUrl(image) } }, { type: "text", text: options.prompt.user }] : options.prompt.user,
+    content: image
+      ? [
+          { type: "image_url", image_url: { url: toDataUrl(image) } },
+          { type: "text", text: options.prompt.user },
+        ]
+      : options.prompt.user,
   });
   const body: Record<string, unknown> = { model, messages, ...sampling(options, n, seed) };
   if (options.prompt.assistant_prefix !== "") {
@@ -65,7 +76,12 @@ export function chatBody(model: string, options: GenerateOptions, n: number, see
 }
 
 /** Body of POST /completions: the raw Llama 3 prompt, ending in the assistant prefix. */
-export function completionsBody(model: string, options: GenerateOptions, n: number, seed: number | undefined): Record<string, unknown> {
+export function completionsBody(
+  model: string,
+  options: GenerateOptions,
+  n: number,
+  seed: number | undefined,
+): Record<string, unknown> {
   const prompt = renderLlama3Prompt({ ...options.prompt, with_image: false });
   const body: Record<string, unknown> = { model, prompt, ...sampling(options, n, seed) };
   if (options.logprobs) body.logprobs = 1;
@@ -78,7 +94,8 @@ export function mapFinishReason(raw: unknown): FinishReason {
   return "other";
 }
 
-const mean = (xs: number[]): number | undefined => (xs.length === 0 ? undefined : xs.reduce((a, b) => a + b, 0) / xs.length);
+const mean = (xs: number[]): number | undefined =>
+  xs.length === 0 ? undefined : xs.reduce((a, b) => a + b, 0) / xs.length;
 
 export interface ParsedResponse {
   generations: Generation[];
@@ -99,7 +116,9 @@ export function parseResponse(body: string, kind: "chat" | "completions", n: num
   const choices = (json as { choices?: unknown } | null)?.choices;
   if (!Array.isArray(choices)) throw new MalformedResponse("body has no `choices` array");
   if (choices.length < n) throw new MalformedResponse(`${choices.length} choices for n=${n}`);
-  const ordered = [...(choices as Record<string, unknown>[])].sort((a, b) => Number(a.index ?? 0) - Number(b.index ?? 0));
+  const ordered = [...(choices as Record<string, unknown>[])].sort(
+    (a, b) => Number(a.index ?? 0) - Number(b.index ?? 0),
+  );
   const generations = ordered.map((c): Generation => {
     const text = kind === "chat" ? (c.message as { content?: unknown } | undefined)?.content : c.text;
     if (typeof text !== "string" && text !== null) throw new MalformedResponse("a choice has no text");

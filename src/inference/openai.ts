@@ -12,11 +12,24 @@
  *   proxy or load balancer it is most often a truncated or substituted reply, which a retry fixes.
  * - Usage comes from the response (`prompt_tokens`, `completion_tokens`); absent → undefined.
  */
-import { BackendError, type Backend, type BackendCapabilities, type GenerateOptions, type GenerateResult } from "./backend";
+import {
+  BackendError,
+  type Backend,
+  type BackendCapabilities,
+  type GenerateOptions,
+  type GenerateResult,
+} from "./backend";
 import { withFormatInstruction } from "./format-prompt";
 import { httpError, rejectsN } from "./openai-errors";
 import { cutAtStop } from "./stop-sequences";
-import { chatBody, completionsBody, MalformedResponse, parseResponse, type ParsedResponse, type PrefillMode } from "./openai-request";
+import {
+  chatBody,
+  completionsBody,
+  MalformedResponse,
+  parseResponse,
+  type ParsedResponse,
+  type PrefillMode,
+} from "./openai-request";
 import { sumUsage } from "./usage-estimate";
 
 export interface OpenAiConfig {
@@ -72,10 +85,18 @@ export class OpenAiBackend implements Backend {
   async generate(options: GenerateOptions): Promise<GenerateResult> {
     const warnings: string[] = [];
     if (options.image && options.prompt.with_image && !this.capabilities.vision) {
-      throw new BackendError(`${this.id}: this model is configured without vision (OPENAI_PREFILL=completions sends no images)`, false, 400);
+      throw new BackendError(
+        `${this.id}: this model is configured without vision (OPENAI_PREFILL=completions sends no images)`,
+        false,
+        400,
+      );
     }
-    if (options.logprobs && !this.capabilities.logprobs) warnings.push("logprobs: this server is configured without logprobs; mean_logprob is left undefined");
-    const prompt = { ...options.prompt, system: withFormatInstruction(options.prompt, options.purpose, this.config.formatPrompt ?? false) };
+    if (options.logprobs && !this.capabilities.logprobs)
+      warnings.push("logprobs: this server is configured without logprobs; mean_logprob is left undefined");
+    const prompt = {
+      ...options.prompt,
+      system: withFormatInstruction(options.prompt, options.purpose, this.config.formatPrompt ?? false),
+    };
     const request: GenerateOptions = { ...options, prompt, logprobs: options.logprobs && this.capabilities.logprobs };
     const n = Math.max(1, request.seeds.length);
     if (n > 1 && !this.singleOnly) {
@@ -94,7 +115,10 @@ export class OpenAiBackend implements Backend {
 
   private async call(options: GenerateOptions, n: number, seed: number | undefined): Promise<ParsedResponse> {
     const kind = this.prefill === "completions" ? "completions" : "chat";
-    const body = kind === "completions" ? completionsBody(this.config.model, options, n, seed) : chatBody(this.config.model, options, n, seed, this.prefill);
+    const body =
+      kind === "completions"
+        ? completionsBody(this.config.model, options, n, seed)
+        : chatBody(this.config.model, options, n, seed, this.prefill);
     const url = `${this.config.baseUrl.replace(/\/+$/, "")}/${kind === "completions" ? "completions" : "chat/completions"}`;
     const timeoutMs = this.config.timeoutMs ?? DEFAULT_OPENAI_TIMEOUT_MS;
     const timeout = AbortSignal.timeout(timeoutMs);
@@ -112,7 +136,8 @@ export class OpenAiBackend implements Backend {
       text = await res.text();
     } catch (err) {
       if (options.signal?.aborted) throw options.signal.reason;
-      if (timeout.aborted) throw new BackendError(`${where}: no complete response within ${timeoutMs} ms (OPENAI_TIMEOUT_MS)`, true, 408);
+      if (timeout.aborted)
+        throw new BackendError(`${where}: no complete response within ${timeoutMs} ms (OPENAI_TIMEOUT_MS)`, true, 408);
       throw new BackendError(`${where}: network error: ${err instanceof Error ? err.message : String(err)}`, true);
     }
     if (status < 200 || status >= 300) {
@@ -128,7 +153,8 @@ export class OpenAiBackend implements Backend {
       }
       return parsed;
     } catch (err) {
-      if (err instanceof MalformedResponse) throw new BackendError(`${where}: malformed response (${err.message})`, true, status);
+      if (err instanceof MalformedResponse)
+        throw new BackendError(`${where}: malformed response (${err.message})`, true, status);
       throw err;
     }
   }

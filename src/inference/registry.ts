@@ -54,7 +54,10 @@ function mockAllowed(env: Env): boolean {
 export function fallbackChains(env: Env): Map<string, string[]> {
   const chains = new Map<string, string[]>();
   for (const chain of (env.FALLBACKS ?? "").split(",")) {
-    const ids = chain.split("=>").map((s) => s.trim()).filter((s) => s.length > 0);
+    const ids = chain
+      .split("=>")
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
     const [head, ...rest] = ids;
     if (head && rest.length > 0) chains.set(head, rest);
   }
@@ -87,13 +90,22 @@ function workersAiSpec(env: Env, id: string, rest: string): Spec {
   const lora = colon < 0 ? undefined : rest.slice(colon + 1) || undefined;
   // The base model needs the four-stage instruction; a LoRA fine-tuned on the format does not.
   const formatPrompt = flag(env.WORKERS_AI_FORMAT_PROMPT, lora === undefined);
-  const probe = new WorkersAiBackend({ ai: { run: () => Promise.reject(new Error("probe")) }, model, lora, formatPrompt, id });
+  const probe = new WorkersAiBackend({
+    ai: { run: () => Promise.reject(new Error("probe")) },
+    model,
+    lora,
+    formatPrompt,
+    id,
+  });
   const description =
     `Workers AI ${model}${lora ? ` with LoRA ${lora}` : ""} on Cloudflare GPUs (raw Llama 3 prompt, streamed and cut at the closing tag; ` +
     `n = concurrent calls; no logprobs; usage estimated${formatPrompt ? "; four-stage instruction added" : ""})`;
   const spec: Spec = { backend: "workers-ai", capabilities: probe.capabilities, description };
-  if (model === "") spec.error = `"${id}" names no Workers AI model (e.g. workers-ai:@cf/meta/llama-3.2-11b-vision-instruct)`;
-  else if (!env.AI) spec.error = 'the AI binding is missing: add `[ai] binding = "AI"` to wrangler.toml (Workers AI needs a Cloudflare account; it has no local simulation)';
+  if (model === "")
+    spec.error = `"${id}" names no Workers AI model (e.g. workers-ai:@cf/meta/llama-3.2-11b-vision-instruct)`;
+  else if (!env.AI)
+    spec.error =
+      'the AI binding is missing: add `[ai] binding = "AI"` to wrangler.toml (Workers AI needs a Cloudflare account; it has no local simulation)';
   else {
     const ai = env.AI as unknown as AiBinding;
     spec.make = () => new WorkersAiBackend({ ai, model, lora, formatPrompt, id });
@@ -109,8 +121,11 @@ function embeddedSpec(env: Env, id: string, model: string): Spec {
       `${model}: X1-Tiny, a small int8 vision-language model trained on X1-Shapes, running inside the Worker ` +
       "(onnxruntime-web, wasm; batched decoding of N candidates with a KV cache; logprobs; counted usage)",
   };
-  if (!(model in EMBEDDED_MODELS)) spec.error = `unknown embedded model "${model}" (known: ${Object.keys(EMBEDDED_MODELS).join(", ")})`;
-  else if (!env.ASSETS) spec.error = 'the ASSETS binding is missing: the embedded model is served from model-shards/ through `[assets] binding = "ASSETS"`';
+  if (!(model in EMBEDDED_MODELS))
+    spec.error = `unknown embedded model "${model}" (known: ${Object.keys(EMBEDDED_MODELS).join(", ")})`;
+  else if (!env.ASSETS)
+    spec.error =
+      'the ASSETS binding is missing: the embedded model is served from model-shards/ through `[assets] binding = "ASSETS"`';
   else {
     const assets = env.ASSETS;
     spec.make = () => embeddedBackend(id, model, assets);
@@ -146,10 +161,15 @@ function openAiSpec(env: Env, id: string, model: string): Spec {
     url = undefined;
   }
   if (model === "") spec.error = `"${id}" names no served model (e.g. openai:llava-cot)`;
-  else if (!config.baseUrl) spec.error = "OPENAI_BASE_URL is not set: set it in wrangler.toml [vars] (e.g. https://vllm.example.com/v1) and the key with `wrangler secret put OPENAI_API_KEY`";
-  else if (!url || (url.protocol !== "https:" && url.protocol !== "http:")) spec.error = `OPENAI_BASE_URL is not an http(s) URL: ${JSON.stringify(config.baseUrl)}`;
-  else if (!prefill) spec.error = `OPENAI_PREFILL must be one of ${PREFILL_MODES.join(", ")} (got ${JSON.stringify(prefillRaw)})`;
-  else if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) spec.error = `OPENAI_TIMEOUT_MS must be a positive number of milliseconds (got ${JSON.stringify(env.OPENAI_TIMEOUT_MS)})`;
+  else if (!config.baseUrl)
+    spec.error =
+      "OPENAI_BASE_URL is not set: set it in wrangler.toml [vars] (e.g. https://vllm.example.com/v1) and the key with `wrangler secret put OPENAI_API_KEY`";
+  else if (!url || (url.protocol !== "https:" && url.protocol !== "http:"))
+    spec.error = `OPENAI_BASE_URL is not an http(s) URL: ${JSON.stringify(config.baseUrl)}`;
+  else if (!prefill)
+    spec.error = `OPENAI_PREFILL must be one of ${PREFILL_MODES.join(", ")} (got ${JSON.stringify(prefillRaw)})`;
+  else if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+    spec.error = `OPENAI_TIMEOUT_MS must be a positive number of milliseconds (got ${JSON.stringify(env.OPENAI_TIMEOUT_MS)})`;
   else {
     const key = JSON.stringify(config);
     spec.make = () => {
@@ -177,14 +197,21 @@ function backendSpec(env: Env, id: string): Spec | undefined {
   const { backend, model } = splitId(id);
   if (mockAllowed(env)) {
     const registered = testBackends.get(id);
-    if (registered) return { backend, capabilities: registered.capabilities, description: "test backend registered by the test suite", make: () => registered };
+    if (registered)
+      return {
+        backend,
+        capabilities: registered.capabilities,
+        description: "test backend registered by the test suite",
+        make: () => registered,
+      };
   }
   if (backend === "mock") {
     if (!mockAllowed(env)) return undefined;
     return {
       backend,
       capabilities: MOCK_CAPABILITIES,
-      description: "mock model: scripted text with fixed latency, does not look at the image (for demos and benchmarks)",
+      description:
+        "mock model: scripted text with fixed latency, does not look at the image (for demos and benchmarks)",
       make: () => createFixedLatencyModel({ id, latencyMs: mockLatencyMs(env) }),
     };
   }
@@ -217,7 +244,13 @@ export function getModelInfo(env: Env, id: string): ModelInfo | undefined {
   if (!registered && !configuredModelIds(env).includes(id)) return undefined;
   const spec = backendSpec(env, id);
   if (!spec) return undefined;
-  const info: ModelInfo = { id, backend: spec.backend, capabilities: spec.capabilities, description: spec.description, status: spec.error ? "unavailable" : "ready" };
+  const info: ModelInfo = {
+    id,
+    backend: spec.backend,
+    capabilities: spec.capabilities,
+    description: spec.description,
+    status: spec.error ? "unavailable" : "ready",
+  };
   if (spec.error) info.error = spec.error;
   const chain = chainOf(env, id);
   if (chain.members.length > 0) {
@@ -243,9 +276,13 @@ export function defaultModelId(env: Env): string | undefined {
 /** The backend for a model id (wrapped in its fallback chain); throws a clear Error when it is not served or not usable. */
 export function resolveBackend(env: Env, id: string): Backend {
   const info = getModelInfo(env, id);
-  if (!info) throw new Error(`model "${id}" is not served by this deployment (configured: ${configuredModelIds(env).join(", ") || "none"})`);
+  if (!info)
+    throw new Error(
+      `model "${id}" is not served by this deployment (configured: ${configuredModelIds(env).join(", ") || "none"})`,
+    );
   const spec = backendSpec(env, id);
-  if (info.status !== "ready" || !spec?.make) throw new Error(`model "${id}" is unavailable: ${info.error ?? "misconfigured"}`);
+  if (info.status !== "ready" || !spec?.make)
+    throw new Error(`model "${id}" is unavailable: ${info.error ?? "misconfigured"}`);
   const primary = spec.make();
   const chain = chainOf(env, id).members.map((m) => (m.spec.make as () => Backend)());
   return chain.length > 0 ? new FallbackBackend([primary, ...chain]) : primary;

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { sseData } from "./sse-reader";
 
-function streamOf(chunks: string[]): { stream: ReadableStream<Uint8Array>; state: { pulled: number; cancelled: boolean } } {
+function streamOf(chunks: string[]): {
+  stream: ReadableStream<Uint8Array>;
+  state: { pulled: number; cancelled: boolean };
+} {
   const state = { pulled: 0, cancelled: false };
   const enc = new TextEncoder();
   const stream = new ReadableStream<Uint8Array>(
@@ -29,7 +32,12 @@ async function collect(stream: ReadableStream<Uint8Array>): Promise<string[]> {
 
 describe("sseData", () => {
   it("yields one payload per event, across chunk boundaries and line-ending styles", async () => {
-    const { stream } = streamOf(['data: {"respo', 'nse":"a"}\n\n', "data: b\r\n\r\n: comment\nevent: x\ndata: c1\ndata: c2\n\n", "data: [DONE]"]);
+    const { stream } = streamOf([
+      'data: {"respo',
+      'nse":"a"}\n\n',
+      "data: b\r\n\r\n: comment\nevent: x\ndata: c1\ndata: c2\n\n",
+      "data: [DONE]",
+    ]);
     expect(await collect(stream)).toEqual(['{"response":"a"}', "b", "c1\nc2", "[DONE]"]);
   });
 

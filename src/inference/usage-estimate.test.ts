@@ -10,7 +10,12 @@ describe("usage estimates", () => {
   });
 
   it("sums usage; unknown stays unknown; estimated is contagious", () => {
-    expect(sumUsage([{ input_tokens: 2, output_tokens: 3 }, { input_tokens: 1, output_tokens: 1, estimated: true }])).toEqual({ input_tokens: 3, output_tokens: 4, estimated: true });
+    expect(
+      sumUsage([
+        { input_tokens: 2, output_tokens: 3 },
+        { input_tokens: 1, output_tokens: 1, estimated: true },
+      ]),
+    ).toEqual({ input_tokens: 3, output_tokens: 4, estimated: true });
     expect(sumUsage([{ input_tokens: 2 }, { input_tokens: 1, output_tokens: 1 }])).toEqual({ input_tokens: 3 });
     expect(sumUsage([])).toEqual({});
   });

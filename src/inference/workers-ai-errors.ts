@@ -45,8 +45,10 @@ const CODES: Record<number, CodeRule> = {
 /** Local `wrangler dev` / tests with `remote = false`: the binding exists but refuses every call. */
 const REMOTE_ONLY = /needs to be run remotely|must be run remotely|remote bindings? (are|is) (disabled|not)/i;
 const LICENCE = /\bagree(d|ment)?\b|licen[cs]e|model terms|acceptable use/i;
-const CAPACITY = /capacity|overloaded|too many requests|rate.?limit|temporarily|unavailable|try again|network|connection|internal (server )?error|upstream/i;
-const INVALID = /invalid|required propert|must (be|have|not)|schema|unknown (key|propert)|not allowed|no such model|unsupported/i;
+const CAPACITY =
+  /capacity|overloaded|too many requests|rate.?limit|temporarily|unavailable|try again|network|connection|internal (server )?error|upstream/i;
+const INVALID =
+  /invalid|required propert|must (be|have|not)|schema|unknown (key|propert)|not allowed|no such model|unsupported/i;
 
 function codeOf(message: string): number | undefined {
   const m = /\b([35]\d{3})\b\s*:/.exec(message) ?? /"?code"?\s*[:=]\s*([35]\d{3})\b/.exec(message);
@@ -78,7 +80,8 @@ export function toWorkersAiError(err: unknown, model: string): BackendError {
   }
   if (rule) return new BackendError(`workers-ai ${model}: ${rule.what}: ${message}`, rule.retryable, rule.status);
   const status = statusOf(err, message);
-  if (status !== undefined) return new BackendError(`workers-ai ${model}: ${message}`, isRetryableStatus(status), status);
+  if (status !== undefined)
+    return new BackendError(`workers-ai ${model}: ${message}`, isRetryableStatus(status), status);
   if (CAPACITY.test(message)) return new BackendError(`workers-ai ${model}: ${message}`, true);
   if (INVALID.test(message)) return new BackendError(`workers-ai ${model}: rejected the input: ${message}`, false, 400);
   // Anything else from the binding (a dropped connection, an unexpected internal error) is most

@@ -13,7 +13,14 @@
  * - logprobs requested → a warning, and no mean_logprob.
  */
 import type { Usage } from "../reasoning/types";
-import { BackendError, type Backend, type BackendCapabilities, type GenerateOptions, type GenerateResult, type Generation } from "./backend";
+import {
+  BackendError,
+  type Backend,
+  type BackendCapabilities,
+  type GenerateOptions,
+  type GenerateResult,
+  type Generation,
+} from "./backend";
 import { renderLlama3Prompt } from "./chat-template";
 import { withFormatInstruction } from "./format-prompt";
 import { sseData } from "./sse-reader";
@@ -81,7 +88,12 @@ export class WorkersAiBackend implements Backend {
     };
   }
 
-  private async one(options: GenerateOptions, prompt: string, image: number[] | undefined, seed: number): Promise<OneResult> {
+  private async one(
+    options: GenerateOptions,
+    prompt: string,
+    image: number[] | undefined,
+    seed: number,
+  ): Promise<OneResult> {
     const inputs: Record<string, unknown> = {
       prompt,
       raw: true,
@@ -104,12 +116,19 @@ export class WorkersAiBackend implements Backend {
     }
     if (reply instanceof ReadableStream) return this.readStream(reply as ReadableStream<Uint8Array>, options, prompt);
     // A binding that ignores `stream` answers with `{ response }`: cut it the same way.
-    const text = typeof (reply as { response?: unknown } | null)?.response === "string" ? (reply as { response: string }).response : undefined;
+    const text =
+      typeof (reply as { response?: unknown } | null)?.response === "string"
+        ? (reply as { response: string }).response
+        : undefined;
     if (text === undefined) throw new BackendError(`workers-ai ${this.config.model}: unexpected reply shape`, true);
     return this.finish(text, options, prompt, undefined, false);
   }
 
-  private async readStream(stream: ReadableStream<Uint8Array>, options: GenerateOptions, prompt: string): Promise<OneResult> {
+  private async readStream(
+    stream: ReadableStream<Uint8Array>,
+    options: GenerateOptions,
+    prompt: string,
+  ): Promise<OneResult> {
     const signal = options.signal;
     let text = "";
     let searched = 0;
@@ -124,7 +143,11 @@ export class WorkersAiBackend implements Backend {
           break;
         }
         const event = parseEvent(data);
-        if (!event) throw new BackendError(`workers-ai ${this.config.model}: malformed stream event ${JSON.stringify(data.slice(0, 80))}`, true);
+        if (!event)
+          throw new BackendError(
+            `workers-ai ${this.config.model}: malformed stream event ${JSON.stringify(data.slice(0, 80))}`,
+            true,
+          );
         if (event.usage) counted = event.usage;
         if (event.response) {
           text += event.response;
@@ -144,13 +167,28 @@ export class WorkersAiBackend implements Backend {
     // Workers AI ends every complete stream with [DONE]: a stream that stops before it, without a stop
     // hit, was cut off (a dropped connection), and its text is a fragment. Retry it, never keep it.
     if (stopAt === undefined && !ended) {
-      throw new BackendError(`workers-ai ${this.config.model}: the stream ended before [DONE] after ${text.length} characters (a cut-off reply)`, true);
+      throw new BackendError(
+        `workers-ai ${this.config.model}: the stream ended before [DONE] after ${text.length} characters (a cut-off reply)`,
+        true,
+      );
     }
-    return this.finish(text, options, prompt, stopAt === undefined && ended ? counted : undefined, stopAt !== undefined);
+    return this.finish(
+      text,
+      options,
+      prompt,
+      stopAt === undefined && ended ? counted : undefined,
+      stopAt !== undefined,
+    );
   }
 
   /** `received` is everything streamed (paid for); the generation is cut at the stop. */
-  private finish(received: string, options: GenerateOptions, prompt: string, counted: Usage | undefined, stoppedInStream: boolean): OneResult {
+  private finish(
+    received: string,
+    options: GenerateOptions,
+    prompt: string,
+    counted: Usage | undefined,
+    stoppedInStream: boolean,
+  ): OneResult {
     let text = received;
     let stopped = stoppedInStream;
     const hit = findStop(received, options.stop);
@@ -159,9 +197,10 @@ export class WorkersAiBackend implements Backend {
       stopped = true;
     }
     const outputTokens = counted?.output_tokens ?? estimateTokens(received);
-    const usage: Usage = counted?.input_tokens !== undefined && counted.output_tokens !== undefined
-      ? { input_tokens: counted.input_tokens, output_tokens: counted.output_tokens }
-      : { input_tokens: estimateTokens(prompt), output_tokens: outputTokens, estimated: true };
+    const usage: Usage =
+      counted?.input_tokens !== undefined && counted.output_tokens !== undefined
+        ? { input_tokens: counted.input_tokens, output_tokens: counted.output_tokens }
+        : { input_tokens: estimateTokens(prompt), output_tokens: outputTokens, estimated: true };
     const length = !stopped && outputTokens >= options.max_tokens;
     return {
       generation: {

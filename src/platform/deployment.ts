@@ -14,8 +14,10 @@ export const isDevelopment = (env: Env): boolean => env.ENVIRONMENT === "develop
 
 /** What is wrong with this deployment's secrets or platform bindings, or null when nothing is. */
 export function configProblem(env: Env): string | null {
-  if (!env.DB) return "this deployment has no D1 binding DB (API keys and the usage ledger live there); declare it in wrangler.toml";
-  if (!env.LIMITER) return "this deployment has no Durable Object binding LIMITER (per-key rate limits); declare it in wrangler.toml";
+  if (!env.DB)
+    return "this deployment has no D1 binding DB (API keys and the usage ledger live there); declare it in wrangler.toml";
+  if (!env.LIMITER)
+    return "this deployment has no Durable Object binding LIMITER (per-key rate limits); declare it in wrangler.toml";
   const dev = isDevelopment(env);
   const admin = env.ADMIN_SECRET;
   if (!admin) {
@@ -28,7 +30,7 @@ export function configProblem(env: Env): string | null {
     return `ADMIN_SECRET is a development value or shorter than ${MIN_ADMIN_SECRET_CHARS} characters: run \`wrangler secret put ADMIN_SECRET\` with a real random secret`;
   }
   if (env.DEV_API_KEY) {
-    return "DEV_API_KEY is set outside development (ENVIRONMENT is not \"development\"): remove it with `wrangler secret delete DEV_API_KEY` and create real keys with POST /admin/keys";
+    return 'DEV_API_KEY is set outside development (ENVIRONMENT is not "development"): remove it with `wrangler secret delete DEV_API_KEY` and create real keys with POST /admin/keys';
   }
   return null;
 }

@@ -17,15 +17,22 @@ export class KeyLimiter extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
-    sql.exec(`CREATE TABLE IF NOT EXISTS bucket (id INTEGER PRIMARY KEY CHECK (id = 1), tokens REAL NOT NULL, at INTEGER NOT NULL)`);
-    this.bucket = sql.exec<{ tokens: number; at: number }>(`SELECT tokens, at FROM bucket WHERE id = 1`).toArray()[0] ?? null;
+    sql.exec(
+      `CREATE TABLE IF NOT EXISTS bucket (id INTEGER PRIMARY KEY CHECK (id = 1), tokens REAL NOT NULL, at INTEGER NOT NULL)`,
+    );
+    this.bucket =
+      sql.exec<{ tokens: number; at: number }>(`SELECT tokens, at FROM bucket WHERE id = 1`).toArray()[0] ?? null;
   }
 
   /** Take one request's token under a limit of `perMinute` requests per minute. */
   async take(perMinute: number): Promise<LimitResult> {
     const { bucket, ...result } = takeToken(this.bucket, perMinute, Date.now());
     this.bucket = bucket;
-    this.ctx.storage.sql.exec(`INSERT OR REPLACE INTO bucket (id, tokens, at) VALUES (1, ?, ?)`, bucket.tokens, bucket.at);
+    this.ctx.storage.sql.exec(
+      `INSERT OR REPLACE INTO bucket (id, tokens, at) VALUES (1, ?, ?)`,
+      bucket.tokens,
+      bucket.at,
+    );
     return result;
   }
 }

@@ -36,13 +36,34 @@ const COLUMNS = "id, name, prefix, budget_usd, rate_limit_per_minute, created_at
 export const displayPrefix = (secret: string): string => `${secret.slice(0, PREFIX_CHARS)}…`;
 
 /** Create a key; the returned secrets are never readable again. */
-export async function createKey(db: D1Database, input: NewKey, now = Date.now()): Promise<{ key: ApiKey; secret: string; webhook_secret: string }> {
+export async function createKey(
+  db: D1Database,
+  input: NewKey,
+  now = Date.now(),
+): Promise<{ key: ApiKey; secret: string; webhook_secret: string }> {
   const secret = `sk_live_${randomHex(24)}`;
   const webhook_secret = newWebhookSecret();
-  const key: ApiKey = { id: `key_${randomHex(8)}`, prefix: displayPrefix(secret), created_at: now, revoked_at: null, ...input };
+  const key: ApiKey = {
+    id: `key_${randomHex(8)}`,
+    prefix: displayPrefix(secret),
+    created_at: now,
+    revoked_at: null,
+    ...input,
+  };
   await db
-    .prepare(`INSERT INTO api_keys (id, name, key_hash, prefix, budget_usd, rate_limit_per_minute, webhook_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-    .bind(key.id, key.name, await sha256Hex(secret), key.prefix, key.budget_usd, key.rate_limit_per_minute, webhook_secret, now)
+    .prepare(
+      `INSERT INTO api_keys (id, name, key_hash, prefix, budget_usd, rate_limit_per_minute, webhook_secret, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .bind(
+      key.id,
+      key.name,
+      await sha256Hex(secret),
+      key.prefix,
+      key.budget_usd,
+      key.rate_limit_per_minute,
+      webhook_secret,
+      now,
+    )
     .run();
   return { key, secret, webhook_secret };
 }
@@ -51,14 +72,28 @@ export async function createKey(db: D1Database, input: NewKey, now = Date.now())
  * Insert a key with a known secret (the development key). When the id exists its secret is
  * replaced (DEV_API_KEY was changed) and everything else — revocation included — is kept.
  */
-export async function seedKey(db: D1Database, id: string, secret: string, input: NewKey & { webhook_secret: string }): Promise<void> {
+export async function seedKey(
+  db: D1Database,
+  id: string,
+  secret: string,
+  input: NewKey & { webhook_secret: string },
+): Promise<void> {
   await db
     .prepare(
       `INSERT INTO api_keys (id, name, key_hash, prefix, budget_usd, rate_limit_per_minute, webhook_secret, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET key_hash = excluded.key_hash, prefix = excluded.prefix`,
     )
-    .bind(id, input.name, await sha256Hex(secret), displayPrefix(secret), input.budget_usd, input.rate_limit_per_minute, input.webhook_secret, Date.now())
+    .bind(
+      id,
+      input.name,
+      await sha256Hex(secret),
+      displayPrefix(secret),
+      input.budget_usd,
+      input.rate_limit_per_minute,
+      input.webhook_secret,
+      Date.now(),
+    )
     .run();
 }
 
@@ -70,7 +105,9 @@ export async function findKeyBySecret(db: D1Database, secret: string): Promise<A
 }
 
 export async function listKeys(db: D1Database): Promise<ApiKey[]> {
-  const { results } = await db.prepare(`SELECT ${COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC`).all<ApiKey>();
+  const { results } = await db
+    .prepare(`SELECT ${COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC`)
+    .all<ApiKey>();
   return results;
 }
 

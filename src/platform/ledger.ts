@@ -23,7 +23,10 @@ export interface UsageRow {
 
 /** Total cost of a key's finished runs, in USD. */
 export async function spentUsd(db: D1Database, keyId: string): Promise<number> {
-  const row = await db.prepare(`SELECT COALESCE(SUM(cost_usd), 0) AS spent FROM usage_ledger WHERE key_id = ?`).bind(keyId).first<{ spent: number }>();
+  const row = await db
+    .prepare(`SELECT COALESCE(SUM(cost_usd), 0) AS spent FROM usage_ledger WHERE key_id = ?`)
+    .bind(keyId)
+    .first<{ spent: number }>();
   return row?.spent ?? 0;
 }
 
@@ -47,6 +50,8 @@ export async function usageByDayAndModel(db: D1Database, keyId: string, from: st
 
 /** Total cost per key id, in USD (keys without finished runs are absent). */
 export async function spentByKey(db: D1Database): Promise<Map<string, number>> {
-  const { results } = await db.prepare(`SELECT key_id, SUM(cost_usd) AS spent FROM usage_ledger GROUP BY key_id`).all<{ key_id: string; spent: number }>();
+  const { results } = await db
+    .prepare(`SELECT key_id, SUM(cost_usd) AS spent FROM usage_ledger GROUP BY key_id`)
+    .all<{ key_id: string; spent: number }>();
   return new Map(results.map((r) => [r.key_id, r.spent]));
 }

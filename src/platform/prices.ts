@@ -30,7 +30,9 @@ export function parsePriceTable(raw: string | undefined): PriceTable {
   const parsed = tableSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new PriceTableError(`PRICES is not a price table: at ${issue?.path.join(".") || "top level"}: ${issue?.message ?? "invalid"}`);
+    throw new PriceTableError(
+      `PRICES is not a price table: at ${issue?.path.join(".") || "top level"}: ${issue?.message ?? "invalid"}`,
+    );
   }
   return parsed.data;
 }

@@ -24,7 +24,10 @@ export interface Position {
 }
 
 /** Idempotent: an Idempotency-Key replay (or a retry after a failed insert) adds nothing. */
-export async function indexRun(db: D1Database, row: { run_id: string; key_id: string; model: string; created_at: number }): Promise<void> {
+export async function indexRun(
+  db: D1Database,
+  row: { run_id: string; key_id: string; model: string; created_at: number },
+): Promise<void> {
   await db
     .prepare(`INSERT INTO runs (run_id, key_id, model, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING`)
     .bind(row.run_id, row.key_id, row.model, row.created_at)

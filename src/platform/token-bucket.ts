@@ -25,7 +25,12 @@ export function takeToken(previous: Bucket | null, perMinute: number, now: numbe
   // A lowered limit caps the bucket at once; a clock that went back refills nothing.
   const tokens = Math.min(perMinute, start.tokens + Math.max(0, now - start.at) * perMs);
   if (tokens >= 1) {
-    return { allowed: true, remaining: Math.floor(tokens - 1), retry_after_s: 0, bucket: { tokens: tokens - 1, at: now } };
+    return {
+      allowed: true,
+      remaining: Math.floor(tokens - 1),
+      retry_after_s: 0,
+      bucket: { tokens: tokens - 1, at: now },
+    };
   }
   const retry_after_s = Math.max(1, Math.ceil((1 - tokens) / perMs / 1000));
   return { allowed: false, remaining: 0, retry_after_s, bucket: { tokens, at: now } };

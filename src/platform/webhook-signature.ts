@@ -24,13 +24,24 @@ export function newWebhookSecret(): string {
 
 export async function signWebhook(secret: string, id: string, timestampSeconds: number, body: string): Promise<string> {
   if (!secret.startsWith("whsec_")) throw new Error("webhook secret must start with whsec_");
-  const key = await crypto.subtle.importKey("raw", fromBase64(secret.slice("whsec_".length)), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    fromBase64(secret.slice("whsec_".length)),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(`${id}.${timestampSeconds}.${body}`));
   return `v1,${toBase64(new Uint8Array(mac))}`;
 }
 
 /** The three headers of a signed delivery. */
-export async function webhookHeaders(secret: string, id: string, body: string, now: number): Promise<Record<string, string>> {
+export async function webhookHeaders(
+  secret: string,
+  id: string,
+  body: string,
+  now: number,
+): Promise<Record<string, string>> {
   const timestamp = Math.floor(now / 1000);
   return {
     "webhook-id": id,

@@ -32,7 +32,11 @@ export function coalesceGenerateSteps(steps: readonly StepSpec[], capabilities: 
     const batch = key === undefined ? undefined : open.get(key);
     if (batch && batch.request.n + request.n <= limit) {
       batch.steps.push(step);
-      batch.request = { ...batch.request, n: batch.request.n + request.n, seeds: [...batch.request.seeds, ...request.seeds] };
+      batch.request = {
+        ...batch.request,
+        n: batch.request.n + request.n,
+        seeds: [...batch.request.seeds, ...request.seeds],
+      };
       continue;
     }
     const fresh: CallBatch = { steps: [step], request: { ...request, seeds: [...request.seeds] } };
@@ -68,7 +72,12 @@ function splitUsage(usage: Usage, k: number): Usage[] {
  * every step of the call records. Throws when the
  * backend returned fewer generations than asked — a contract violation the executor retries.
  */
-export function toStepOutputs(steps: readonly StepSpec[], result: GenerateResult, backendId: string, latencyMs: number): StepOutput[] {
+export function toStepOutputs(
+  steps: readonly StepSpec[],
+  result: GenerateResult,
+  backendId: string,
+  latencyMs: number,
+): StepOutput[] {
   const wanted = steps.reduce((sum, s) => sum + (s.request?.n ?? 1), 0);
   if (result.generations.length < wanted) {
     throw new Error(`backend ${backendId} returned ${result.generations.length} generations for ${wanted} requested`);

@@ -22,7 +22,11 @@ describe("bracket", () => {
   });
 
   it("pairs in order and gives the odd one a bye, placed first next round", () => {
-    expect(pairRound(1, ["a", "b", "c"])).toEqual({ round: 1, matches: [{ round: 1, index: 0, first: "a", second: "b" }], bye: "c" });
+    expect(pairRound(1, ["a", "b", "c"])).toEqual({
+      round: 1,
+      matches: [{ round: 1, index: 0, first: "a", second: "b" }],
+      bye: "c",
+    });
     const state = playBracket(["a", "b", "c", "d", "e"], (m) => m.second);
     expect(state.rounds[1]?.matches[0]).toMatchObject({ first: "e", second: "b" });
     expect(state.champion).toBe("b");

@@ -41,7 +41,13 @@ export interface Candidate {
   accepted: Partial<Record<Stage, string>>;
 }
 
-export function buildCandidate(stage: StageKey, id: string, prefix: Prefix, index: number, output: StepOutput): Candidate {
+export function buildCandidate(
+  stage: StageKey,
+  id: string,
+  prefix: Prefix,
+  index: number,
+  output: StepOutput,
+): Candidate {
   const raw = output.texts[0] ?? "";
   const finish = output.finish_reasons[0] ?? "other";
   const base = {
@@ -59,10 +65,23 @@ export function buildCandidate(stage: StageKey, id: string, prefix: Prefix, inde
   const noText = output.texts.length === 0 ? ["backend returned no text"] : [];
   if (stage === "ANSWER") {
     const parsed = parseAnswer(raw, finish);
-    return { ...base, text: parsed.text, stages: parsed.stages, valid: parsed.valid, repairs: parsed.repairs, issues: [...noText, ...parsed.issues] };
+    return {
+      ...base,
+      text: parsed.text,
+      stages: parsed.stages,
+      valid: parsed.valid,
+      repairs: parsed.repairs,
+      issues: [...noText, ...parsed.issues],
+    };
   }
   const parsed = parseStageText(stage, raw, finish);
-  return { ...base, text: parsed.text, valid: parsed.valid, repairs: parsed.repairs, issues: [...noText, ...parsed.issues] };
+  return {
+    ...base,
+    text: parsed.text,
+    valid: parsed.valid,
+    repairs: parsed.repairs,
+    issues: [...noText, ...parsed.issues],
+  };
 }
 
 /**

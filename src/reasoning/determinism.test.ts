@@ -9,7 +9,11 @@ import { makeSpec } from "./testing";
 import { buildTrace } from "./trace";
 import type { RunSpec, SearchConfig } from "./types";
 
-const withoutN = (backend: Backend): Backend => ({ id: backend.id, capabilities: { ...backend.capabilities, n: false }, generate: (o) => backend.generate(o) });
+const withoutN = (backend: Backend): Backend => ({
+  id: backend.id,
+  capabilities: { ...backend.capabilities, n: false },
+  generate: (o) => backend.generate(o),
+});
 
 /** Usage legitimately differs when calls are batched (the prompt is counted once per call). */
 function withoutUsage(value: unknown): unknown {
@@ -57,7 +61,9 @@ describe("determinism", () => {
     expect(sequential.calls.length).toBe(concurrent.calls.length);
 
     // With batching (n > 1 per call) only the usage split differs.
-    const batched = await runInMemory(spec, createFixedLatencyModel({ id: "mock:fixed", latencyMs: 0 }), { schedule: "concurrent" });
+    const batched = await runInMemory(spec, createFixedLatencyModel({ id: "mock:fixed", latencyMs: 0 }), {
+      schedule: "concurrent",
+    });
     expect(batched.result).toEqual(sequential.result);
     expect(withoutUsage(batched.trace)).toEqual(withoutUsage(sequential.trace));
   });

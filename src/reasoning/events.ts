@@ -18,7 +18,12 @@ function stageStarted(spec: RunSpec, stage: StageView["stage"], prefixes: number
   return { type: "stage.started", data: { stage, prefixes, candidates: settings.candidates, scorer: settings.scorer } };
 }
 
-export function eventsForStep(spec: RunSpec, doneBefore: ReadonlyMap<string, StepOutput>, step: StepSpec, output: StepOutput): EventDraft[] {
+export function eventsForStep(
+  spec: RunSpec,
+  doneBefore: ReadonlyMap<string, StepOutput>,
+  step: StepSpec,
+  output: StepOutput,
+): EventDraft[] {
   const after = new Map(doneBefore).set(step.id, output);
   const view = stageViews(spec, after).find((v) => v.stage === step.stage);
   if (!view) return [];
@@ -26,19 +31,49 @@ export function eventsForStep(spec: RunSpec, doneBefore: ReadonlyMap<string, Ste
     case "generate": {
       const c = view.byId.get(step.id);
       if (!c) return [];
-      const data: Record<string, unknown> = { stage: c.stage, step: c.id, prefix: c.prefix, index: c.index, text: c.text, valid: c.valid, repairs: c.repairs };
+      const data: Record<string, unknown> = {
+        stage: c.stage,
+        step: c.id,
+        prefix: c.prefix,
+        index: c.index,
+        text: c.text,
+        valid: c.valid,
+        repairs: c.repairs,
+      };
       if (c.issues.length > 0) data.issues = c.issues;
       if (c.stages) data.stages = c.stages;
       return [{ type: "candidate.generated", data }];
     }
     case "check": {
       const check = view.checks.find((k) => k.id === step.id);
-      return check ? [{ type: "selfcheck.decided", data: { stage: view.stage, step: step.id, candidate: check.candidate, verdict: check.verdict ?? "unknown" } }] : [];
+      return check
+        ? [
+            {
+              type: "selfcheck.decided",
+              data: {
+                stage: view.stage,
+                step: step.id,
+                candidate: check.candidate,
+                verdict: check.verdict ?? "unknown",
+              },
+            },
+          ]
+        : [];
     }
     case "match": {
       const m = view.matches.find((x) => x.id === step.id || x.swapped === step.id);
       if (!m || m.winner === undefined) return [];
-      const data = { stage: view.stage, step: m.id, round: m.round, match: m.index, first: m.first, second: m.second, winner: m.winner, decided_by: m.decided_by, rationale: m.rationale ?? "" };
+      const data = {
+        stage: view.stage,
+        step: m.id,
+        round: m.round,
+        match: m.index,
+        first: m.first,
+        second: m.second,
+        winner: m.winner,
+        decided_by: m.decided_by,
+        rationale: m.rationale ?? "",
+      };
       return [{ type: "judge.decided", data }];
     }
     case "select": {

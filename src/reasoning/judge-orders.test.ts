@@ -12,7 +12,17 @@ function twoCaptions(logprobs: [number, number]) {
   return (stage: string) => {
     if (stage !== "CAPTION") return `${stage} text`;
     const i = next++ % 2;
-    return { generations: [{ text: i === 0 ? "long caption" : "short", finish_reason: "stop" as const, mean_logprob: logprobs[i] as number }], usage: {}, warnings: [] };
+    return {
+      generations: [
+        {
+          text: i === 0 ? "long caption" : "short",
+          finish_reason: "stop" as const,
+          mean_logprob: logprobs[i] as number,
+        },
+      ],
+      usage: {},
+      warnings: [],
+    };
   };
 }
 
@@ -34,17 +44,26 @@ describe("search.judge_orders = 2", () => {
     const judged = model.callsBy("judge").filter((c) => c.prompt.user.includes("CAPTION stage"));
     expect(judged).toHaveLength(6);
     // The swapped call shows the same two responses in the other order.
-    const shown = judged.map((c) => /Response 1:\n([\s\S]*)\n\nResponse 2:\n([\s\S]*)$/.exec(c.prompt.user)?.slice(1, 3).join(" | "));
+    const shown = judged.map((c) =>
+      /Response 1:\n([\s\S]*)\n\nResponse 2:\n([\s\S]*)$/.exec(c.prompt.user)?.slice(1, 3).join(" | "),
+    );
     const pairs = new Set(shown.map((s) => (s ?? "").split(" | ").sort().join(" | ")));
     expect(pairs.size).toBe(3);
     expect(new Set(shown).size).toBe(6);
     // One judge.decided event per match (when its second reply lands), naming the match's own step.
     const decided = run.events.filter((e) => e.type === "judge.decided" && e.data.stage === "CAPTION");
-    expect(decided.map((e) => e.data.step).sort()).toEqual(["CAPTION/match/1/0", "CAPTION/match/1/1", "CAPTION/match/2/0"]);
+    expect(decided.map((e) => e.data.step).sort()).toEqual([
+      "CAPTION/match/1/0",
+      "CAPTION/match/1/1",
+      "CAPTION/match/2/0",
+    ]);
   });
 
   it("a judge that always picks Response 1 is a tie in both orders: the higher mean logprob wins", async () => {
-    for (const [logprobs, expected] of [[[-0.2, -1.5], "long caption"], [[-1.5, -0.2], "short"]] as const) {
+    for (const [logprobs, expected] of [
+      [[-0.2, -1.5], "long caption"],
+      [[-1.5, -0.2], "short"],
+    ] as const) {
       const model = scriptedModel(
         { generate: twoCaptions([...logprobs]), judge: () => "Response 1 reads better.\nVERDICT: 1" },
         { capabilities: { n: false, logprobs: true } },
@@ -72,12 +91,17 @@ describe("search.judge_orders = 2", () => {
     const model = scriptedModel({}, { capabilities: { n: false } });
     const run = await runInMemory(makeSpec({ candidates: 4 }), model, { schedule: "concurrent" });
     expect(model.callsBy("judge").filter((c) => c.prompt.user.includes("CAPTION stage"))).toHaveLength(3);
-    expect(stageOf(run, "CAPTION")?.matches.every((m) => m.swapped_step === undefined && m.raw_swapped === undefined)).toBe(true);
+    expect(
+      stageOf(run, "CAPTION")?.matches.every((m) => m.swapped_step === undefined && m.raw_swapped === undefined),
+    ).toBe(true);
   });
 
   it("local decisions (a forfeit) need no judge call in either order", async () => {
     let next = 0;
-    const model = scriptedModel({ generate: (stage) => (stage === "CAPTION" ? ["", "a caption"][next++ % 2] ?? "" : `${stage} text`) }, { capabilities: { n: false } });
+    const model = scriptedModel(
+      { generate: (stage) => (stage === "CAPTION" ? (["", "a caption"][next++ % 2] ?? "") : `${stage} text`) },
+      { capabilities: { n: false } },
+    );
     const run = await runInMemory(makeSpec({ candidates: 2, judge_orders: 2 }), model, { schedule: "sequential" });
     expect(stageOf(run, "CAPTION")?.matches[0]).toMatchObject({ decided_by: "forfeit", winner: "CAPTION/gen/0.1" });
     expect(model.callsBy("judge").filter((c) => c.prompt.user.includes("CAPTION stage"))).toHaveLength(0);

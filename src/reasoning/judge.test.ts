@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { buildJudgePrompt, buildSelfCheckPrompt, judgeReference, parseSelfCheck, parseVerdict, readJudgeReply, referenceForm, wordEditDistance, type JudgedStage } from "./judge";
+import {
+  buildJudgePrompt,
+  buildSelfCheckPrompt,
+  judgeReference,
+  parseSelfCheck,
+  parseVerdict,
+  readJudgeReply,
+  referenceForm,
+  wordEditDistance,
+  type JudgedStage,
+} from "./judge";
 import { renderStages } from "./parser";
 import { buildAnswerPrompt, buildStagePrompt } from "./prompts";
 
@@ -29,7 +39,8 @@ describe("parseVerdict", () => {
 describe("readJudgeReply: a judge's own reference decides", () => {
   const right = "Counting them: center 1, middle right 2. So there are 2.";
   const wrong = "Counting them: center 1, middle right 3. So there are 3.";
-  const reply = (verdict: string): string => `Check: ${right}\nResponse 1: Counting them: center 1, middle right 3 -> not 2: makes a mistake.\n${verdict}`;
+  const reply = (verdict: string): string =>
+    `Check: ${right}\nResponse 1: Counting them: center 1, middle right 3 -> not 2: makes a mistake.\n${verdict}`;
 
   it("reads the reference only from a first line that starts with Check:", () => {
     expect(judgeReference(reply("VERDICT: 2"))).toBe(right);
@@ -46,25 +57,42 @@ describe("readJudgeReply: a judge's own reference decides", () => {
   });
 
   it("the response closer to the reference wins, even against the judge's own verdict line", () => {
-    expect(readJudgeReply("REASONING", reply("VERDICT: 1"), wrong, right)).toMatchObject({ winner: 2, by: "reference" });
-    expect(readJudgeReply("REASONING", reply("VERDICT: 1"), right, wrong)).toMatchObject({ winner: 1, by: "reference" });
-    expect(readJudgeReply("REASONING", reply("VERDICT: 1"), wrong, right).rationale).toMatch(/^Response 2 is closer to the judge's reference \(0 vs 2 word edits; its verdict said Response 1\)/);
+    expect(readJudgeReply("REASONING", reply("VERDICT: 1"), wrong, right)).toMatchObject({
+      winner: 2,
+      by: "reference",
+    });
+    expect(readJudgeReply("REASONING", reply("VERDICT: 1"), right, wrong)).toMatchObject({
+      winner: 1,
+      by: "reference",
+    });
+    expect(readJudgeReply("REASONING", reply("VERDICT: 1"), wrong, right).rationale).toMatch(
+      /^Response 2 is closer to the judge's reference \(0 vs 2 word edits; its verdict said Response 1\)/,
+    );
     expect(readJudgeReply("REASONING", reply(""), wrong, right)).toMatchObject({ winner: 2, by: "reference" });
   });
 
   it("falls back to the explicit verdict on a tie or without a reference, and to null without either", () => {
     const tie = `Check: ${right}\nVERDICT: 2`;
     expect(readJudgeReply("REASONING", tie, wrong, wrong)).toMatchObject({ winner: 2, by: "verdict" });
-    expect(readJudgeReply("SUMMARY", "Response 1: a plan.\nVERDICT: 1", "plan", "answer")).toMatchObject({ winner: 1, by: "verdict" });
+    expect(readJudgeReply("SUMMARY", "Response 1: a plan.\nVERDICT: 1", "plan", "answer")).toMatchObject({
+      winner: 1,
+      by: "verdict",
+    });
     expect(readJudgeReply("REASONING", `Check: ${right}`, wrong, wrong)).toMatchObject({ winner: null, by: null });
   });
 
   it("compares whole answers in the reference's form: the reasoning, then the answer", () => {
-    const answer = (reasoning: string, conclusion: string): string => renderStages({ SUMMARY: "I will count.", CAPTION: "Two shapes.", REASONING: reasoning, CONCLUSION: conclusion });
+    const answer = (reasoning: string, conclusion: string): string =>
+      renderStages({ SUMMARY: "I will count.", CAPTION: "Two shapes.", REASONING: reasoning, CONCLUSION: conclusion });
     expect(referenceForm("ANSWER", answer(right, "2"))).toBe(`${right} Answer: 2.`);
     expect(referenceForm("CAPTION", "<SUMMARY>plan</SUMMARY>\n<CAPTION>Two shapes.</CAPTION>")).toBe("Two shapes.");
     expect(referenceForm("CAPTION", "Two shapes.")).toBe("Two shapes.");
-    const r = readJudgeReply("ANSWER", `Check: ${right} Answer: 2.\nVERDICT: 1`, answer(right, "3"), answer(right, "2"));
+    const r = readJudgeReply(
+      "ANSWER",
+      `Check: ${right} Answer: 2.\nVERDICT: 1`,
+      answer(right, "3"),
+      answer(right, "2"),
+    );
     expect(r).toMatchObject({ winner: 2, by: "reference" });
   });
 });
@@ -116,7 +144,11 @@ describe("judge prompts", () => {
 
 describe("generation prompts", () => {
   it("prefills the accepted stages and the next opening tag, no system prompt", () => {
-    expect(buildStagePrompt("q", {}, "SUMMARY")).toEqual({ user: "q", assistant_prefix: "<SUMMARY>", with_image: true });
+    expect(buildStagePrompt("q", {}, "SUMMARY")).toEqual({
+      user: "q",
+      assistant_prefix: "<SUMMARY>",
+      with_image: true,
+    });
     const p = buildStagePrompt("q", { SUMMARY: "s", CAPTION: "c" }, "REASONING", false);
     expect(p.assistant_prefix).toBe("<SUMMARY>s</SUMMARY>\n<CAPTION>c</CAPTION>\n<REASONING>");
     expect(p.with_image).toBe(false);

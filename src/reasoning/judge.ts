@@ -111,7 +111,13 @@ export function wordEditDistance(a: string, b: string): number {
   for (let i = 1; i <= x.length; i++) {
     const cur = [i];
     for (let j = 1; j <= y.length; j++) {
-      cur.push(Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (x[i - 1] === y[j - 1] ? 0 : 1)));
+      cur.push(
+        Math.min(
+          (prev[j] as number) + 1,
+          (cur[j - 1] as number) + 1,
+          (prev[j - 1] as number) + (x[i - 1] === y[j - 1] ? 0 : 1),
+        ),
+      );
     }
     prev = cur;
   }
@@ -137,7 +143,12 @@ export function readJudgeReply(stage: JudgedStage, raw: string, first: string, s
   const d2 = wordEditDistance(reference, referenceForm(stage, second));
   if (d1 === d2) return byVerdict;
   const winner: 1 | 2 = d1 < d2 ? 1 : 2;
-  const own = verdict.winner === null ? "it gave no verdict" : verdict.winner === winner ? "its verdict agrees" : `its verdict said Response ${verdict.winner}`;
+  const own =
+    verdict.winner === null
+      ? "it gave no verdict"
+      : verdict.winner === winner
+        ? "its verdict agrees"
+        : `its verdict said Response ${verdict.winner}`;
   const rationale = `Response ${winner} is closer to the judge's reference (${Math.min(d1, d2)} vs ${Math.max(d1, d2)} word edits; ${own}). ${verdict.rationale}`;
   return { winner, by: "reference", rationale: rationale.length > 300 ? `${rationale.slice(0, 297)}...` : rationale };
 }

@@ -42,7 +42,11 @@ export interface MemoryRunResult {
 // A run has at most a few hundred steps; this only turns a planner bug into an error, not a hang.
 const MAX_WAVES = 10_000;
 
-export async function runInMemory(spec: RunSpec, backend: Backend, options: MemoryRunOptions): Promise<MemoryRunResult> {
+export async function runInMemory(
+  spec: RunSpec,
+  backend: Backend,
+  options: MemoryRunOptions,
+): Promise<MemoryRunResult> {
   const done = new Map<string, StepOutput>();
   const calls: CallRecord[] = [];
   const events: EventDraft[] = [...initialEvents(spec)];
@@ -55,7 +59,8 @@ export async function runInMemory(spec: RunSpec, backend: Backend, options: Memo
 
   for (let wave = 1; wave <= MAX_WAVES; wave++) {
     const planned = plan(spec, done);
-    if (planned.status === "done") return { result: planned.result, trace: buildTrace(spec, done), done, calls, events };
+    if (planned.status === "done")
+      return { result: planned.result, trace: buildTrace(spec, done), done, calls, events };
     if (planned.steps.length === 0) throw new Error("planner returned no runnable step for an unfinished run");
     const due = options.schedule === "sequential" ? planned.steps.slice(0, 1) : planned.steps;
 
@@ -72,7 +77,9 @@ export async function runInMemory(spec: RunSpec, backend: Backend, options: Memo
         const started = Date.now();
         const image = batch.request.prompt.with_image ? options.image : undefined;
         const result = await backend.generate(image ? { ...batch.request, image } : { ...batch.request });
-        toStepOutputs(batch.steps, result, backend.id, Date.now() - started).forEach((out, i) => outputs.set(batch.steps[i]?.id ?? "", out));
+        toStepOutputs(batch.steps, result, backend.id, Date.now() - started).forEach((out, i) =>
+          outputs.set(batch.steps[i]?.id ?? "", out),
+        );
       }),
     );
     // Commit in frontier order, not completion order, so events are deterministic.

@@ -3,7 +3,12 @@ import { parseAnswer, parseStageText, renderStages } from "./parser";
 
 describe("parseStageText", () => {
   it("takes clean content that ended at the stop sequence without any repair", () => {
-    expect(parseStageText("CAPTION", "  Three red circles.  ", "stop")).toEqual({ text: "Three red circles.", valid: true, repairs: [], issues: [] });
+    expect(parseStageText("CAPTION", "  Three red circles.  ", "stop")).toEqual({
+      text: "Three red circles.",
+      valid: true,
+      repairs: [],
+      issues: [],
+    });
   });
 
   it("adds a missing closing tag when the model ran out of tokens", () => {
@@ -56,11 +61,17 @@ describe("parseStageText", () => {
 });
 
 describe("parseAnswer", () => {
-  const whole = "I will count.</SUMMARY>\n<CAPTION>Three circles.</CAPTION>\n<REASONING>1+1+1=3</REASONING>\n<CONCLUSION>3";
+  const whole =
+    "I will count.</SUMMARY>\n<CAPTION>Three circles.</CAPTION>\n<REASONING>1+1+1=3</REASONING>\n<CONCLUSION>3";
 
   it("parses a whole answer continuing the <SUMMARY> prefix, stop consumed", () => {
     const p = parseAnswer(whole, "stop");
-    expect(p.stages).toEqual({ SUMMARY: "I will count.", CAPTION: "Three circles.", REASONING: "1+1+1=3", CONCLUSION: "3" });
+    expect(p.stages).toEqual({
+      SUMMARY: "I will count.",
+      CAPTION: "Three circles.",
+      REASONING: "1+1+1=3",
+      CONCLUSION: "3",
+    });
     expect(p).toMatchObject({ valid: true, repairs: [], missing: [] });
     expect(p.text).toBe(renderStages(p.stages));
   });
@@ -88,7 +99,13 @@ describe("parseAnswer", () => {
   it("drops repeated blocks, stray closing tags and text outside tags", () => {
     const p = parseAnswer("<SUMMARY>a</SUMMARY> noise <SUMMARY>b</SUMMARY></CAPTION><CONCLUSION>c</CONCLUSION>");
     expect(p.stages.SUMMARY).toBe("a");
-    expect(p.repairs).toEqual(expect.arrayContaining(["dropped text outside tags", "dropped repeated <SUMMARY> block", "removed stray </CAPTION>"]));
+    expect(p.repairs).toEqual(
+      expect.arrayContaining([
+        "dropped text outside tags",
+        "dropped repeated <SUMMARY> block",
+        "removed stray </CAPTION>",
+      ]),
+    );
   });
 
   it("never throws on an empty answer", () => {

@@ -48,7 +48,10 @@ function tokenize(raw: string): Token[] {
 }
 
 const restText = (tokens: Token[], from: number): string =>
-  tokens.slice(from).map((t) => (t.kind === "text" ? t.text : t.raw)).join("");
+  tokens
+    .slice(from)
+    .map((t) => (t.kind === "text" ? t.text : t.raw))
+    .join("");
 
 /**
  * One stage's content. `raw` continues a prefix that already ends with `<STAGE>`.
@@ -153,7 +156,8 @@ export function parseAnswer(raw: string, finish?: FinishReason): ParsedAnswer {
         repairs.add(`added missing ${closeTag(open)}`);
         repairs.add(`removed stray ${t.raw}`);
         finishStage(open);
-      } else if (first) finishStage(t.stage); // the prefix opened this stage
+      } else if (first)
+        finishStage(t.stage); // the prefix opened this stage
       else repairs.add(`removed stray ${t.raw}`);
     }
     if (open !== null) {
@@ -169,7 +173,14 @@ export function parseAnswer(raw: string, finish?: FinishReason): ParsedAnswer {
   const missing = STAGES.filter((s) => !stages[s]);
   for (const s of missing) issues.push(stages[s] === undefined ? `missing ${openTag(s)}` : `empty ${openTag(s)}`);
   for (const s of missing) delete stages[s];
-  return { stages, text: renderStages(stages), valid: Boolean(stages.CONCLUSION), repairs: [...repairs], issues, missing };
+  return {
+    stages,
+    text: renderStages(stages),
+    valid: Boolean(stages.CONCLUSION),
+    repairs: [...repairs],
+    issues,
+    missing,
+  };
 }
 
 /** `<SUMMARY>…</SUMMARY>\n<CAPTION>…</CAPTION>…` in canonical order, for the stages present. */

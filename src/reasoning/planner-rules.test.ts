@@ -2,15 +2,20 @@ import { describe, expect, it } from "vitest";
 import { runInMemory } from "./memory-executor";
 import { makeSpec, scriptedModel } from "./testing";
 
-const reasoningStage = (trace: Awaited<ReturnType<typeof runInMemory>>["trace"]) => trace.stages.find((s) => s.stage === "REASONING");
+const reasoningStage = (trace: Awaited<ReturnType<typeof runInMemory>>["trace"]) =>
+  trace.stages.find((s) => s.stage === "REASONING");
 
 describe("reasoning self-check", () => {
   it("an 'incorrect' candidate loses to a 'correct' one without a judge call", async () => {
     let n = 0;
-    const model = scriptedModel({
-      generate: (stage) => (stage === "REASONING" ? (n++ === 0 ? "1 + 1 = 3 so wrong" : "1 + 1 = 2") : `${stage} text`),
-      check: (reasoning) => (reasoning.includes("wrong") ? "CHECK: INCORRECT" : "CHECK: CORRECT"),
-    }, { capabilities: { n: false } });
+    const model = scriptedModel(
+      {
+        generate: (stage) =>
+          stage === "REASONING" ? (n++ === 0 ? "1 + 1 = 3 so wrong" : "1 + 1 = 2") : `${stage} text`,
+        check: (reasoning) => (reasoning.includes("wrong") ? "CHECK: INCORRECT" : "CHECK: CORRECT"),
+      },
+      { capabilities: { n: false } },
+    );
     const run = await runInMemory(makeSpec({ candidates: 2 }), model, { schedule: "concurrent" });
     const st = reasoningStage(run.trace);
     expect(st?.selfchecks.map((c) => c.verdict).sort()).toEqual(["correct", "incorrect"]);
@@ -26,7 +31,10 @@ describe("reasoning self-check", () => {
   it("'unknown' counts as not incorrect; two 'incorrect' go to the judge", async () => {
     let next = 0;
     const unknownVsBad = scriptedModel(
-      { generate: (stage) => (stage === "REASONING" ? ["sure path", "bad path"][next++] ?? "" : `${stage} text`), check: (r) => (r === "bad path" ? "CHECK: INCORRECT" : "no idea") },
+      {
+        generate: (stage) => (stage === "REASONING" ? (["sure path", "bad path"][next++] ?? "") : `${stage} text`),
+        check: (r) => (r === "bad path" ? "CHECK: INCORRECT" : "no idea"),
+      },
       { capabilities: { n: false } },
     );
     const run = await runInMemory(makeSpec({ candidates: 2 }), unknownVsBad, { schedule: "concurrent" });
@@ -45,7 +53,10 @@ describe("broken candidates", () => {
   it("repairs a candidate with stray tags and ranks empty ones last, without a judge call", async () => {
     const captions = ["", "<CAPTION>Three red circles.</CAPTION> trailing junk", "</CAPTION>"];
     let next = 0;
-    const model = scriptedModel({ generate: (stage, seed) => (stage === "CAPTION" ? (captions[next++] ?? "") : `${stage} ${seed}`) }, { capabilities: { n: false } });
+    const model = scriptedModel(
+      { generate: (stage, seed) => (stage === "CAPTION" ? (captions[next++] ?? "") : `${stage} ${seed}`) },
+      { capabilities: { n: false } },
+    );
     const run = await runInMemory(makeSpec({ candidates: 3 }), model, { schedule: "sequential" });
     const caption = run.trace.stages[1];
     expect(caption?.candidates.map((c) => [c.valid, c.text, c.repairs, c.issues, c.merged_into])).toEqual([
@@ -75,7 +86,11 @@ describe("broken candidates", () => {
 
   it("an unparseable verdict is decided by the fallback: higher mean logprob wins", async () => {
     const model = scriptedModel({
-      generate: (stage, seed) => ({ generations: [{ text: `${stage} ${seed}`, finish_reason: "stop", mean_logprob: -(seed % 97) }], usage: {}, warnings: [] }),
+      generate: (stage, seed) => ({
+        generations: [{ text: `${stage} ${seed}`, finish_reason: "stop", mean_logprob: -(seed % 97) }],
+        usage: {},
+        warnings: [],
+      }),
       judge: () => "Both look fine to me.",
     });
     const run = await runInMemory(makeSpec({ candidates: 2 }), model, { schedule: "concurrent" });
@@ -92,11 +107,16 @@ describe("broken candidates", () => {
     // The judge always says VERDICT: 1, but its reference is the "good" text of the stage.
     const model = scriptedModel({
       generate: (stage, seed) => (seed % 2 === 0 ? `${stage} good` : `${stage} bad ${seed}`),
-      judge: (_first, _second, call) => `Check: ${/Both are the (\w+) stage/.exec(call.prompt.user)?.[1] ?? ""} good\nVERDICT: 1`,
+      judge: (_first, _second, call) =>
+        `Check: ${/Both are the (\w+) stage/.exec(call.prompt.user)?.[1] ?? ""} good\nVERDICT: 1`,
     });
     let mixed = 0;
     for (const seed of [1, 2, 3, 4, 5, 6]) {
-      const run = await runInMemory(makeSpec({ candidates: 2 }, { sampling: { temperature: 0.6, top_p: 0.9, max_tokens_per_stage: 256, seed } }), model, { schedule: "concurrent" });
+      const run = await runInMemory(
+        makeSpec({ candidates: 2 }, { sampling: { temperature: 0.6, top_p: 0.9, max_tokens_per_stage: 256, seed } }),
+        model,
+        { schedule: "concurrent" },
+      );
       for (const st of run.trace.stages) {
         for (const m of st.matches) {
           const texts = m.pair.map((id) => st.candidates.find((c) => c.id === id)?.text);
@@ -128,7 +148,9 @@ describe("broken candidates", () => {
 
 describe("twins", () => {
   it("identical candidates are merged and cost no judge call", async () => {
-    const model = scriptedModel({ generate: (stage, seed) => (seed % 2 === 0 ? `${stage} same` : `  ${stage}   SAME `) });
+    const model = scriptedModel({
+      generate: (stage, seed) => (seed % 2 === 0 ? `${stage} same` : `  ${stage}   SAME `),
+    });
     const run = await runInMemory(makeSpec({ candidates: 4 }), model, { schedule: "concurrent" });
     expect(model.callsBy("judge")).toHaveLength(0);
     for (const st of run.trace.stages) {

@@ -13,7 +13,10 @@ describe("stage beam with the judge scorer", () => {
     for (const stage of STAGES) {
       const matchIds = [...run.done.keys()].filter((id) => id.startsWith(`${stage}/match/`));
       expect(matchIds, stage).toHaveLength(n - 1);
-      const perRound = Array.from({ length: rounds }, (_, r) => matchIds.filter((id) => id.startsWith(`${stage}/match/${r + 1}/`)).length);
+      const perRound = Array.from(
+        { length: rounds },
+        (_, r) => matchIds.filter((id) => id.startsWith(`${stage}/match/${r + 1}/`)).length,
+      );
       expect(perRound, stage).toEqual(bracketShape(n));
       // Concurrency: every round's judge calls went out in one wave, and each round in its own wave.
       const judgeCalls = run.calls.filter((c) => c.purpose === "judge" && c.steps[0]?.startsWith(`${stage}/`));
@@ -21,7 +24,9 @@ describe("stage beam with the judge scorer", () => {
       const waves = [...new Set(judgeCalls.map((c) => c.wave))];
       expect(waves, stage).toHaveLength(rounds);
       for (const [r, wave] of waves.entries()) {
-        expect(judgeCalls.filter((c) => c.wave === wave).every((c) => c.steps[0]?.startsWith(`${stage}/match/${r + 1}/`))).toBe(true);
+        expect(
+          judgeCalls.filter((c) => c.wave === wave).every((c) => c.steps[0]?.startsWith(`${stage}/match/${r + 1}/`)),
+        ).toBe(true);
       }
     }
     // The N candidates of a stage share one prompt: a single call with n = N.
@@ -54,7 +59,14 @@ describe("stage beam with the judge scorer", () => {
     if (p.status !== "running") throw new Error("running expected");
     expect(p.steps.map((s) => s.id)).toEqual(["SUMMARY/gen/0.0", "SUMMARY/gen/0.1", "SUMMARY/gen/0.2"]);
     for (const s of p.steps) {
-      expect(s.request).toMatchObject({ purpose: "generate", n: 1, stop: ["</SUMMARY>"], temperature: 0.9, top_p: 0.9, max_tokens: 64 });
+      expect(s.request).toMatchObject({
+        purpose: "generate",
+        n: 1,
+        stop: ["</SUMMARY>"],
+        temperature: 0.9,
+        top_p: 0.9,
+        max_tokens: 64,
+      });
       expect(s.request?.seeds).toHaveLength(1);
     }
     expect(new Set(p.steps.map((s) => s.request?.seeds[0])).size).toBe(3);

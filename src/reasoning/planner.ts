@@ -32,7 +32,9 @@ function frontier(spec: RunSpec, done: ReadonlyMap<string, StepOutput>, view: St
   const { stage } = view;
   if (!view.generated) {
     return view.prefixes.flatMap((prefix) =>
-      Array.from({ length: view.settings.candidates }, (_, i) => generateStep(spec, stage, prefix, i)).filter((s) => !done.has(s.id)),
+      Array.from({ length: view.settings.candidates }, (_, i) => generateStep(spec, stage, prefix, i)).filter(
+        (s) => !done.has(s.id),
+      ),
     );
   }
   const select = localStep(selectId(stage), "select", stage);
@@ -43,7 +45,16 @@ function frontier(spec: RunSpec, done: ReadonlyMap<string, StepOutput>, view: St
     if (check.verdict !== undefined) continue;
     const c = view.byId.get(check.candidate);
     if (!c) continue;
-    steps.push(evaluationStep(spec, check.id, "check", stage, "check", buildSelfCheckPrompt(spec.question, c.accepted, c.text, spec.has_image)));
+    steps.push(
+      evaluationStep(
+        spec,
+        check.id,
+        "check",
+        stage,
+        "check",
+        buildSelfCheckPrompt(spec.question, c.accepted, c.text, spec.has_image),
+      ),
+    );
   }
   const bracket = view.bracket;
   if (!bracket) return steps;
@@ -60,10 +71,28 @@ function frontier(spec: RunSpec, done: ReadonlyMap<string, StepOutput>, view: St
     if (!first || !second) continue;
     const input = judgeInputs(stage, first, second);
     if (!done.has(match.id)) {
-      steps.push(evaluationStep(spec, match.id, "match", stage, "judge", buildJudgePrompt(stage, spec.question, input.context, input.first, input.second, spec.has_image)));
+      steps.push(
+        evaluationStep(
+          spec,
+          match.id,
+          "match",
+          stage,
+          "judge",
+          buildJudgePrompt(stage, spec.question, input.context, input.first, input.second, spec.has_image),
+        ),
+      );
     }
     if (match.swapped !== undefined && !done.has(match.swapped)) {
-      steps.push(evaluationStep(spec, match.swapped, "match", stage, "judge", buildJudgePrompt(stage, spec.question, input.context, input.second, input.first, spec.has_image)));
+      steps.push(
+        evaluationStep(
+          spec,
+          match.swapped,
+          "match",
+          stage,
+          "judge",
+          buildJudgePrompt(stage, spec.question, input.context, input.second, input.first, spec.has_image),
+        ),
+      );
     }
   }
   return steps;
@@ -72,7 +101,9 @@ function frontier(spec: RunSpec, done: ReadonlyMap<string, StepOutput>, view: St
 function resultOf(view: StageView): RunResult {
   const winner = view.byId.get(view.selection?.selected[0] ?? "");
   const found: Partial<Record<Stage, string>> =
-    view.stage === "ANSWER" ? { ...(winner?.stages ?? {}) } : { ...(winner?.accepted ?? {}), [view.stage]: winner?.text ?? "" };
+    view.stage === "ANSWER"
+      ? { ...(winner?.stages ?? {}) }
+      : { ...(winner?.accepted ?? {}), [view.stage]: winner?.text ?? "" };
   const stages = Object.fromEntries(STAGES.map((s) => [s, found[s] ?? ""])) as Record<Stage, string>;
   return { answer: stages.CONCLUSION, stages, text: renderStages(stages) };
 }

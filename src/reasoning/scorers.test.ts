@@ -9,8 +9,21 @@ let next = 0;
 function cand(text: string, extra: Partial<Candidate> = {}): Candidate {
   const index = next++;
   return {
-    id: `CONCLUSION/gen/0.${index}`, stage: "CONCLUSION", prefix: 0, index, label: `0.${index}`, raw: text, text,
-    valid: text.trim() !== "", repairs: [], issues: [], finish_reason: "stop", mean_logprob: null, usage: {}, accepted: {}, ...extra,
+    id: `CONCLUSION/gen/0.${index}`,
+    stage: "CONCLUSION",
+    prefix: 0,
+    index,
+    label: `0.${index}`,
+    raw: text,
+    text,
+    valid: text.trim() !== "",
+    repairs: [],
+    issues: [],
+    finish_reason: "stop",
+    mean_logprob: null,
+    usage: {},
+    accepted: {},
+    ...extra,
   };
 }
 
@@ -64,16 +77,26 @@ describe("vote scorer", () => {
 describe("match decisions", () => {
   const none = (): undefined => undefined;
   it("forfeits against an invalid side without a judge", () => {
-    expect(matchMode("CAPTION", cand(""), cand("x"), none)).toEqual({ kind: "local", decision: { winner: 2, decided_by: "forfeit", rationale: "Response 1 is invalid and forfeits" } });
+    expect(matchMode("CAPTION", cand(""), cand("x"), none)).toEqual({
+      kind: "local",
+      decision: { winner: 2, decided_by: "forfeit", rationale: "Response 1 is invalid and forfeits" },
+    });
     expect(matchMode("CAPTION", cand(""), cand(""), none)).toMatchObject({ kind: "local", decision: { winner: 1 } });
   });
 
   it("lets a self-check 'incorrect' lose, waits for missing checks, judges otherwise", () => {
     const a = cand("r1");
     const b = cand("r2");
-    const verdicts = (x: string, y: string) => (c: Candidate) => (c === a ? x : y) as "correct" | "incorrect" | "unknown";
-    expect(matchMode("REASONING", a, b, verdicts("incorrect", "unknown"))).toMatchObject({ kind: "local", decision: { winner: 2, decided_by: "selfcheck" } });
-    expect(matchMode("REASONING", a, b, verdicts("correct", "incorrect"))).toMatchObject({ kind: "local", decision: { winner: 1 } });
+    const verdicts = (x: string, y: string) => (c: Candidate) =>
+      (c === a ? x : y) as "correct" | "incorrect" | "unknown";
+    expect(matchMode("REASONING", a, b, verdicts("incorrect", "unknown"))).toMatchObject({
+      kind: "local",
+      decision: { winner: 2, decided_by: "selfcheck" },
+    });
+    expect(matchMode("REASONING", a, b, verdicts("correct", "incorrect"))).toMatchObject({
+      kind: "local",
+      decision: { winner: 1 },
+    });
     expect(matchMode("REASONING", a, b, verdicts("incorrect", "incorrect"))).toEqual({ kind: "judge" });
     expect(matchMode("REASONING", a, b, none)).toEqual({ kind: "waiting" });
     expect(matchMode("CAPTION", a, b, none)).toEqual({ kind: "judge" });
@@ -81,7 +104,13 @@ describe("match decisions", () => {
 
   it("falls back to logprob, then fewer repairs, then Response 1", () => {
     expect(fallbackDecision(cand("a", { mean_logprob: -2 }), cand("b", { mean_logprob: -1 })).winner).toBe(2);
-    expect(fallbackDecision(cand("a", { mean_logprob: -1, repairs: ["x"] }), cand("b", { repairs: [] })).winner).toBe(2);
-    expect(fallbackDecision(cand("a"), cand("b"))).toEqual({ winner: 1, decided_by: "fallback", rationale: "no verdict in the judge reply; Response 1 (first-seeded) advances" });
+    expect(fallbackDecision(cand("a", { mean_logprob: -1, repairs: ["x"] }), cand("b", { repairs: [] })).winner).toBe(
+      2,
+    );
+    expect(fallbackDecision(cand("a"), cand("b"))).toEqual({
+      winner: 1,
+      decided_by: "fallback",
+      rationale: "no verdict in the judge reply; Response 1 (first-seeded) advances",
+    });
   });
 });

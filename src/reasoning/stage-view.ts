@@ -5,10 +5,27 @@
 import { playBracket, seedBracket, type BracketState } from "./bracket";
 import { buildCandidate, mergeTwins, type Candidate, type Prefix } from "./candidates";
 import { parseSelfCheck, type SelfCheck } from "./judge";
-import { combineOrders, decodeMatchOutput, matchMode, type DecidedBy, type MatchDecision, type MatchMode } from "./scorers/judge";
+import {
+  combineOrders,
+  decodeMatchOutput,
+  matchMode,
+  type DecidedBy,
+  type MatchDecision,
+  type MatchMode,
+} from "./scorers/judge";
 import { stepSeed } from "./seeds";
 import { STAGES } from "./stages";
-import { bracketSeedKey, checkId, genId, matchId, selectId, stageSettings, swappedMatchId, type StageKey, type StageSettings } from "./steps";
+import {
+  bracketSeedKey,
+  checkId,
+  genId,
+  matchId,
+  selectId,
+  stageSettings,
+  swappedMatchId,
+  type StageKey,
+  type StageSettings,
+} from "./steps";
 import type { RunSpec, StepOutput } from "./types";
 
 export interface CheckView {
@@ -65,7 +82,12 @@ export interface StageView {
   selection?: Selection;
 }
 
-export function deriveStageView(spec: RunSpec, done: ReadonlyMap<string, StepOutput>, stage: StageKey, prefixes: Prefix[]): StageView {
+export function deriveStageView(
+  spec: RunSpec,
+  done: ReadonlyMap<string, StepOutput>,
+  stage: StageKey,
+  prefixes: Prefix[],
+): StageView {
   const settings = stageSettings(spec, stage);
   const genIds: string[] = [];
   const candidates: Candidate[] = [];
@@ -78,7 +100,18 @@ export function deriveStageView(spec: RunSpec, done: ReadonlyMap<string, StepOut
     }
   }
   const byId = new Map(candidates.map((c) => [c.id, c]));
-  const view: StageView = { stage, settings, prefixes, genIds, candidates, byId, generated: candidates.length === genIds.length, unique: [], checks: [], matches: [] };
+  const view: StageView = {
+    stage,
+    settings,
+    prefixes,
+    genIds,
+    candidates,
+    byId,
+    generated: candidates.length === genIds.length,
+    unique: [],
+    checks: [],
+    matches: [],
+  };
   if (view.generated) {
     view.unique = mergeTwins(candidates);
     if (settings.scorer === "judge") scoreByJudge(spec, done, view);
@@ -107,7 +140,10 @@ function scoreByJudge(spec: RunSpec, done: ReadonlyMap<string, StepOutput>, view
       view.checks.push(check);
     }
   }
-  const entrants = seedBracket(view.unique.map((c) => c.id), stepSeed(spec.sampling.seed, bracketSeedKey(stage)));
+  const entrants = seedBracket(
+    view.unique.map((c) => c.id),
+    stepSeed(spec.sampling.seed, bracketSeedKey(stage)),
+  );
   view.bracket = playBracket(entrants, (m) => {
     const first = view.byId.get(m.first) as Candidate;
     const second = view.byId.get(m.second) as Candidate;
@@ -117,7 +153,8 @@ function scoreByJudge(spec: RunSpec, done: ReadonlyMap<string, StepOutput>, view
     if (mode.kind === "local") match.local = mode.decision;
     view.matches.push(match);
     const output = done.get(id);
-    if (mode.kind === "judge" && (spec.search.judge_orders ?? 1) === 2) return decideBothOrders(done, match, output, first, second);
+    if (mode.kind === "judge" && (spec.search.judge_orders ?? 1) === 2)
+      return decideBothOrders(done, match, output, first, second);
     if (!output) return undefined;
     const decision = decodeMatchOutput(output, stage, first, second);
     match.winner = decision.winner === 1 ? m.first : m.second;
@@ -129,7 +166,13 @@ function scoreByJudge(spec: RunSpec, done: ReadonlyMap<string, StepOutput>, view
 }
 
 /** A judge match read in both orders; undefined until both replies are in. */
-function decideBothOrders(done: ReadonlyMap<string, StepOutput>, match: MatchView, output: StepOutput | undefined, first: Candidate, second: Candidate): string | undefined {
+function decideBothOrders(
+  done: ReadonlyMap<string, StepOutput>,
+  match: MatchView,
+  output: StepOutput | undefined,
+  first: Candidate,
+  second: Candidate,
+): string | undefined {
   const stage = first.stage;
   match.swapped = swappedMatchId(match.id);
   const back = done.get(match.swapped);
@@ -148,7 +191,12 @@ function decideBothOrders(done: ReadonlyMap<string, StepOutput>, match: MatchVie
 function readSelection(output: StepOutput): Selection {
   try {
     const parsed = JSON.parse(output.texts[0] ?? "") as Partial<Selection>;
-    return { ranking: parsed.ranking ?? [], selected: parsed.selected ?? [], ...(parsed.scores ? { scores: parsed.scores } : {}), issues: parsed.issues ?? [] };
+    return {
+      ranking: parsed.ranking ?? [],
+      selected: parsed.selected ?? [],
+      ...(parsed.scores ? { scores: parsed.scores } : {}),
+      issues: parsed.issues ?? [],
+    };
   } catch {
     return { ranking: [], selected: [], issues: ["unreadable select output"] };
   }

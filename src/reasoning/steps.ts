@@ -38,7 +38,14 @@ export interface StageSettings {
 export function stageSettings(spec: RunSpec, stage: StageKey): StageSettings {
   const { search, sampling } = spec;
   if (search.strategy === "greedy") {
-    return { candidates: 1, scorer: "none", temperature: 0, top_p: sampling.top_p, max_tokens: sampling.max_tokens_per_stage, keep: 1 };
+    return {
+      candidates: 1,
+      scorer: "none",
+      temperature: 0,
+      top_p: sampling.top_p,
+      max_tokens: sampling.max_tokens_per_stage,
+      keep: 1,
+    };
   }
   if (stage === "ANSWER") {
     return {
@@ -98,7 +105,14 @@ export function generateStep(
  * A judge or self-check call: temperature 0 and no stop sequence — the verdict is the reply's
  * last line, so a stop would cut it; max_tokens bounds the reply instead.
  */
-export function evaluationStep(spec: RunSpec, id: string, kind: StepKind, stage: StageKey, purpose: CallPurpose, prompt: Prompt): StepSpec {
+export function evaluationStep(
+  spec: RunSpec,
+  id: string,
+  kind: StepKind,
+  stage: StageKey,
+  purpose: CallPurpose,
+  prompt: Prompt,
+): StepSpec {
   return {
     id,
     kind,

@@ -7,7 +7,10 @@ import type { GenerateOptions, Generation } from "../inference/backend";
 import { ScriptedModel, type ScriptedModelOptions, type ScriptedReply } from "../inference/mock-model";
 import type { RunSpec, SearchConfig } from "./types";
 
-export function makeSpec(search: Partial<SearchConfig> = {}, overrides: Partial<Omit<RunSpec, "search">> = {}): RunSpec {
+export function makeSpec(
+  search: Partial<SearchConfig> = {},
+  overrides: Partial<Omit<RunSpec, "search">> = {},
+): RunSpec {
   return {
     question: "How many red circles are there?",
     has_image: true,
@@ -38,13 +41,19 @@ export interface Script {
 }
 
 /** A ScriptedModel answering generate/judge/check calls by purpose, one text per seed. */
-export function scriptedModel(script: Script = {}, options: Omit<ScriptedModelOptions, "respond" | "sequence"> = {}): ScriptedModel {
+export function scriptedModel(
+  script: Script = {},
+  options: Omit<ScriptedModelOptions, "respond" | "sequence"> = {},
+): ScriptedModel {
   return new ScriptedModel({
     ...options,
     respond(call) {
       if (call.purpose === "judge") {
         const [a, b] = responsesOf(call);
-        return script.judge?.(a, b, call) ?? `Response ${b.length > a.length ? 2 : 1} is more complete.\nVERDICT: ${b.length > a.length ? 2 : 1}`;
+        return (
+          script.judge?.(a, b, call) ??
+          `Response ${b.length > a.length ? 2 : 1} is more complete.\nVERDICT: ${b.length > a.length ? 2 : 1}`
+        );
       }
       if (call.purpose === "check") {
         const reasoning = /Reasoning:\n([\s\S]*)$/.exec(call.prompt.user)?.[1] ?? "";
@@ -57,7 +66,11 @@ export function scriptedModel(script: Script = {}, options: Omit<ScriptedModelOp
         if (replies.length === 1) return replies[0] as ScriptedReply;
         // A coalesced call: one generation per seed, whatever form each scripted reply took.
         const generations = replies.flatMap((r): Generation[] =>
-          typeof r === "string" ? [{ text: r, finish_reason: "stop" }] : Array.isArray(r) ? r.map((text) => ({ text, finish_reason: "stop" as const })) : r.generations,
+          typeof r === "string"
+            ? [{ text: r, finish_reason: "stop" }]
+            : Array.isArray(r)
+              ? r.map((text) => ({ text, finish_reason: "stop" as const }))
+              : r.generations,
         );
         return { generations, usage: {}, warnings: [] };
       }

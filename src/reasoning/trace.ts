@@ -119,9 +119,21 @@ function stageTrace(view: StageView, done: ReadonlyMap<string, StepOutput>): Sta
       if (c.merged_into) t.merged_into = c.merged_into;
       return t;
     }),
-    selfchecks: view.checks.map((k) => ({ step: k.id, candidate: k.candidate, verdict: k.verdict ?? null, ...(k.raw !== undefined ? { raw: k.raw } : {}), ...servedBy(done.get(k.id)) })),
+    selfchecks: view.checks.map((k) => ({
+      step: k.id,
+      candidate: k.candidate,
+      verdict: k.verdict ?? null,
+      ...(k.raw !== undefined ? { raw: k.raw } : {}),
+      ...servedBy(done.get(k.id)),
+    })),
     matches: view.matches.map((m) => {
-      const t: MatchTrace = { step: m.id, round: m.round, index: m.index, pair: [m.first, m.second], status: m.winner === undefined ? "pending" : "decided" };
+      const t: MatchTrace = {
+        step: m.id,
+        round: m.round,
+        index: m.index,
+        pair: [m.first, m.second],
+        status: m.winner === undefined ? "pending" : "decided",
+      };
       if (m.winner !== undefined) t.winner = m.winner;
       if (m.decided_by !== undefined) t.decided_by = m.decided_by;
       if (m.rationale !== undefined) t.rationale = m.rationale;

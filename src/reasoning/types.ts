@@ -128,18 +128,11 @@ export interface BackendAttempt {
 
 /** An event the core asks the executor to persist when a step commits. */
 export interface EventDraft {
-  type:
-    | "stage.started"
-    | "candidate.generated"
-    | "selfcheck.decided"
-    | "judge.decided"
-    | "stage.completed";
+  type: "stage.started" | "candidate.generated" | "selfcheck.decided" | "judge.decided" | "stage.completed";
   data: Record<string, unknown>;
 }
 
-export type Plan =
-  | { status: "running"; steps: StepSpec[] }
-  | { status: "done"; result: RunResult };
+export type Plan = { status: "running"; steps: StepSpec[] } | { status: "done"; result: RunResult };
 
 export interface RunResult {
   /** The CONCLUSION text of the winning answer. */

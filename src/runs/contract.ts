@@ -104,9 +104,7 @@ export interface WebhookView {
 }
 
 export type CreateRunOutcome =
-  | { kind: "created"; view: RunView }
-  | { kind: "existing"; view: RunView }
-  | { kind: "conflict" };
+  { kind: "created"; view: RunView } | { kind: "existing"; view: RunView } | { kind: "conflict" };
 
 export interface RunEvent {
   seq: number;

@@ -10,7 +10,11 @@ const HEARTBEAT_MS = 15_000;
 const PAGE = 200;
 
 export function formatSse(e: RunEvent): string {
-  return formatSseFrame({ id: e.seq, event: e.type, data: { ...e.data, seq: e.seq, at: new Date(e.at).toISOString() } });
+  return formatSseFrame({
+    id: e.seq,
+    event: e.type,
+    data: { ...e.data, seq: e.seq, at: new Date(e.at).toISOString() },
+  });
 }
 
 export interface EventSource {
@@ -39,21 +43,23 @@ export function streamEvents(source: EventSource, after: number): Response {
 
   // Serialised so that events are written once each and in order, however often we are woken.
   const pump = (): void => {
-    pumping = pumping.then(async () => {
-      while (!closed) {
-        const batch = source.eventsAfter(last, PAGE);
-        if (batch.length === 0) {
-          // A client resuming after the terminal event has nothing left to wait for.
-          if (source.isFinished()) close();
-          return;
+    pumping = pumping
+      .then(async () => {
+        while (!closed) {
+          const batch = source.eventsAfter(last, PAGE);
+          if (batch.length === 0) {
+            // A client resuming after the terminal event has nothing left to wait for.
+            if (source.isFinished()) close();
+            return;
+          }
+          for (const e of batch) {
+            await writer.write(encoder.encode(formatSse(e)));
+            last = e.seq;
+            if (TERMINAL_EVENTS.has(e.type)) return close();
+          }
         }
-        for (const e of batch) {
-          await writer.write(encoder.encode(formatSse(e)));
-          last = e.seq;
-          if (TERMINAL_EVENTS.has(e.type)) return close();
-        }
-      }
-    }).catch(close); // the client went away
+      })
+      .catch(close); // the client went away
   };
 
   const unsubscribe = source.subscribe(pump);

@@ -58,7 +58,10 @@ export class RunExecutor {
     let run = this.store.loadRun();
     if (!run || isTerminal(run.status)) return { nextAt: null };
     if (run.status === "queued") {
-      this.store.markStarted(this.now(), [{ type: "run.started", data: { id: run.id, model: run.model } }, ...initialEvents(run.spec)]);
+      this.store.markStarted(this.now(), [
+        { type: "run.started", data: { id: run.id, model: run.model } },
+        ...initialEvents(run.spec),
+      ]);
       this.onChange();
     }
     let backend: Backend;
@@ -74,7 +77,8 @@ export class RunExecutor {
       const now = this.now();
       if (now >= run.limits.deadline_at) {
         this.finish("failed", null, {
-          type: "run_error", code: "deadline_exceeded",
+          type: "run_error",
+          code: "deadline_exceeded",
           message: `the run passed its deadline (${new Date(run.limits.deadline_at).toISOString()}) after ${this.steps.size} steps`,
         });
         return { nextAt: null };
@@ -121,7 +125,14 @@ export class RunExecutor {
     if (result) data.answer = result.answer;
     if (error) data.error = error;
     const now = this.now();
-    this.store.finish(status, now, result, error, { type: terminalEvent(status), data }, this.ledgerEntry(run, status, now));
+    this.store.finish(
+      status,
+      now,
+      result,
+      error,
+      { type: terminalEvent(status), data },
+      this.ledgerEntry(run, status, now),
+    );
     this.onChange();
   }
 
@@ -151,7 +162,8 @@ export class RunExecutor {
       const spent = knownTokens(this.steps.values());
       if (spent >= maxTokens) {
         return {
-          type: "run_error", code: "budget_exceeded",
+          type: "run_error",
+          code: "budget_exceeded",
           message: `the run used ${spent} tokens, reaching its budget of max_total_tokens=${maxTokens}; the trace so far is kept`,
         };
       }
@@ -161,7 +173,8 @@ export class RunExecutor {
       const spent = knownCostUsd(this.steps.values(), run.price);
       if (spent >= maxCost) {
         return {
-          type: "run_error", code: "budget_exceeded",
+          type: "run_error",
+          code: "budget_exceeded",
           message: `the run cost $${spent.toFixed(6)}, reaching the key's remaining budget of $${maxCost.toFixed(6)}; the trace so far is kept`,
         };
       }
@@ -183,7 +196,11 @@ export class RunExecutor {
         try {
           const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(timeout)]);
           const result = await settleByAbort(
-            backend.generate({ ...batch.request, image: batch.request.prompt.with_image ? this.image ?? undefined : undefined, signal }),
+            backend.generate({
+              ...batch.request,
+              image: batch.request.prompt.with_image ? (this.image ?? undefined) : undefined,
+              signal,
+            }),
             signal,
           );
           outputs = toStepOutputs(batch.steps, result, backend.id, this.now() - started);
@@ -218,7 +235,7 @@ export class RunExecutor {
   /** Schedule a retry with backoff, or say why the run must fail. */
   private recordFailure(steps: StepSpec[], err: unknown): RunError | null {
     const retryable = err instanceof BackendError ? err.retryable : isTimeout(err);
-    const retryAfter = err instanceof BackendError ? err.retry_after_ms ?? 0 : 0;
+    const retryAfter = err instanceof BackendError ? (err.retry_after_ms ?? 0) : 0;
     const message = errorText(err);
     let fatal: RunError | null = null;
     for (const step of steps) {

@@ -42,17 +42,28 @@ export class OutboxStore {
   enqueue(row: Omit<OutboxRow, "attempts" | "state" | "last_error">): void {
     this.sql.exec(
       `INSERT OR IGNORE INTO outbox (id, kind, seq, event_type, payload, attempts, next_at, state) VALUES (?, ?, ?, ?, ?, 0, ?, 'pending')`,
-      row.id, row.kind, row.seq, row.event_type, row.payload, row.next_at,
+      row.id,
+      row.kind,
+      row.seq,
+      row.event_type,
+      row.payload,
+      row.next_at,
     );
   }
 
   /** Pending rows in delivery order. */
   pending(): OutboxRow[] {
-    return this.sql.exec<OutboxRow & Record<string, SqlStorageValue>>(`SELECT * FROM outbox WHERE state = 'pending' ORDER BY seq, id`).toArray();
+    return this.sql
+      .exec<OutboxRow & Record<string, SqlStorageValue>>(
+        `SELECT * FROM outbox WHERE state = 'pending' ORDER BY seq, id`,
+      )
+      .toArray();
   }
 
   all(): OutboxRow[] {
-    return this.sql.exec<OutboxRow & Record<string, SqlStorageValue>>(`SELECT * FROM outbox ORDER BY seq, id`).toArray();
+    return this.sql
+      .exec<OutboxRow & Record<string, SqlStorageValue>>(`SELECT * FROM outbox ORDER BY seq, id`)
+      .toArray();
   }
 
   attempts(): DeliveryAttempt[] {
@@ -64,15 +75,28 @@ export class OutboxStore {
   }
 
   /** Record one attempt and the row's new state in one transaction. */
-  recordAttempt(storage: DurableObjectStorage, row: OutboxRow, a: Omit<DeliveryAttempt, "outbox_id" | "attempt">, next: { state: OutboxState; next_at: number }): void {
+  recordAttempt(
+    storage: DurableObjectStorage,
+    row: OutboxRow,
+    a: Omit<DeliveryAttempt, "outbox_id" | "attempt">,
+    next: { state: OutboxState; next_at: number },
+  ): void {
     storage.transactionSync(() => {
       this.sql.exec(
         `INSERT INTO delivery_attempt (outbox_id, attempt, at, status, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?)`,
-        row.id, row.attempts + 1, a.at, a.status, a.error, a.duration_ms,
+        row.id,
+        row.attempts + 1,
+        a.at,
+        a.status,
+        a.error,
+        a.duration_ms,
       );
       this.sql.exec(
         `UPDATE outbox SET attempts = attempts + 1, state = ?, next_at = ?, last_error = ? WHERE id = ?`,
-        next.state, next.next_at, a.error, row.id,
+        next.state,
+        next.next_at,
+        a.error,
+        row.id,
       );
     });
   }

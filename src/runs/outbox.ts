@@ -35,7 +35,12 @@ export async function dispatchOutbox(deps: OutboxDeps): Promise<void> {
   // Webhooks go out in event order: a failing event holds back the ones after it.
   for (const row of deps.outbox.pending().filter((r) => r.kind === "webhook")) {
     if (row.next_at > deps.now()) break;
-    const retryAt = await deliver(deps, row, () => postWebhook(deps, row), (attempts) => webhookRetry(attempts, deps.scheduleScale));
+    const retryAt = await deliver(
+      deps,
+      row,
+      () => postWebhook(deps, row),
+      (attempts) => webhookRetry(attempts, deps.scheduleScale),
+    );
     if (retryAt !== null) break;
   }
 }
@@ -51,7 +56,10 @@ export function outboxDueAt(outbox: OutboxStore): number | null {
 
 /** One attempt; returns the time of the next attempt, or null when the row is settled. */
 async function deliver(
-  deps: OutboxDeps, row: OutboxRow, attempt: () => Promise<number | null>, retry: (attempts: number) => number | null,
+  deps: OutboxDeps,
+  row: OutboxRow,
+  attempt: () => Promise<number | null>,
+  retry: (attempts: number) => number | null,
 ): Promise<number | null> {
   const started = deps.now();
   let status: number | null = null;
@@ -113,8 +121,19 @@ async function writeLedger(db: D1Database | undefined, payload: string): Promise
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(run_id) DO NOTHING`,
     )
     .bind(
-      e.run_id, e.key_id, e.model, e.day, e.status, e.input_tokens, e.output_tokens, e.judge_input_tokens,
-      e.judge_output_tokens, e.backend_ms, e.cost_usd, e.estimated ? 1 : 0, Date.now(),
+      e.run_id,
+      e.key_id,
+      e.model,
+      e.day,
+      e.status,
+      e.input_tokens,
+      e.output_tokens,
+      e.judge_input_tokens,
+      e.judge_output_tokens,
+      e.backend_ms,
+      e.cost_usd,
+      e.estimated ? 1 : 0,
+      Date.now(),
     )
     .run();
   return null;

@@ -6,7 +6,14 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import type { ImageInput } from "../inference/backend";
 import { resolveBackend } from "../inference/registry";
-import { OWNER_HEADER, type CreateRunInput, type CreateRunOutcome, type RunEvent, type RunObjectApi, type RunView } from "./contract";
+import {
+  OWNER_HEADER,
+  type CreateRunInput,
+  type CreateRunOutcome,
+  type RunEvent,
+  type RunObjectApi,
+  type RunView,
+} from "./contract";
 import { streamEvents } from "./event-stream";
 import { isTerminal, RunExecutor } from "./executor";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
@@ -45,9 +52,17 @@ export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
     }
     this.store.insertRun(
       {
-        id: input.id, model: input.model, spec: input.spec, metadata: input.metadata ?? {}, limits: input.limits,
-        idem_hash: input.idempotency_body_hash ?? null, image: input.image, created_at: input.created_at,
-        owner: input.owner ?? null, price: input.price ?? null, webhook: input.webhook ?? null,
+        id: input.id,
+        model: input.model,
+        spec: input.spec,
+        metadata: input.metadata ?? {},
+        limits: input.limits,
+        idem_hash: input.idempotency_body_hash ?? null,
+        image: input.image,
+        created_at: input.created_at,
+        owner: input.owner ?? null,
+        price: input.price ?? null,
+        webhook: input.webhook ?? null,
       },
       [{ type: "run.created", data: { id: input.id, model: input.model, strategy: input.spec.search.strategy } }],
     );
@@ -83,7 +98,11 @@ export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
     const run = this.ownedRun(owner);
     if (!run) return null;
     if (!isTerminal(run.status)) {
-      this.getExecutor().finish("canceled", null, { type: "run_error", code: "canceled", message: "the run was canceled by request" });
+      this.getExecutor().finish("canceled", null, {
+        type: "run_error",
+        code: "canceled",
+        message: "the run was canceled by request",
+      });
       await this.scheduleNext(null);
     }
     return this.currentView();
@@ -94,13 +113,14 @@ export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
   }
 
   async image(owner?: string): Promise<ImageInput | null> {
-    return this.ownedRun(owner) ? this.store.loadImage() ?? null : null;
+    return this.ownedRun(owner) ? (this.store.loadImage() ?? null) : null;
   }
 
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname !== "/events") return new Response("not found", { status: 404 });
-    if (!this.ownedRun(request.headers.get(OWNER_HEADER) ?? undefined)) return new Response("no such run", { status: 404 });
+    if (!this.ownedRun(request.headers.get(OWNER_HEADER) ?? undefined))
+      return new Response("no such run", { status: 404 });
     const after = Number(request.headers.get("last-event-id") ?? url.searchParams.get("after") ?? "0");
     return streamEvents(
       {

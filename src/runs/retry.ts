@@ -12,7 +12,12 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 4, baseMs: 500, capMs: 30_000 };
 
-export function backoffMs(policy: RetryPolicy, failedAttempts: number, retryAfterMs = 0, random: () => number = Math.random): number {
+export function backoffMs(
+  policy: RetryPolicy,
+  failedAttempts: number,
+  retryAfterMs = 0,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** Math.max(0, failedAttempts - 1));
   return Math.max(retryAfterMs, Math.round(random() * ceiling));
 }

@@ -110,7 +110,8 @@ export class RunStore {
   constructor(private readonly storage: DurableObjectStorage) {
     this.sql = storage.sql;
     this.outbox = new OutboxStore(this.sql);
-    this.initialised = this.sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run'`).toArray().length > 0;
+    this.initialised =
+      this.sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run'`).toArray().length > 0;
     if (this.initialised) storage.transactionSync(() => migrate(this.sql));
   }
 
@@ -139,15 +140,27 @@ export class RunStore {
       this.sql.exec(
         `INSERT INTO run (id, model, spec, status, metadata, limits, idem_hash, image_media_type, created_at, owner, price, webhook)
          VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
-        run.id, run.model, JSON.stringify(run.spec), JSON.stringify(run.metadata), JSON.stringify(run.limits),
-        run.idem_hash, run.image?.media_type ?? null, run.created_at, run.owner,
-        run.price ? JSON.stringify(run.price) : null, run.webhook ? JSON.stringify(run.webhook) : null,
+        run.id,
+        run.model,
+        JSON.stringify(run.spec),
+        JSON.stringify(run.metadata),
+        JSON.stringify(run.limits),
+        run.idem_hash,
+        run.image?.media_type ?? null,
+        run.created_at,
+        run.owner,
+        run.price ? JSON.stringify(run.price) : null,
+        run.webhook ? JSON.stringify(run.webhook) : null,
       );
       this.webhook = run.webhook ? { runId: run.id, config: run.webhook } : null;
       if (run.image) {
         const bytes = run.image.bytes;
         for (let i = 0, idx = 0; i < bytes.length; i += IMAGE_CHUNK_BYTES, idx++) {
-          this.sql.exec(`INSERT INTO image_chunk (idx, bytes) VALUES (?, ?)`, idx, bytes.slice(i, i + IMAGE_CHUNK_BYTES));
+          this.sql.exec(
+            `INSERT INTO image_chunk (idx, bytes) VALUES (?, ?)`,
+            idx,
+            bytes.slice(i, i + IMAGE_CHUNK_BYTES),
+          );
         }
       }
       this.appendEvents(firstEvents, run.created_at);
@@ -155,7 +168,9 @@ export class RunStore {
   }
 
   loadImage(): ImageInput | undefined {
-    const run = this.sql.exec<{ image_media_type: string | null }>(`SELECT image_media_type FROM run LIMIT 1`).toArray()[0];
+    const run = this.sql
+      .exec<{ image_media_type: string | null }>(`SELECT image_media_type FROM run LIMIT 1`)
+      .toArray()[0];
     if (!run?.image_media_type) return undefined;
     const chunks = this.sql.exec<{ bytes: ArrayBuffer }>(`SELECT bytes FROM image_chunk ORDER BY idx`).toArray();
     const total = chunks.reduce((sum, c) => sum + c.bytes.byteLength, 0);
@@ -173,13 +188,17 @@ export class RunStore {
     const rows = this.sql
       .exec<{ id: string; kind: string; output: string }>(`SELECT id, kind, output FROM step ORDER BY committed_at, id`)
       .toArray();
-    return new Map(rows.map((r) => [r.id, { kind: r.kind as StepSpec["kind"], output: JSON.parse(r.output) as StepOutput }]));
+    return new Map(
+      rows.map((r) => [r.id, { kind: r.kind as StepSpec["kind"], output: JSON.parse(r.output) as StepOutput }]),
+    );
   }
 
   loadRetries(): Map<string, RetryRow> {
     if (!this.initialised) return new Map();
     const rows = this.sql.exec<RetryRow & Record<string, SqlStorageValue>>(`SELECT * FROM step_retry`).toArray();
-    return new Map(rows.map((r) => [r.id, { id: r.id, attempts: r.attempts, next_at: r.next_at, last_error: r.last_error }]));
+    return new Map(
+      rows.map((r) => [r.id, { id: r.id, attempts: r.attempts, next_at: r.next_at, last_error: r.last_error }]),
+    );
   }
 
   /** Commit one step: its output, its events and the end of its retry schedule, atomically. */
@@ -187,7 +206,12 @@ export class RunStore {
     this.storage.transactionSync(() => {
       this.sql.exec(
         `INSERT INTO step (id, kind, stage, output, attempts, committed_at) VALUES (?, ?, ?, ?, ?, ?)`,
-        step.id, step.kind, step.stage, JSON.stringify(output), attempts, now,
+        step.id,
+        step.kind,
+        step.stage,
+        JSON.stringify(output),
+        attempts,
+        now,
       );
       this.sql.exec(`DELETE FROM step_retry WHERE id = ?`, step.id);
       this.appendEvents(events, now);
@@ -198,7 +222,10 @@ export class RunStore {
     this.sql.exec(
       `INSERT INTO step_retry (id, attempts, next_at, last_error) VALUES (?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET attempts = excluded.attempts, next_at = excluded.next_at, last_error = excluded.last_error`,
-      stepId, attempts, nextAt, error,
+      stepId,
+      attempts,
+      nextAt,
+      error,
     );
   }
 
@@ -214,16 +241,31 @@ export class RunStore {
    * entry in the outbox, in one transaction — so the bill can neither be lost nor written twice.
    */
   finish(
-    status: Exclude<RunStatus, "queued" | "running">, now: number, result: RunResult | null, error: RunError | null,
-    event: NewEvent, ledger: LedgerEntry | null,
+    status: Exclude<RunStatus, "queued" | "running">,
+    now: number,
+    result: RunResult | null,
+    error: RunError | null,
+    event: NewEvent,
+    ledger: LedgerEntry | null,
   ): void {
     this.storage.transactionSync(() => {
       if (ledger) {
-        this.outbox.enqueue({ id: "ledger", kind: "ledger", seq: 0, event_type: "usage.recorded", payload: JSON.stringify(ledger), next_at: now });
+        this.outbox.enqueue({
+          id: "ledger",
+          kind: "ledger",
+          seq: 0,
+          event_type: "usage.recorded",
+          payload: JSON.stringify(ledger),
+          next_at: now,
+        });
       }
       this.sql.exec(
         `UPDATE run SET status = ?, finished_at = ?, result = ?, error = ?, started_at = COALESCE(started_at, ?)`,
-        status, now, result ? JSON.stringify(result) : null, error ? JSON.stringify(error) : null, now,
+        status,
+        now,
+        result ? JSON.stringify(result) : null,
+        error ? JSON.stringify(error) : null,
+        now,
       );
       this.sql.exec(`DELETE FROM step_retry`);
       this.appendEvents([event], now);
@@ -234,7 +276,9 @@ export class RunStore {
     if (!this.initialised) return [];
     return this.sql
       .exec<{ seq: number; type: string; data: string; at: number }>(
-        `SELECT seq, type, data, at FROM event WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit,
+        `SELECT seq, type, data, at FROM event WHERE seq > ? ORDER BY seq LIMIT ?`,
+        after,
+        limit,
       )
       .toArray()
       .map((r) => ({ seq: r.seq, type: r.type, data: JSON.parse(r.data) as Record<string, unknown>, at: r.at }));
@@ -244,18 +288,36 @@ export class RunStore {
     const webhook = this.runWebhook();
     for (const e of events) {
       const { seq } = this.sql
-        .exec<{ seq: number }>(`INSERT INTO event (type, data, at) VALUES (?, ?, ?) RETURNING seq`, e.type, JSON.stringify(e.data), now)
+        .exec<{ seq: number }>(
+          `INSERT INTO event (type, data, at) VALUES (?, ?, ?) RETURNING seq`,
+          e.type,
+          JSON.stringify(e.data),
+          now,
+        )
         .one();
       if (webhook && wantsEvent(webhook.config, e.type)) {
-        const payload = { type: e.type, timestamp: new Date(now).toISOString(), data: { run_id: webhook.runId, seq, ...e.data } };
-        this.outbox.enqueue({ id: webhookId(webhook.runId, seq), kind: "webhook", seq, event_type: e.type, payload: JSON.stringify(payload), next_at: now });
+        const payload = {
+          type: e.type,
+          timestamp: new Date(now).toISOString(),
+          data: { run_id: webhook.runId, seq, ...e.data },
+        };
+        this.outbox.enqueue({
+          id: webhookId(webhook.runId, seq),
+          kind: "webhook",
+          seq,
+          event_type: e.type,
+          payload: JSON.stringify(payload),
+          next_at: now,
+        });
       }
     }
   }
 
   private runWebhook(): { runId: string; config: WebhookConfig } | null {
     if (this.webhook === undefined) {
-      const row = this.sql.exec<{ id: string; webhook: string | null }>(`SELECT id, webhook FROM run LIMIT 1`).toArray()[0];
+      const row = this.sql
+        .exec<{ id: string; webhook: string | null }>(`SELECT id, webhook FROM run LIMIT 1`)
+        .toArray()[0];
       this.webhook = row?.webhook ? { runId: row.id, config: JSON.parse(row.webhook) as WebhookConfig } : null;
     }
     return this.webhook;

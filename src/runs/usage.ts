@@ -11,9 +11,13 @@ function add(a: number | undefined, b: number | undefined, known: boolean): numb
 }
 
 export function rollUpUsage(steps: Iterable<CommittedStep>): RunUsageView {
-  let input: number | undefined = 0, output: number | undefined = 0;
-  let judgeIn: number | undefined = 0, judgeOut: number | undefined = 0;
-  let calls = 0, ms = 0, estimated = false;
+  let input: number | undefined = 0,
+    output: number | undefined = 0;
+  let judgeIn: number | undefined = 0,
+    judgeOut: number | undefined = 0;
+  let calls = 0,
+    ms = 0,
+    estimated = false;
   for (const { kind, output: out } of steps) {
     if (out.backend === "local") continue;
     calls += 1;
@@ -62,7 +66,8 @@ export function costUsd(usage: RunUsageView, price: Price | null): number | unde
 
 /** Cost of what is known to be spent (unknown figures count 0): what a cost budget is checked against. */
 export function knownCostUsd(steps: Iterable<CommittedStep>, price: Price): number {
-  let input = 0, output = 0;
+  let input = 0,
+    output = 0;
   for (const { output: out } of steps) {
     input += out.usage.input_tokens ?? 0;
     output += out.usage.output_tokens ?? 0;

@@ -33,7 +33,8 @@ export function toRunView(run: RunRow, steps: Map<string, CommittedStep>, outbox
     },
     progress: {
       steps_done: steps.size,
-      current_stage: run.status === "running" || run.status === "queued" ? currentStage(run.spec, done) ?? null : null,
+      current_stage:
+        run.status === "running" || run.status === "queued" ? (currentStage(run.spec, done) ?? null) : null,
     },
     error: run.error,
     metadata: run.metadata,

@@ -7,7 +7,11 @@ import { authHeaders } from "../helpers/auth";
 export const BASE = "https://api.test";
 
 export function validBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { question: "How many blue squares are there?", image: { data: PNG_8x6_B64, media_type: "image/png" }, ...overrides };
+  return {
+    question: "How many blue squares are there?",
+    image: { data: PNG_8x6_B64, media_type: "image/png" },
+    ...overrides,
+  };
 }
 
 export function postRun(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
@@ -25,7 +29,12 @@ export interface ErrorJson {
 }
 
 /** The response is a JSON error with this status, and its message matches. */
-export async function expectError(res: Response, status: number, message: RegExp, more: { param?: string; type?: string; code?: string } = {}): Promise<ErrorJson> {
+export async function expectError(
+  res: Response,
+  status: number,
+  message: RegExp,
+  more: { param?: string; type?: string; code?: string } = {},
+): Promise<ErrorJson> {
   const text = await res.text();
   expect(res.status, text).toBe(status);
   expect(res.headers.get("Content-Type")).toMatch(/^application\/json/);

@@ -7,7 +7,8 @@ import { PNG_8x6_B64, fromBase64 } from "../fixtures/images";
 import { authHeaders } from "../helpers/auth";
 import { BASE, countRuns, expectError, postRun, validBody } from "./helpers";
 
-const get = (path: string, headers: Record<string, string> = {}) => SELF.fetch(`${BASE}${path}`, { headers: { ...authHeaders(), ...headers } });
+const get = (path: string, headers: Record<string, string> = {}) =>
+  SELF.fetch(`${BASE}${path}`, { headers: { ...authHeaders(), ...headers } });
 const post = (path: string) => SELF.fetch(`${BASE}${path}`, { method: "POST", headers: authHeaders() });
 
 async function finishedRun(): Promise<RunView> {
@@ -58,13 +59,17 @@ describe("GET /v1/runs/:id/events", () => {
     expect(byHeader.map((f) => Number(f.id))).toEqual(ids.filter((i) => i > cut));
     const byQuery = parseSse(await (await get(`/v1/runs/${run.id}/events?after=${cut}`)).text());
     expect(byQuery.map((f) => Number(f.id))).toEqual(ids.filter((i) => i > cut));
-    const none = parseSse(await (await get(`/v1/runs/${run.id}/events`, { "Last-Event-ID": String(ids.at(-1)) })).text());
+    const none = parseSse(
+      await (await get(`/v1/runs/${run.id}/events`, { "Last-Event-ID": String(ids.at(-1)) })).text(),
+    );
     expect(none).toEqual([]);
   });
 
   it("follows a run live; a client that drops and resumes with Last-Event-ID gets exactly the missed events", async () => {
     testBackends.set("mock:sse-slow", createFixedLatencyModel({ id: "mock:sse-slow", latencyMs: 15 }));
-    const created = (await (await postRun(validBody({ model: "mock:sse-slow", search: { candidates: 4 } }))).json()) as { id: string };
+    const created = (await (
+      await postRun(validBody({ model: "mock:sse-slow", search: { candidates: 4 } }))
+    ).json()) as { id: string };
     // First connection: read a few frames while the run is still going, then drop it.
     const first = await get(`/v1/runs/${created.id}/events`);
     const reader = first.body!.getReader();
@@ -80,7 +85,9 @@ describe("GET /v1/runs/:id/events", () => {
     const lastSeen = Number(seen.at(-1)?.id);
     expect(seen.at(-1)?.event).not.toBe("run.succeeded"); // dropped mid-run
     // Second connection resumes after the last id it saw and follows to the end.
-    const rest = parseSse(await (await get(`/v1/runs/${created.id}/events`, { "Last-Event-ID": String(lastSeen) })).text());
+    const rest = parseSse(
+      await (await get(`/v1/runs/${created.id}/events`, { "Last-Event-ID": String(lastSeen) })).text(),
+    );
     const all = parseSse(await (await get(`/v1/runs/${created.id}/events`)).text());
     expect([...seen, ...rest].map((f) => f.id)).toEqual(all.map((f) => f.id));
     expect(rest.at(-1)?.event).toBe("run.succeeded");
@@ -88,19 +95,29 @@ describe("GET /v1/runs/:id/events", () => {
 
   it.each(["-1", "abc", "1.5", "", "12abc"])("rejects Last-Event-ID %j", async (value) => {
     const run = await finishedRun();
-    await expectError(await get(`/v1/runs/${run.id}/events`, { "Last-Event-ID": value }), 400, /Last-Event-ID must be a non-negative integer event id/, {
-      param: "Last-Event-ID",
-    });
+    await expectError(
+      await get(`/v1/runs/${run.id}/events`, { "Last-Event-ID": value }),
+      400,
+      /Last-Event-ID must be a non-negative integer event id/,
+      {
+        param: "Last-Event-ID",
+      },
+    );
   });
 
   it("rejects ?after= that is not an event id", async () => {
     const run = await finishedRun();
-    await expectError(await get(`/v1/runs/${run.id}/events?after=x`), 400, /after must be a non-negative integer/, { param: "after" });
+    await expectError(await get(`/v1/runs/${run.id}/events?after=x`), 400, /after must be a non-negative integer/, {
+      param: "after",
+    });
   });
 });
 
 describe("POST /v1/runs/:id/cancel", () => {
-  testBackends.set("mock:api-slow", new ScriptedModel({ id: "mock:api-slow", latencyMs: 250, respond: () => "slow</SUMMARY>" }));
+  testBackends.set(
+    "mock:api-slow",
+    new ScriptedModel({ id: "mock:api-slow", latencyMs: 250, respond: () => "slow</SUMMARY>" }),
+  );
 
   it("cancels a running run; cancelling again changes nothing", async () => {
     const created = await postRun(validBody({ model: "mock:api-slow" }));
@@ -133,7 +150,11 @@ describe("run ids that are not runs → 404", () => {
   it.each(bad)("%s", async (id) => {
     const before = await countRuns();
     const path = `/v1/runs/${encodeURIComponent(id)}`;
-    await expectError(await get(path), 404, /no run with id/, { type: "not_found_error", code: "run_not_found", param: "id" });
+    await expectError(await get(path), 404, /no run with id/, {
+      type: "not_found_error",
+      code: "run_not_found",
+      param: "id",
+    });
     await expectError(await get(`${path}/events`), 404, /no run with id/);
     await expectError(await post(`${path}/cancel`), 404, /no run with id/);
     expect(await countRuns()).toBe(before);
@@ -156,8 +177,15 @@ describe("image URLs", () => {
   afterEach(() => vi.restoreAllMocks());
 
   it("fetches an https image and runs with it", async () => {
-    const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response(fromBase64(PNG_8x6_B64), { headers: { "Content-Type": "image/png" } }));
-    const res = await postRun({ question: "Colour?", image: { url: "https://images.test/a.png" } }, { Prefer: "wait=30" });
+    const spy = vi
+      .spyOn(globalThis, "fetch")
+      .mockImplementation(
+        async () => new Response(fromBase64(PNG_8x6_B64), { headers: { "Content-Type": "image/png" } }),
+      );
+    const res = await postRun(
+      { question: "Colour?", image: { url: "https://images.test/a.png" } },
+      { Prefer: "wait=30" },
+    );
     expect(res.status).toBe(200);
     expect(spy).toHaveBeenCalledOnce();
     expect(String(spy.mock.calls[0]?.[0])).toBe("https://images.test/a.png");
@@ -166,9 +194,14 @@ describe("image URLs", () => {
   it("a failing image URL creates no run", async () => {
     vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("gone", { status: 410 }));
     const before = await countRuns();
-    await expectError(await postRun({ question: "Colour?", image: { url: "https://images.test/gone.png" } }), 400, /image\.url: fetching the image failed with HTTP 410/, {
-      param: "image.url",
-    });
+    await expectError(
+      await postRun({ question: "Colour?", image: { url: "https://images.test/gone.png" } }),
+      400,
+      /image\.url: fetching the image failed with HTTP 410/,
+      {
+        param: "image.url",
+      },
+    );
     expect(await countRuns()).toBe(before);
   });
 });
@@ -184,7 +217,12 @@ describe("service routes", () => {
     const body = (await (await get("/v1/models")).json()) as { object: string; data: Record<string, unknown>[] };
     expect(body.object).toBe("list");
     expect(body.data).toHaveLength(1);
-    expect(body.data[0]).toMatchObject({ id: "mock:fixed", object: "model", owned_by: "mock", capabilities: { logprobs: true, vision: true } });
+    expect(body.data[0]).toMatchObject({
+      id: "mock:fixed",
+      object: "model",
+      owned_by: "mock",
+      capabilities: { logprobs: true, vision: true },
+    });
     expect(body.data[0]?.description).toContain("does not look at the image");
     expect(((await (await get("/v1/models/mock:fixed")).json()) as { id: string }).id).toBe("mock:fixed");
     await expectError(await get("/v1/models/nope:x"), 404, /model "nope:x" is not served here/);
@@ -203,7 +241,9 @@ describe("service routes", () => {
     ["GET", `/v1/runs/run_${"a".repeat(64)}/cancel`, "POST"],
   ])("%s %s → 405 with Allow: %s", async (method, path, allow) => {
     const res = await SELF.fetch(`${BASE}${path}`, { method, headers: authHeaders() });
-    await expectError(res, 405, new RegExp(`${method} is not allowed on .* \\(allowed: ${allow}\\)`), { type: "method_not_allowed_error" });
+    await expectError(res, 405, new RegExp(`${method} is not allowed on .* \\(allowed: ${allow}\\)`), {
+      type: "method_not_allowed_error",
+    });
     expect(res.headers.get("Allow")).toBe(allow);
   });
 });

@@ -5,7 +5,8 @@ import { JPEG_8x6_B64, PNG_8x6_B64, fromBase64 } from "../fixtures/images";
 import { authHeaders } from "../helpers/auth";
 import { BASE, expectError, postRun, validBody } from "./helpers";
 
-const getImage = (id: string): Promise<Response> => SELF.fetch(`${BASE}/v1/runs/${id}/image`, { headers: authHeaders() });
+const getImage = (id: string): Promise<Response> =>
+  SELF.fetch(`${BASE}/v1/runs/${id}/image`, { headers: authHeaders() });
 
 async function createdId(body: Record<string, unknown>): Promise<string> {
   const res = await postRun(body);
@@ -15,7 +16,10 @@ async function createdId(body: Record<string, unknown>): Promise<string> {
 
 describe("GET /v1/runs/:id/image", () => {
   it("answers the image exactly as it was sent, with its media type", async () => {
-    for (const [data, type] of [[PNG_8x6_B64, "image/png"], [JPEG_8x6_B64, "image/jpeg"]] as const) {
+    for (const [data, type] of [
+      [PNG_8x6_B64, "image/png"],
+      [JPEG_8x6_B64, "image/jpeg"],
+    ] as const) {
       const id = await createdId(validBody({ image: { data, media_type: type } }));
       const res = await getImage(id);
       expect(res.status).toBe(200);

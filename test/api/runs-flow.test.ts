@@ -29,7 +29,11 @@ describe("POST /v1/runs", () => {
     expect(accepted.model).toBe("mock:fixed");
     expect(["queued", "running"]).toContain(accepted.status);
     expect(Number.isInteger(accepted.seed) && accepted.seed >= 0 && accepted.seed < 2 ** 32).toBe(true);
-    expect(accepted.links).toEqual({ self: `/v1/runs/${accepted.id}`, events: `/v1/runs/${accepted.id}/events`, cancel: `/v1/runs/${accepted.id}/cancel` });
+    expect(accepted.links).toEqual({
+      self: `/v1/runs/${accepted.id}`,
+      events: `/v1/runs/${accepted.id}/events`,
+      cancel: `/v1/runs/${accepted.id}/cancel`,
+    });
     expect(res.headers.get("Location")).toBe(accepted.links.self);
     expect(res.headers.get("X-Request-Id")).toMatch(/^req_[0-9a-f]{32}$/);
     expect(await countRuns()).toBe(before + 1);
@@ -46,7 +50,10 @@ describe("POST /v1/runs", () => {
   });
 
   it("Prefer: wait=N answers 200 with the finished run", async () => {
-    const res = await postRun(validBody({ sampling: { seed: 42 }, image: { data: JPEG_8x6_B64, media_type: "image/jpeg" } }), { Prefer: "wait=30" });
+    const res = await postRun(
+      validBody({ sampling: { seed: 42 }, image: { data: JPEG_8x6_B64, media_type: "image/jpeg" } }),
+      { Prefer: "wait=30" },
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get("Preference-Applied")).toBe("wait=30");
     const view = (await res.json()) as RunView;
@@ -56,7 +63,10 @@ describe("POST /v1/runs", () => {
   });
 
   it("runs without an image, and records greedy as one candidate per stage", async () => {
-    const res = await postRun({ question: "What is 2 + 2?", search: { strategy: "greedy", candidates: 8 } }, { Prefer: "wait=30" });
+    const res = await postRun(
+      { question: "What is 2 + 2?", search: { strategy: "greedy", candidates: 8 } },
+      { Prefer: "wait=30" },
+    );
     const view = (await res.json()) as RunView;
     expect(res.status).toBe(200);
     expect(view.search).toMatchObject({ strategy: "greedy", candidates: 1, keep: 1 });
@@ -64,31 +74,62 @@ describe("POST /v1/runs", () => {
 
   it("passes deadline and per-stage overrides through", async () => {
     const res = await postRun(
-      validBody({ search: { candidates: 3, keep: 2, judge_orders: 2, stages: { CONCLUSION: { scorer: "vote", candidates: 5 } } }, limits: { deadline_seconds: 60 } }),
+      validBody({
+        search: { candidates: 3, keep: 2, judge_orders: 2, stages: { CONCLUSION: { scorer: "vote", candidates: 5 } } },
+        limits: { deadline_seconds: 60 },
+      }),
       { Prefer: "wait=30" },
     );
     const view = (await res.json()) as RunView;
-    expect(view.search).toEqual({ strategy: "stage_beam", candidates: 3, keep: 2, scorer: "judge", judge_orders: 2, stages: { CONCLUSION: { scorer: "vote", candidates: 5 } } });
+    expect(view.search).toEqual({
+      strategy: "stage_beam",
+      candidates: 3,
+      keep: 2,
+      scorer: "judge",
+      judge_orders: 2,
+      stages: { CONCLUSION: { scorer: "vote", candidates: 5 } },
+    });
   });
 });
 
 describe("capabilities", () => {
-  testBackends.set("mock:api-plain", new ScriptedModel({ id: "mock:api-plain", respond: () => "x", capabilities: { logprobs: false } }));
-  testBackends.set("mock:api-blind", new ScriptedModel({ id: "mock:api-blind", respond: () => "x", capabilities: { vision: false } }));
+  testBackends.set(
+    "mock:api-plain",
+    new ScriptedModel({ id: "mock:api-plain", respond: () => "x", capabilities: { logprobs: false } }),
+  );
+  testBackends.set(
+    "mock:api-blind",
+    new ScriptedModel({ id: "mock:api-blind", respond: () => "x", capabilities: { vision: false } }),
+  );
 
   it("scorer logprob needs a model reporting logprobs", async () => {
     const before = await countRuns();
-    await expectError(await postRun(validBody({ model: "mock:api-plain", search: { scorer: "logprob" } })), 400, /scorer "logprob" needs a model that reports logprobs; "mock:api-plain" does not \(capabilities\.logprobs is false\)/, {
-      param: "search.scorer",
-    });
-    await expectError(await postRun(validBody({ model: "mock:api-plain", search: { stages: { CAPTION: { scorer: "logprob" } } } })), 400, /capabilities\.logprobs/, {
-      param: "search.stages.CAPTION.scorer",
-    });
+    await expectError(
+      await postRun(validBody({ model: "mock:api-plain", search: { scorer: "logprob" } })),
+      400,
+      /scorer "logprob" needs a model that reports logprobs; "mock:api-plain" does not \(capabilities\.logprobs is false\)/,
+      {
+        param: "search.scorer",
+      },
+    );
+    await expectError(
+      await postRun(validBody({ model: "mock:api-plain", search: { stages: { CAPTION: { scorer: "logprob" } } } })),
+      400,
+      /capabilities\.logprobs/,
+      {
+        param: "search.stages.CAPTION.scorer",
+      },
+    );
     expect(await countRuns()).toBe(before);
   });
 
   it("an image needs a vision model", async () => {
-    await expectError(await postRun(validBody({ model: "mock:api-blind" })), 400, /cannot read images \(capabilities\.vision is false\)/, { param: "image" });
+    await expectError(
+      await postRun(validBody({ model: "mock:api-blind" })),
+      400,
+      /cannot read images \(capabilities\.vision is false\)/,
+      { param: "image" },
+    );
   });
 });
 
@@ -100,7 +141,10 @@ describe("Idempotency-Key", () => {
     expect(first.status).toBe(202);
     const a = (await first.json()) as Accepted;
     // Key order and whitespace do not matter: the body is compared in canonical form.
-    const again = await postRun('{ "search": {"candidates": 2}, "question": "Same?" }', { "Idempotency-Key": key, Prefer: "wait=30" });
+    const again = await postRun('{ "search": {"candidates": 2}, "question": "Same?" }', {
+      "Idempotency-Key": key,
+      Prefer: "wait=30",
+    });
     expect(again.headers.get("Idempotent-Replayed")).toBe("true");
     const b = (await again.json()) as RunView;
     expect(b.id).toBe(a.id);
@@ -117,11 +161,16 @@ describe("Idempotency-Key", () => {
     const key = `idem-${crypto.randomUUID()}`;
     expect((await postRun({ question: "One" }, { "Idempotency-Key": key })).status).toBe(202);
     const before = await countRuns();
-    await expectError(await postRun({ question: "Two" }, { "Idempotency-Key": key }), 409, /already used with a different request body/, {
-      type: "idempotency_error",
-      code: "idempotency_conflict",
-      param: "Idempotency-Key",
-    });
+    await expectError(
+      await postRun({ question: "Two" }, { "Idempotency-Key": key }),
+      409,
+      /already used with a different request body/,
+      {
+        type: "idempotency_error",
+        code: "idempotency_conflict",
+        param: "Idempotency-Key",
+      },
+    );
     expect(await countRuns()).toBe(before);
   });
 

@@ -14,7 +14,16 @@ import { chromium } from "playwright-core";
 import { startFreshService } from "../reliability/service.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"];
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+];
 const ARTIFACTS = fileURLToPath(new URL("./artifacts/", import.meta.url));
 const DOCS_SHOT = fileURLToPath(new URL("../../docs/playground.png", import.meta.url));
 /** A key the service accepts; the page's default (the local dev key) when unset. */
@@ -29,7 +38,8 @@ let server;
 let browser;
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)`);
   mkdirSync(ARTIFACTS, { recursive: true });
   server = await startFreshService({ prefix: "x1-browser-state-" });
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
@@ -54,7 +64,11 @@ async function openPage(viewport = { width: 1280, height: 900 }, path = "/") {
 const alertText = (page) => page.locator("#alert").innerText();
 
 async function waitForAlert(page, pattern) {
-  await page.waitForFunction((src) => new RegExp(src, "i").test(document.getElementById("alert").textContent), pattern.source, { timeout: RUN_TIMEOUT });
+  await page.waitForFunction(
+    (src) => new RegExp(src, "i").test(document.getElementById("alert").textContent),
+    pattern.source,
+    { timeout: RUN_TIMEOUT },
+  );
   return alertText(page);
 }
 
@@ -72,8 +86,16 @@ async function assertTree(page) {
     // among distinct candidates. The seed below gives four distinct candidates in every stage.
     const twins = await stage.locator("[data-node='candidate'][data-merged='true']").count();
     const entrants = N - twins;
-    assert.equal(await stage.locator("[data-node='match']").count(), entrants - 1, `${name}: ${entrants - 1} matches (${twins} twins merged)`);
-    assert.equal(await stage.locator("[data-node='match'][data-round='1']").count(), Math.floor(entrants / 2), `${name}: round 1`);
+    assert.equal(
+      await stage.locator("[data-node='match']").count(),
+      entrants - 1,
+      `${name}: ${entrants - 1} matches (${twins} twins merged)`,
+    );
+    assert.equal(
+      await stage.locator("[data-node='match'][data-round='1']").count(),
+      Math.floor(entrants / 2),
+      `${name}: round 1`,
+    );
     assert.equal(await stage.locator("[data-node='match'][data-round='2']").count(), 1, `${name}: the final`);
     matchesPerStage.push(entrants - 1);
     const selected = stage.locator("[data-node='candidate'][data-selected='true']");
@@ -86,7 +108,11 @@ async function assertTree(page) {
     }
   }
   const reasoning = page.locator("[data-node='stage'][data-stage='REASONING']");
-  assert.equal(await reasoning.locator("[data-node='selfcheck']").count(), N, "REASONING: every candidate self-checked");
+  assert.equal(
+    await reasoning.locator("[data-node='selfcheck']").count(),
+    N,
+    "REASONING: every candidate self-checked",
+  );
   return matchesPerStage;
 }
 
@@ -111,12 +137,19 @@ describe("playground", () => {
       await page.click("#run-button");
 
       // Live: the stages appear as they are chosen.
-      await page.waitForSelector("[data-node='stage'][data-stage='SUMMARY'][data-status='completed']", { timeout: RUN_TIMEOUT });
-      await page.waitForSelector("#run-panel[data-run-status='succeeded'] [data-node='answer']", { timeout: RUN_TIMEOUT });
-      await page.waitForFunction(() => /Run succeeded/.test(document.getElementById("status").textContent), null, { timeout: RUN_TIMEOUT });
+      await page.waitForSelector("[data-node='stage'][data-stage='SUMMARY'][data-status='completed']", {
+        timeout: RUN_TIMEOUT,
+      });
+      await page.waitForSelector("#run-panel[data-run-status='succeeded'] [data-node='answer']", {
+        timeout: RUN_TIMEOUT,
+      });
+      await page.waitForFunction(() => /Run succeeded/.test(document.getElementById("status").textContent), null, {
+        timeout: RUN_TIMEOUT,
+      });
 
       const matches = await assertTree(page);
-      if ((await page.locator("#model").inputValue()).startsWith("mock:")) assert.deepEqual(matches, [N - 1, N - 1, N - 1, N - 1], "N−1 matches in every stage");
+      if ((await page.locator("#model").inputValue()).startsWith("mock:"))
+        assert.deepEqual(matches, [N - 1, N - 1, N - 1, N - 1], "N−1 matches in every stage");
       assert.equal((await alertText(page)).trim(), "", "no error shown");
       assert.match(await page.locator("#summary").innerText(), /Total tokens\s*[\d,]+/);
       assert.ok((await page.locator("#events li").count()) >= 4 * (N + N - 1), "the event log has every event");
@@ -125,8 +158,16 @@ describe("playground", () => {
       shareUrl = url.pathname + url.search;
       await page.screenshot({ path: `${ARTIFACTS}playground-desktop.png`, fullPage: true });
       // For the README: the form, the run and the first stages' trees.
-      const bottom = await page.evaluate(() => document.querySelector("[data-node='stage'][data-stage='SUMMARY']").getBoundingClientRect().bottom + window.scrollY);
-      await page.screenshot({ path: `${ARTIFACTS}playground-readme.png`, fullPage: true, clip: { x: 0, y: 0, width: 1280, height: Math.ceil(bottom + 16) } });
+      const bottom = await page.evaluate(
+        () =>
+          document.querySelector("[data-node='stage'][data-stage='SUMMARY']").getBoundingClientRect().bottom +
+          window.scrollY,
+      );
+      await page.screenshot({
+        path: `${ARTIFACTS}playground-readme.png`,
+        fullPage: true,
+        clip: { x: 0, y: 0, width: 1280, height: Math.ceil(bottom + 16) },
+      });
       if (process.env.UPDATE_SCREENSHOT === "1") copyFileSync(`${ARTIFACTS}playground-readme.png`, DOCS_SHOT);
       assert.deepEqual(problems, []);
     } finally {
@@ -136,14 +177,27 @@ describe("playground", () => {
 
   it("opens a finished run from its shareable URL, also at 375 px wide", async () => {
     assert.ok(shareUrl, "the first test produced a run");
-    for (const [name, viewport] of [["share", { width: 1100, height: 900 }], ["mobile", { width: 375, height: 800 }]]) {
+    for (const [name, viewport] of [
+      ["share", { width: 1100, height: 900 }],
+      ["mobile", { width: 375, height: 800 }],
+    ]) {
       const { page, problems, close } = await openPage(viewport, shareUrl);
       try {
-        await page.waitForFunction(() => /Run succeeded/.test(document.getElementById("status").textContent), null, { timeout: RUN_TIMEOUT });
+        await page.waitForFunction(() => /Run succeeded/.test(document.getElementById("status").textContent), null, {
+          timeout: RUN_TIMEOUT,
+        });
         await assertTree(page);
         // The reopened run shows its own image (GET /v1/runs/:id/image), decoded by the browser.
-        await page.waitForFunction(() => /^Image of run_/.test(document.getElementById("preview-caption").textContent) && document.getElementById("preview").naturalWidth > 0, null, { timeout: 10_000 });
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        await page.waitForFunction(
+          () =>
+            /^Image of run_/.test(document.getElementById("preview-caption").textContent) &&
+            document.getElementById("preview").naturalWidth > 0,
+          null,
+          { timeout: 10_000 },
+        );
+        const overflow = await page.evaluate(
+          () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        );
         assert.ok(overflow <= 0, `${name}: no horizontal scrolling (overflow ${overflow}px)`);
         await page.screenshot({ path: `${ARTIFACTS}playground-${name}.png`, fullPage: true });
         assert.deepEqual(problems, []);
@@ -157,7 +211,11 @@ describe("playground", () => {
     const { page, problems, close } = await openPage();
     try {
       // A file that is not an image: the API's own 4xx message, on the upload control.
-      await page.setInputFiles("#upload", { name: "not-an-image.png", mimeType: "image/png", buffer: Buffer.from("hello, this is not a picture\n") });
+      await page.setInputFiles("#upload", {
+        name: "not-an-image.png",
+        mimeType: "image/png",
+        buffer: Buffer.from("hello, this is not a picture\n"),
+      });
       await page.click("#run-button");
       let text = await waitForAlert(page, /not a PNG or JPEG/);
       assert.match(text, /HTTP 4\d\d/);
@@ -191,10 +249,18 @@ describe("playground", () => {
 
       // A rejected key. Against a service that checks keys the real one answers 401; against one
       // that does not (yet), the 401 it will send is simulated for this request only.
-      const enforced = (await fetch(`${server.url}/v1/models`, { headers: { Authorization: "Bearer sk_wrong_key_for_test" } })).status === 401;
+      const enforced =
+        (await fetch(`${server.url}/v1/models`, { headers: { Authorization: "Bearer sk_wrong_key_for_test" } }))
+          .status === 401;
       if (!enforced) {
         await page.route("**/v1/runs", (route) =>
-          route.fulfill({ status: 401, contentType: "application/json", body: JSON.stringify({ error: { type: "authentication_error", message: "invalid API key", code: "invalid_api_key" } }) }),
+          route.fulfill({
+            status: 401,
+            contentType: "application/json",
+            body: JSON.stringify({
+              error: { type: "authentication_error", message: "invalid API key", code: "invalid_api_key" },
+            }),
+          }),
         );
       }
       await page.fill("#api-key", "sk_wrong_key_for_test");

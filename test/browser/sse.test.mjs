@@ -10,16 +10,21 @@ import { SseParser, followEvents } from "../../public/playground/sse.js";
 
 describe("SseParser", () => {
   it("parses events split at any byte, with CRLF, comments, multi-line data and a remembered id", () => {
-    const text = ": hello\r\nid: 1\r\nevent: run.created\r\ndata: {\"a\":1}\r\n\r\nevent: x\ndata: line 1\ndata: line 2\n\nid: 3\ndata:no-space\r\r\n";
+    const text =
+      ': hello\r\nid: 1\r\nevent: run.created\r\ndata: {"a":1}\r\n\r\nevent: x\ndata: line 1\ndata: line 2\n\nid: 3\ndata:no-space\r\r\n';
     for (const size of [1, 2, 3, 7, text.length]) {
       const parser = new SseParser();
       const events = [];
       for (let i = 0; i < text.length; i += size) events.push(...parser.push(text.slice(i, i + size)));
-      assert.deepEqual(events, [
-        { id: "1", type: "run.created", data: '{"a":1}' },
-        { id: "1", type: "x", data: "line 1\nline 2" },
-        { id: "3", type: "message", data: "no-space" },
-      ], `chunks of ${size}`);
+      assert.deepEqual(
+        events,
+        [
+          { id: "1", type: "run.created", data: '{"a":1}' },
+          { id: "1", type: "x", data: "line 1\nline 2" },
+          { id: "3", type: "message", data: "no-space" },
+        ],
+        `chunks of ${size}`,
+      );
     }
   });
 
@@ -57,11 +62,18 @@ describe("followEvents", () => {
           res.end(frame(3, "stage.completed", { stage: "SUMMARY" }) + frame(4, "run.succeeded", {}));
         }
       },
-      (base) => followEvents(`${base}/v1/runs/run_x/events`, { onEvent: (e) => seen.push(`${e.id} ${e.type}`), onConnection: (s) => states.push(s) }),
+      (base) =>
+        followEvents(`${base}/v1/runs/run_x/events`, {
+          onEvent: (e) => seen.push(`${e.id} ${e.type}`),
+          onConnection: (s) => states.push(s),
+        }),
     );
     assert.deepEqual(seen, ["1 run.started", "2 stage.started", "3 stage.completed", "4 run.succeeded"]);
     assert.equal(terminal.type, "run.succeeded");
-    assert.deepEqual(requests.map((r) => r.lastId), [undefined, "2"]);
+    assert.deepEqual(
+      requests.map((r) => r.lastId),
+      [undefined, "2"],
+    );
     assert.match(requests[0].auth, /^Bearer \S+/);
     assert.deepEqual(states, ["open", "reconnecting", "open", "closed"]);
   });
@@ -73,7 +85,10 @@ describe("followEvents", () => {
         res.end(JSON.stringify({ error: { type: "authentication_error", message: "invalid API key" } }));
       },
       async (base) => {
-        await assert.rejects(followEvents(`${base}/events`, { onEvent: () => {} }), (err) => err instanceof ApiError && err.status === 401 && err.message === "invalid API key");
+        await assert.rejects(
+          followEvents(`${base}/events`, { onEvent: () => {} }),
+          (err) => err instanceof ApiError && err.status === 401 && err.message === "invalid API key",
+        );
       },
     );
   });

@@ -37,7 +37,8 @@ function failingModel(name: string, failAt: string): ScriptedModel {
   const model = new ScriptedModel({
     id: name,
     respond: (opts: GenerateOptions) => {
-      if (opts.purpose === "generate" && stageOf(opts) === failAt) throw new BackendError("GPU node rejected the request (400)", false, 400);
+      if (opts.purpose === "generate" && stageOf(opts) === failAt)
+        throw new BackendError("GPU node rejected the request (400)", false, 400);
       return deterministicRespond(opts);
     },
   });
@@ -63,20 +64,39 @@ describe("reasoning_format", () => {
     const run = await fetchRun(json.run_id);
     const message = json.choices[0]?.message;
     expect(message?.content).toBe(run.answer);
-    expect(message?.reasoning_content).toBe(`<SUMMARY>${run.stages.SUMMARY}</SUMMARY>\n<CAPTION>${run.stages.CAPTION}</CAPTION>\n<REASONING>${run.stages.REASONING}</REASONING>`);
+    expect(message?.reasoning_content).toBe(
+      `<SUMMARY>${run.stages.SUMMARY}</SUMMARY>\n<CAPTION>${run.stages.CAPTION}</CAPTION>\n<REASONING>${run.stages.REASONING}</REASONING>`,
+    );
   });
 
   it("split, streamed: the stages arrive as reasoning_content deltas, then the CONCLUSION as content", async () => {
-    const res = await postChat({ messages: visionMessages(), stream: true, reasoning_format: "split", search: { candidates: 2 } });
+    const res = await postChat({
+      messages: visionMessages(),
+      stream: true,
+      reasoning_format: "split",
+      search: { candidates: 2 },
+    });
     expect(res.status).toBe(200);
     const frames = sseData(await res.text());
     expect(frames.at(-1)).toBe("[DONE]");
-    const chunks = frames.slice(0, -1).map((f) => JSON.parse(f) as { run_id: string; choices: { delta: { content?: string; reasoning_content?: string }; finish_reason: string | null }[] });
+    const chunks = frames
+      .slice(0, -1)
+      .map(
+        (f) =>
+          JSON.parse(f) as {
+            run_id: string;
+            choices: { delta: { content?: string; reasoning_content?: string }; finish_reason: string | null }[];
+          },
+      );
     const deltas = chunks.map((c) => c.choices[0]?.delta ?? {});
     const reasoning = deltas.flatMap((d) => (d.reasoning_content ? [d.reasoning_content] : []));
     const content = deltas.flatMap((d) => (d.content ? [d.content] : []));
     const run = await fetchRun(chunks[0]?.run_id ?? "");
-    expect(reasoning).toEqual([`<SUMMARY>${run.stages.SUMMARY}</SUMMARY>`, `\n<CAPTION>${run.stages.CAPTION}</CAPTION>`, `\n<REASONING>${run.stages.REASONING}</REASONING>`]);
+    expect(reasoning).toEqual([
+      `<SUMMARY>${run.stages.SUMMARY}</SUMMARY>`,
+      `\n<CAPTION>${run.stages.CAPTION}</CAPTION>`,
+      `\n<REASONING>${run.stages.REASONING}</REASONING>`,
+    ]);
     expect(content).toEqual([run.answer]);
     // Reasoning first, conclusion last, then the finish chunk.
     const lastReasoning = deltas.map((d) => Boolean(d.reasoning_content)).lastIndexOf(true);
@@ -87,7 +107,9 @@ describe("reasoning_format", () => {
   it("with search.keep > 1 the stages are held until the run succeeds, then sent in order from its result", async () => {
     const res = await postChat({ messages: visionMessages(), stream: true, search: { candidates: 3, keep: 2 } });
     const frames = sseData(await res.text());
-    const chunks = frames.slice(0, -1).map((f) => JSON.parse(f) as { run_id: string; choices: { delta: { content?: string } }[] });
+    const chunks = frames
+      .slice(0, -1)
+      .map((f) => JSON.parse(f) as { run_id: string; choices: { delta: { content?: string } }[] });
     const run = await fetchRun(chunks[0]?.run_id ?? "");
     const pieces = chunks.flatMap((c) => (c.choices[0]?.delta.content ? [c.choices[0].delta.content] : []));
     expect(pieces).toHaveLength(4);
@@ -128,11 +150,13 @@ describe("requests as OpenAI clients send them", () => {
 
   it("fetches an https image_url", async () => {
     const real = globalThis.fetch;
-    const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) =>
-      String(input instanceof Request ? input.url : input).startsWith("https://images.test/")
-        ? new Response(fromBase64(PNG_8x6_B64), { headers: { "Content-Type": "image/png" } })
-        : real(input, init),
-    );
+    const spy = vi
+      .spyOn(globalThis, "fetch")
+      .mockImplementation(async (input, init) =>
+        String(input instanceof Request ? input.url : input).startsWith("https://images.test/")
+          ? new Response(fromBase64(PNG_8x6_B64), { headers: { "Content-Type": "image/png" } })
+          : real(input, init),
+      );
     const { json } = await complete({ messages: visionMessages("Colour?", "https://images.test/a.png") });
     expect(spy.mock.calls.some((c) => String(c[0]) === "https://images.test/a.png")).toBe(true);
     expect((await fetchRun(json.run_id)).status).toBe("succeeded");
@@ -152,7 +176,11 @@ describe("requests as OpenAI clients send them", () => {
 describe("a run that fails", () => {
   it("answers an OpenAI error naming the run, with the status of its failure", async () => {
     failingModel("mock:chat-rejecting", "SUMMARY");
-    const res = await postChat({ model: "mock:chat-rejecting", messages: visionMessages(), search: { strategy: "greedy" } });
+    const res = await postChat({
+      model: "mock:chat-rejecting",
+      messages: visionMessages(),
+      search: { strategy: "greedy" },
+    });
     expect(res.status).toBe(502);
     const runId = res.headers.get("x-run-id") ?? "";
     const body = (await res.json()) as { error: { type: string; code: string; message: string; run_id: string } };
@@ -160,17 +188,25 @@ describe("a run that fails", () => {
     expect(body.error.message).toMatch(new RegExp(`^run ${runId} failed: .*GPU node rejected the request`));
     expect((await fetchRun(runId)).status).toBe("failed");
 
-    const err = await openaiClient().chat.completions.create({ model: "mock:chat-rejecting", messages: visionMessages() }).catch((e: unknown) => e);
+    const err = await openaiClient()
+      .chat.completions.create({ model: "mock:chat-rejecting", messages: visionMessages() })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
   });
 
   it("mid-stream: the stages done so far, then an error frame that the SDK raises", async () => {
     failingModel("mock:chat-fails-late", "REASONING");
-    const stream = await openaiClient().chat.completions.create({ model: "mock:chat-fails-late", messages: visionMessages(), stream: true, search: { strategy: "greedy" } } as OpenAI.ChatCompletionCreateParamsStreaming);
+    const stream = await openaiClient().chat.completions.create({
+      model: "mock:chat-fails-late",
+      messages: visionMessages(),
+      stream: true,
+      search: { strategy: "greedy" },
+    } as OpenAI.ChatCompletionCreateParamsStreaming);
     const pieces: string[] = [];
     const err = await (async () => {
-      for await (const chunk of stream) if (chunk.choices[0]?.delta.content) pieces.push(chunk.choices[0].delta.content);
+      for await (const chunk of stream)
+        if (chunk.choices[0]?.delta.content) pieces.push(chunk.choices[0].delta.content);
     })().catch((e: unknown) => e);
     expect(pieces.map((p) => /<(\w+)>/.exec(p)?.[1])).toEqual(["SUMMARY", "CAPTION"]);
     expect(err).toBeInstanceOf(OpenAI.APIError);
@@ -180,12 +216,19 @@ describe("a run that fails", () => {
 
   it("a client that disconnects mid-stream does not stop the run", async () => {
     testBackends.set("mock:chat-slow", createFixedLatencyModel({ id: "mock:chat-slow", latencyMs: 15 }));
-    const res = await postChat({ model: "mock:chat-slow", messages: visionMessages(), stream: true, search: { candidates: 2 } });
+    const res = await postChat({
+      model: "mock:chat-slow",
+      messages: visionMessages(),
+      stream: true,
+      search: { candidates: 2 },
+    });
     const runId = res.headers.get("x-run-id") ?? "";
     const reader = res.body!.getReader();
     await reader.read(); // the role chunk
     await reader.cancel();
-    const done = (await (await SELF.fetch(`${BASE}/v1/runs/${runId}`, { headers: { ...authHeaders(), Prefer: "wait=30" } })).json()) as RunView;
+    const done = (await (
+      await SELF.fetch(`${BASE}/v1/runs/${runId}`, { headers: { ...authHeaders(), Prefer: "wait=30" } })
+    ).json()) as RunView;
     expect(done.status).toBe("succeeded");
   });
 });

@@ -10,7 +10,8 @@ import type { RunView } from "../../src/runs/contract";
 import { authHeaders } from "../helpers/auth";
 import { BASE, openaiClient, visionMessages } from "./helpers";
 
-const STAGE_TAGS = /^<SUMMARY>[^]*<\/SUMMARY>\n<CAPTION>[^]*<\/CAPTION>\n<REASONING>[^]*<\/REASONING>\n<CONCLUSION>[^]*<\/CONCLUSION>$/;
+const STAGE_TAGS =
+  /^<SUMMARY>[^]*<\/SUMMARY>\n<CAPTION>[^]*<\/CAPTION>\n<REASONING>[^]*<\/REASONING>\n<CONCLUSION>[^]*<\/CONCLUSION>$/;
 
 async function fetchRun(id: string): Promise<RunView> {
   const res = await SELF.fetch(`${BASE}/v1/runs/${id}`, { headers: authHeaders() });
@@ -22,7 +23,15 @@ describe("the openai SDK against /v1/chat/completions", () => {
   it("completes a vision request; the completion is the run's answer, with usage", async () => {
     const client = openaiClient();
     const { data: completion, response } = await client.chat.completions
-      .create({ model: "mock:fixed", messages: visionMessages(), temperature: 0.7, top_p: 0.95, max_tokens: 256, seed: 42, search: { candidates: 2 } } as OpenAI.ChatCompletionCreateParamsNonStreaming)
+      .create({
+        model: "mock:fixed",
+        messages: visionMessages(),
+        temperature: 0.7,
+        top_p: 0.95,
+        max_tokens: 256,
+        seed: 42,
+        search: { candidates: 2 },
+      } as OpenAI.ChatCompletionCreateParamsNonStreaming)
       .withResponse();
 
     const runId = response.headers.get("x-run-id") ?? "";
@@ -59,7 +68,13 @@ describe("the openai SDK against /v1/chat/completions", () => {
   it("streams a vision request: a role chunk, the four stages in order, the conclusion, usage, done", async () => {
     const client = openaiClient();
     const { data: stream, response } = await client.chat.completions
-      .create({ model: "mock:fixed", messages: visionMessages(), stream: true, stream_options: { include_usage: true }, search: { candidates: 2 } } as OpenAI.ChatCompletionCreateParamsStreaming)
+      .create({
+        model: "mock:fixed",
+        messages: visionMessages(),
+        stream: true,
+        stream_options: { include_usage: true },
+        search: { candidates: 2 },
+      } as OpenAI.ChatCompletionCreateParamsStreaming)
       .withResponse();
     expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const runId = response.headers.get("x-run-id") ?? "";
@@ -67,7 +82,12 @@ describe("the openai SDK against /v1/chat/completions", () => {
     const chunks: OpenAI.ChatCompletionChunk[] = [];
     for await (const chunk of stream) chunks.push(chunk);
 
-    expect(chunks.every((c) => c.object === "chat.completion.chunk" && c.id === `chatcmpl-${runId.slice(4)}` && c.model === "mock:fixed")).toBe(true);
+    expect(
+      chunks.every(
+        (c) =>
+          c.object === "chat.completion.chunk" && c.id === `chatcmpl-${runId.slice(4)}` && c.model === "mock:fixed",
+      ),
+    ).toBe(true);
     expect(chunks[0]?.choices[0]?.delta).toEqual({ role: "assistant", content: "" });
     const pieces = chunks.flatMap((c) => (c.choices[0]?.delta.content ? [c.choices[0].delta.content] : []));
     // One chunk per stage, in stage order, each a tagged stage.
@@ -87,7 +107,12 @@ describe("the openai SDK against /v1/chat/completions", () => {
   });
 
   it("streams without usage unless asked for", async () => {
-    const stream = await openaiClient().chat.completions.create({ model: "mock:fixed", messages: visionMessages(), stream: true, search: { strategy: "greedy" } } as OpenAI.ChatCompletionCreateParamsStreaming);
+    const stream = await openaiClient().chat.completions.create({
+      model: "mock:fixed",
+      messages: visionMessages(),
+      stream: true,
+      search: { strategy: "greedy" },
+    } as OpenAI.ChatCompletionCreateParamsStreaming);
     const chunks: OpenAI.ChatCompletionChunk[] = [];
     for await (const chunk of stream) chunks.push(chunk);
     expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe("stop");
@@ -96,12 +121,16 @@ describe("the openai SDK against /v1/chat/completions", () => {
 
   it("raises the SDK's typed errors for bad input", async () => {
     const client = openaiClient();
-    const err = await client.chat.completions.create({ model: "mock:fixed", messages: visionMessages(), n: 2 }).catch((e: unknown) => e);
+    const err = await client.chat.completions
+      .create({ model: "mock:fixed", messages: visionMessages(), n: 2 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).param).toBe("n");
     expect((err as Error).message).toMatch(/only n = 1 is supported/);
 
-    const missing = await client.chat.completions.create({ model: "gpt-4o", messages: visionMessages() }).catch((e: unknown) => e);
+    const missing = await client.chat.completions
+      .create({ model: "gpt-4o", messages: visionMessages() })
+      .catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(OpenAI.BadRequestError);
     expect((missing as Error).message).toMatch(/model "gpt-4o" is not served here \(available: mock:fixed/);
   });

@@ -20,7 +20,11 @@ describe("the embedded backend answers a committed sample image inside workerd",
   const image = { bytes: s.png, media_type: "image/png" as const };
 
   it("greedy: all four stages, the right answer, counted usage and logprobs", async () => {
-    const run = await runInMemory(spec(s.question, { strategy: "greedy", candidates: 1, keep: 1, scorer: "logprob" }), backend, { image, schedule: "concurrent" });
+    const run = await runInMemory(
+      spec(s.question, { strategy: "greedy", candidates: 1, keep: 1, scorer: "logprob" }),
+      backend,
+      { image, schedule: "concurrent" },
+    );
     for (const stage of STAGES) expect(run.result.stages[stage].length, stage).toBeGreaterThan(0);
     expect(normalizeAnswer(run.result.answer)).toBe(normalizeAnswer(s.answer));
     const outputs = [...run.done.values()].filter((o) => o.backend === backend.id);
@@ -36,7 +40,11 @@ describe("the embedded backend answers a committed sample image inside workerd",
   it("stage_beam N=4 with the judge: candidates decoded in one batch, judged by the same model", async () => {
     // Seed 8: run 13 is sure enough of this easy sample that seed 7's four candidates are twins at
     // every stage (merged, so no match is played); seed 8 samples two different ones somewhere.
-    const run = await runInMemory(spec(s.question, { strategy: "stage_beam", candidates: 4, keep: 1, scorer: "judge" }, 1.0, 8), backend, { image, schedule: "concurrent" });
+    const run = await runInMemory(
+      spec(s.question, { strategy: "stage_beam", candidates: 4, keep: 1, scorer: "judge" }, 1.0, 8),
+      backend,
+      { image, schedule: "concurrent" },
+    );
     expect(normalizeAnswer(run.result.answer)).toBe(normalizeAnswer(s.answer));
     expect(run.calls.some((c) => c.purpose === "generate" && c.n === 4)).toBe(true);
     expect(run.calls.some((c) => c.purpose === "judge")).toBe(true);

@@ -14,15 +14,26 @@ describe("a run through the API on the embedded model", () => {
   it("answers a committed sample image in four stages, with counted usage", async () => {
     const s = sample("corners");
     const res = await postRun(
-      { model: ID, question: s.question, image: { data: s.png_base64, media_type: "image/png" }, search: { strategy: "greedy" } },
+      {
+        model: ID,
+        question: s.question,
+        image: { data: s.png_base64, media_type: "image/png" },
+        search: { strategy: "greedy" },
+      },
       { Prefer: "wait=60" },
     );
     const text = await res.text();
     expect(res.status, text).toBe(200);
-    const view = JSON.parse(text) as { status: string; answer: string; stages: Record<string, string>; usage: { input_tokens?: number; output_tokens?: number } };
+    const view = JSON.parse(text) as {
+      status: string;
+      answer: string;
+      stages: Record<string, string>;
+      usage: { input_tokens?: number; output_tokens?: number };
+    };
     expect(view.status).toBe("succeeded");
     expect(normalizeAnswer(view.answer)).toBe(normalizeAnswer(s.answer));
-    for (const stage of ["SUMMARY", "CAPTION", "REASONING", "CONCLUSION"]) expect(view.stages[stage], stage).toBeTruthy();
+    for (const stage of ["SUMMARY", "CAPTION", "REASONING", "CONCLUSION"])
+      expect(view.stages[stage], stage).toBeTruthy();
     expect(view.usage.input_tokens).toBeGreaterThan(0);
     expect(view.usage.output_tokens).toBeGreaterThan(0);
   });
@@ -32,7 +43,12 @@ describe("a run through the API on the embedded model", () => {
   // (workerd refuses I/O "on behalf of a different Durable Object").
   it("runs several runs at once on the one shared model, each to the end", async () => {
     const s = sample("corners");
-    const body = { model: ID, question: s.question, image: { data: s.png_base64, media_type: "image/png" }, search: { strategy: "stage_beam", candidates: 2 } };
+    const body = {
+      model: ID,
+      question: s.question,
+      image: { data: s.png_base64, media_type: "image/png" },
+      search: { strategy: "stage_beam", candidates: 2 },
+    };
     const responses = await Promise.all(Array.from({ length: 4 }, () => postRun(body, { Prefer: "wait=60" })));
     for (const res of responses) {
       const text = await res.text();

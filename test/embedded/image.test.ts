@@ -18,7 +18,10 @@ describe("image preprocessing, as in training", () => {
   });
 
   it("decodes a JPEG and a PNG of another size, and resamples them to 72×72 (a red image with a blue square)", async () => {
-    for (const [b64, type] of [[JPEG_8x6_B64, "image/jpeg"], [PNG_8x6_B64, "image/png"]] as const) {
+    for (const [b64, type] of [
+      [JPEG_8x6_B64, "image/jpeg"],
+      [PNG_8x6_B64, "image/png"],
+    ] as const) {
       const img = await decodeImage(fromBase64(b64), type);
       expect([img.width, img.height]).toEqual([8, 6]);
       const rgb = toModelImage(img, 72);

@@ -19,7 +19,10 @@ describe("the embedded judge's training reply (tools/x1-shapes/judge-reply.ts)",
 
   it("stops at the first piece that differs and names the reference's piece there", () => {
     const wrong = REASONING.replace("middle right 2", "middle right 3").replace("are 2", "are 3");
-    expect(copyAgainst(REASONING, wrong)).toEqual({ text: "Counting them: center 1, middle right 3 -> not 2", agrees: false });
+    expect(copyAgainst(REASONING, wrong)).toEqual({
+      text: "Counting them: center 1, middle right 3 -> not 2",
+      agrees: false,
+    });
     expect(copyAgainst("yes", "no").text).toBe("no -> not yes");
   });
 
@@ -30,7 +33,12 @@ describe("the embedded judge's training reply (tools/x1-shapes/judge-reply.ts)",
   });
 
   it("compares a whole answer by its reasoning and conclusion, in the reference's form", () => {
-    const answer = renderStages({ SUMMARY: "I will count.", CAPTION: "Purple shapes: two.", REASONING, CONCLUSION: "2" });
+    const answer = renderStages({
+      SUMMARY: "I will count.",
+      CAPTION: "Purple shapes: two.",
+      REASONING,
+      CONCLUSION: "2",
+    });
     expect(referenceForm("ANSWER", answer)).toBe(`${REASONING} Answer: 2.`);
     expect(referenceForm("REASONING", REASONING)).toBe(REASONING);
   });
@@ -39,7 +47,14 @@ describe("the embedded judge's training reply (tools/x1-shapes/judge-reply.ts)",
     const wrong = REASONING.replace("center 1", "center 2");
     for (const better of [1, 2] as const) {
       const [first, second] = better === 1 ? [REASONING, wrong] : [wrong, REASONING];
-      const reply = judgeReply({ stage: "REASONING", first, second, better, why: "makes a mistake", reference: REASONING });
+      const reply = judgeReply({
+        stage: "REASONING",
+        first,
+        second,
+        better,
+        why: "makes a mistake",
+        reference: REASONING,
+      });
       expect(reply.split("\n")[0]).toBe(`Check: ${REASONING}`);
       expect(reply.match(/-> correct\./g)).toHaveLength(1);
       expect(reply).toContain(`Response ${3 - better}: Counting them: center 2 -> not 1: makes a mistake.`);
@@ -48,9 +63,24 @@ describe("the embedded judge's training reply (tools/x1-shapes/judge-reply.ts)",
   });
 
   it("keeps the plain format of runs 1-7 and the reference-free SUMMARY reply", () => {
-    const j = { stage: "CONCLUSION" as const, first: "3", second: "2", better: 2 as const, why: "does not follow from the reasoning", reference: "2" };
-    expect(judgeReply(j, "plain")).toBe("Check: 2\nResponse 1: does not follow from the reasoning.\nResponse 2: correct.\nVERDICT: 2");
-    const s = { stage: "SUMMARY" as const, first: "I will count the red shapes.", second: "The answer is 2.", better: 1 as const, why: "gives the answer instead of a plan" };
+    const j = {
+      stage: "CONCLUSION" as const,
+      first: "3",
+      second: "2",
+      better: 2 as const,
+      why: "does not follow from the reasoning",
+      reference: "2",
+    };
+    expect(judgeReply(j, "plain")).toBe(
+      "Check: 2\nResponse 1: does not follow from the reasoning.\nResponse 2: correct.\nVERDICT: 2",
+    );
+    const s = {
+      stage: "SUMMARY" as const,
+      first: "I will count the red shapes.",
+      second: "The answer is 2.",
+      better: 1 as const,
+      why: "gives the answer instead of a plan",
+    };
     expect(judgeReply(s)).toBe("Response 1: a plan.\nResponse 2: gives the answer instead of a plan.\nVERDICT: 1");
   });
 });
@@ -61,14 +91,24 @@ describe("judge items mined from the model's own wrong stages (tools/x1-shapes/i
   it("pairs the reference stage with the wrong sample in both orders, the reference as the judge's check", () => {
     const wrong = `${item.stages.CAPTION.slice(0, -1)}, small red circle at top left.`;
     const items = minedJudgeItems(item, "CAPTION", wrong);
-    expect(items.map((j) => [j.first === item.stages.CAPTION, j.second === item.stages.CAPTION, j.better])).toEqual([[true, false, 1], [false, true, 2]]);
+    expect(items.map((j) => [j.first === item.stages.CAPTION, j.second === item.stages.CAPTION, j.better])).toEqual([
+      [true, false, 1],
+      [false, true, 2],
+    ]);
     for (const j of items) {
-      expect(j).toMatchObject({ stage: "CAPTION", context: { SUMMARY: item.stages.SUMMARY }, reference: item.stages.CAPTION, why: "does not match the image" });
+      expect(j).toMatchObject({
+        stage: "CAPTION",
+        context: { SUMMARY: item.stages.SUMMARY },
+        reference: item.stages.CAPTION,
+        why: "does not match the image",
+      });
       const ex = judgeExample(item, j);
       expect(ex.prompt.user).toContain(`Response ${j.better === 1 ? 2 : 1}:\n${wrong}`);
       expect(parseVerdict(ex.completion).winner).toBe(j.better);
       // The wrong response is copied up to where it departs from the reference, and no further.
-      expect(ex.completion).toContain(`Response ${j.better === 1 ? 2 : 1}: ${item.stages.CAPTION.slice(0, -1)}, -> not .: does not match the image.`);
+      expect(ex.completion).toContain(
+        `Response ${j.better === 1 ? 2 : 1}: ${item.stages.CAPTION.slice(0, -1)}, -> not .: does not match the image.`,
+      );
     }
     expect(minedJudgeItems(item, "REASONING", item.stages.REASONING)).toEqual([]);
   });

@@ -25,8 +25,20 @@ interface Pair {
 
 // The committed samples are dev scenes the model never trained on; the wrong candidates are made here, not by the generator.
 const pairs: Pair[] = samples.flatMap((s) => [
-  { family: s.family, stage: "REASONING" as const, context: { SUMMARY: s.stages.SUMMARY, CAPTION: s.stages.CAPTION }, right: s.stages.REASONING, wrong: slipped(s.stages.REASONING) },
-  { family: s.family, stage: "CONCLUSION" as const, context: { SUMMARY: s.stages.SUMMARY, CAPTION: s.stages.CAPTION, REASONING: s.stages.REASONING }, right: s.stages.CONCLUSION, wrong: slipped(s.stages.CONCLUSION) },
+  {
+    family: s.family,
+    stage: "REASONING" as const,
+    context: { SUMMARY: s.stages.SUMMARY, CAPTION: s.stages.CAPTION },
+    right: s.stages.REASONING,
+    wrong: slipped(s.stages.REASONING),
+  },
+  {
+    family: s.family,
+    stage: "CONCLUSION" as const,
+    context: { SUMMARY: s.stages.SUMMARY, CAPTION: s.stages.CAPTION, REASONING: s.stages.REASONING },
+    right: s.stages.CONCLUSION,
+    wrong: slipped(s.stages.CONCLUSION),
+  },
 ]);
 
 describe("the embedded model judges pairs of candidates inside workerd", () => {
@@ -41,12 +53,23 @@ describe("the embedded model judges pairs of candidates inside workerd", () => {
       for (const better of [1, 2] as const) {
         const [first, second] = better === 1 ? [p.right, p.wrong] : [p.wrong, p.right];
         const out = await backend.generate({
-          purpose: "judge", prompt: buildJudgePrompt(p.stage, question, p.context, first, second),
-          n: 1, seeds: [0], stop: [], max_tokens: JUDGE_MAX_TOKENS, temperature: 0, top_p: 1, logprobs: false, image,
+          purpose: "judge",
+          prompt: buildJudgePrompt(p.stage, question, p.context, first, second),
+          n: 1,
+          seeds: [0],
+          stop: [],
+          max_tokens: JUDGE_MAX_TOKENS,
+          temperature: 0,
+          top_p: 1,
+          logprobs: false,
+          image,
         });
         const text = out.generations[0]?.text ?? "";
         // The trained reply: "Check: <its own version>", one line per response, the verdict.
-        expect(text.split("\n").map((line) => line.split(":")[0]), text).toEqual(["Check", "Response 1", "Response 2", "VERDICT"]);
+        expect(
+          text.split("\n").map((line) => line.split(":")[0]),
+          text,
+        ).toEqual(["Check", "Response 1", "Response 2", "VERDICT"]);
         const winner = parseVerdict(text).winner;
         expect(winner, text).not.toBeNull();
         const cell = (tally[p.stage] ??= [0, 0]);

@@ -18,7 +18,12 @@ describe("the embedded model's files (model-shards/ through the ASSETS binding)"
     for (const s of manifest.shards) expect(s.bytes).toBeLessThanOrEqual(25 * 1024 * 1024);
     const loaded = await loadModelFiles(assetsSource());
     expect([...loaded.files.keys()].sort()).toEqual(
-      [manifest.tokenizer.file, manifest.graphs.vision.file, manifest.graphs.decoder.file, ...manifest.shards.map((s) => s.file)].sort(),
+      [
+        manifest.tokenizer.file,
+        manifest.graphs.vision.file,
+        manifest.graphs.decoder.file,
+        ...manifest.shards.map((s) => s.file),
+      ].sort(),
     );
     const model = await sharedModel();
     expect(model.manifest.version).toBe(manifest.version);
@@ -38,7 +43,9 @@ describe("the embedded model's files (model-shards/ through the ASSETS binding)"
 
   it("rejects a truncated shard and a missing one, naming them", async () => {
     const first = manifest.shards[0]?.file as string;
-    await expect(loadModelFiles(tampered(first, (b) => b.subarray(0, b.length - 1)))).rejects.toThrow(`shard ${first} has`);
+    await expect(loadModelFiles(tampered(first, (b) => b.subarray(0, b.length - 1)))).rejects.toThrow(
+      `shard ${first} has`,
+    );
     const missing: FileSource = async (name) => {
       if (name === first) throw new Error("HTTP 404");
       return assetsSource()(name);
@@ -51,13 +58,22 @@ describe("the embedded model's files (model-shards/ through the ASSETS binding)"
     const dec = loaded.manifest.graphs.decoder;
     expect(dec.inputs).toContain("prefix_key_0");
     expect(dec.outputs).toContain("new_key_0");
-    const withDecoder = (decoder: typeof dec) => ({ ...loaded, manifest: { ...loaded.manifest, graphs: { ...loaded.manifest.graphs, decoder } } });
+    const withDecoder = (decoder: typeof dec) => ({
+      ...loaded,
+      manifest: { ...loaded.manifest, graphs: { ...loaded.manifest.graphs, decoder } },
+    });
     // 1.6.0: the shared prefix, but the whole cache concatenated and returned as present_*.
     const v160 = withDecoder({ ...dec, outputs: dec.outputs.map((o) => o.replace(/^new_/, "present_")) });
     // 1.5.0: no shared prefix either.
-    const v150 = withDecoder({ ...dec, inputs: dec.inputs.filter((i) => !i.startsWith("prefix_")), outputs: v160.manifest.graphs.decoder.outputs });
+    const v150 = withDecoder({
+      ...dec,
+      inputs: dec.inputs.filter((i) => !i.startsWith("prefix_")),
+      outputs: v160.manifest.graphs.decoder.outputs,
+    });
     for (const stale of [v160, v150]) {
-      await expect(X1Model.create(stale, workerdRuntime())).rejects.toThrow(/predates the caller-owned cache .*re-export it with tools\/export\/build\.sh/);
+      await expect(X1Model.create(stale, workerdRuntime())).rejects.toThrow(
+        /predates the caller-owned cache .*re-export it with tools\/export\/build\.sh/,
+      );
     }
   });
 });

@@ -6,7 +6,13 @@ import { lookupExample, makeItem, reorderedChoiceExamples, sceneFor } from "../.
 import { optionsText } from "../../tools/x1-shapes/families";
 
 describe("option-lookup drills (tools/x1-shapes/lookup.ts)", () => {
-  const drills = Array.from({ length: 400 }, ((rng) => () => lookupDrill(rng))(mulberry32(11)));
+  const drills = Array.from(
+    { length: 400 },
+    (
+      (rng) => () =>
+        lookupDrill(rng)
+    )(mulberry32(11)),
+  );
 
   it("asks for one of four distinct options and answers with the letter that stands before it", () => {
     for (const d of drills) {
@@ -28,11 +34,21 @@ describe("option-lookup drills (tools/x1-shapes/lookup.ts)", () => {
     expect(numeric).toBeGreaterThan(80);
     expect(numeric).toBeLessThan(160);
     // Numbers are not always ascending, so the letter cannot be read off the value's size.
-    expect(drills.some((d) => /^\d+$/.test(d.options[0]!) && d.options.some((o, i) => i > 0 && Number(o) < Number(d.options[i - 1])))).toBe(true);
+    expect(
+      drills.some(
+        (d) => /^\d+$/.test(d.options[0]!) && d.options.some((o, i) => i > 0 && Number(o) < Number(d.options[i - 1])),
+      ),
+    ).toBe(true);
   });
 
   it("is deterministic from the seed", () => {
-    const again = Array.from({ length: 400 }, ((rng) => () => lookupDrill(rng))(mulberry32(11)));
+    const again = Array.from(
+      { length: 400 },
+      (
+        (rng) => () =>
+          lookupDrill(rng)
+      )(mulberry32(11)),
+    );
     expect(again).toEqual(drills);
   });
 
@@ -50,7 +66,12 @@ describe("option-lookup drills (tools/x1-shapes/lookup.ts)", () => {
     }
     expect(checked).toBeGreaterThan(10);
     const e = lookupExample("train", 7, 2, drills[0]!);
-    expect(e).toMatchObject({ kind: "lookup", family: "choice", item: "train-7-lookup2", prompt: { user: drills[0]!.question, with_image: true } });
+    expect(e).toMatchObject({
+      kind: "lookup",
+      family: "choice",
+      item: "train-7-lookup2",
+      prompt: { user: drills[0]!.question, with_image: true },
+    });
   });
 });
 
@@ -88,6 +109,8 @@ describe("multiple-choice items in other option orders (items.ts reorderedChoice
 
   it("adds nothing for other families", () => {
     const scene = sceneFor("train", 3);
-    expect(reorderedChoiceExamples(makeItem("train", 3, scene, "count_colour", 0), scene, 3, mulberry32(1))).toEqual([]);
+    expect(reorderedChoiceExamples(makeItem("train", 3, scene, "count_colour", 0), scene, 3, mulberry32(1))).toEqual(
+      [],
+    );
   });
 });

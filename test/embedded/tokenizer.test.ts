@@ -22,6 +22,8 @@ describe("the embedded tokenizer matches the Python side (data/x1-shapes/tokeniz
   it("has the manifest's vocabulary and special ids", () => {
     expect(tok.vocabSize).toBe(spec.vocab_size);
     expect([tok.pad, tok.bos, tok.eos, tok.image]).toEqual([0, 1, 2, 3]);
-    expect(tok.encodePrompt({ user: "", assistant_prefix: "", with_image: true }).filter((id) => id === tok.image)).toHaveLength(spec.image_tokens);
+    expect(
+      tok.encodePrompt({ user: "", assistant_prefix: "", with_image: true }).filter((id) => id === tok.image),
+    ).toHaveLength(spec.image_tokens);
   });
 });

@@ -51,7 +51,11 @@ export function deterministicRespond(opts: GenerateOptions): GenerateResult {
     return `${stage.toLowerCase()} draft ${seed % 9973}</${stage}>`;
   });
   return {
-    generations: texts.map((text, i) => ({ text, finish_reason: "stop", mean_logprob: -((opts.seeds[i] ?? 0) % 100) / 50 })),
+    generations: texts.map((text, i) => ({
+      text,
+      finish_reason: "stop",
+      mean_logprob: -((opts.seeds[i] ?? 0) % 100) / 50,
+    })),
     usage: { input_tokens: 10 * texts.length, output_tokens: 5 * texts.length },
     warnings: [],
   };

@@ -40,8 +40,18 @@ const MODEL = "@cf/meta/llama-3.2-11b-vision-instruct";
 
 type Rule = (v: unknown) => string | undefined;
 const isInt = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v);
-const num = (min: number, max: number): Rule => (v) => (typeof v !== "number" || Number.isNaN(v) ? "must be a number" : v < min || v > max ? `must be within [${min}, ${max}]` : undefined);
-const int = (min: number, max: number): Rule => (v) => (!isInt(v) ? "must be an integer" : v < min || v > max ? `must be within [${min}, ${max}]` : undefined);
+const num =
+  (min: number, max: number): Rule =>
+  (v) =>
+    typeof v !== "number" || Number.isNaN(v)
+      ? "must be a number"
+      : v < min || v > max
+        ? `must be within [${min}, ${max}]`
+        : undefined;
+const int =
+  (min: number, max: number): Rule =>
+  (v) =>
+    !isInt(v) ? "must be an integer" : v < min || v > max ? `must be within [${min}, ${max}]` : undefined;
 const bool: Rule = (v) => (typeof v === "boolean" ? undefined : "must be a boolean");
 const str: Rule = (v) => (typeof v === "string" ? undefined : "must be a string");
 
@@ -87,9 +97,12 @@ export class FakeAi {
   constructor(private readonly options: FakeAiOptions) {}
 
   async run(model: string, inputs: Record<string, unknown>, options?: Record<string, unknown>): Promise<unknown> {
-    if (!(this.options.models ?? [MODEL]).includes(model)) throw new Error(`AiError: 5007: No such model ${model} or task`);
+    if (!(this.options.models ?? [MODEL]).includes(model))
+      throw new Error(`AiError: 5007: No such model ${model} or task`);
     if (this.options.licenceNotAccepted) {
-      throw new Error("AiError: 5016: Prior to using this model, you must submit the prompt 'agree' to agree to the Meta Llama 3.2 Community License and Acceptable Use Policy");
+      throw new Error(
+        "AiError: 5016: Prior to using this model, you must submit the prompt 'agree' to agree to the Meta Llama 3.2 Community License and Acceptable Use Policy",
+      );
     }
     const problem = validateInputs(inputs);
     if (problem) throw new Error(`AiError: 5006: Invalid input: ${problem}`);
@@ -106,7 +119,9 @@ export class FakeAi {
     for (let i = 0; i < text.length; i += size) tokens.push(text.slice(i, i + size));
     const events = tokens.map((t) => `data: ${JSON.stringify({ response: t, p: "pad" })}\n\n`);
     if (this.options.usageAtEnd) {
-      events.push(`data: ${JSON.stringify({ response: "", usage: { prompt_tokens: 123, completion_tokens: tokens.length, total_tokens: 123 + tokens.length } })}\n\n`);
+      events.push(
+        `data: ${JSON.stringify({ response: "", usage: { prompt_tokens: 123, completion_tokens: tokens.length, total_tokens: 123 + tokens.length } })}\n\n`,
+      );
     }
     events.push("data: [DONE]\n\n");
     call.available = events.length;

@@ -3,7 +3,9 @@ import type { GenerateOptions } from "../../src/inference/backend";
 import type { ModelRequest } from "../../src/reasoning/types";
 
 /** A generation request for the SUMMARY stage (prefix `<SUMMARY>`, stop `</SUMMARY>`), overridable. */
-export function request(overrides: Partial<ModelRequest> & { image?: GenerateOptions["image"]; signal?: AbortSignal } = {}): GenerateOptions {
+export function request(
+  overrides: Partial<ModelRequest> & { image?: GenerateOptions["image"]; signal?: AbortSignal } = {},
+): GenerateOptions {
   return {
     purpose: "generate",
     prompt: { user: "How many red circles are there?", assistant_prefix: "<SUMMARY>", with_image: true },

@@ -36,18 +36,33 @@ interface Sent {
 function replay(...fixtures: Fixture[]): { fetch: typeof fetch; sent: Sent[] } {
   const sent: Sent[] = [];
   const fetcher = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    sent.push({ url: String(input), init: init ?? {}, body: JSON.parse(String(init?.body)) as Record<string, unknown> });
+    sent.push({
+      url: String(input),
+      init: init ?? {},
+      body: JSON.parse(String(init?.body)) as Record<string, unknown>,
+    });
     const f = fixtures[Math.min(sent.length - 1, fixtures.length - 1)] as Fixture;
-    return new Response(typeof f.body === "string" ? f.body : JSON.stringify(f.body), { status: f.status, headers: f.headers });
+    return new Response(typeof f.body === "string" ? f.body : JSON.stringify(f.body), {
+      status: f.status,
+      headers: f.headers,
+    });
   }) as typeof fetch;
   return { fetch: fetcher, sent };
 }
 
 const backend = (f: typeof fetch, extra: Partial<OpenAiConfig> = {}) =>
-  new OpenAiBackend({ baseUrl: "https://gpu.example.com/v1", apiKey: "sk-test", model: "llava-cot", fetch: f, ...extra });
+  new OpenAiBackend({
+    baseUrl: "https://gpu.example.com/v1",
+    apiKey: "sk-test",
+    model: "llava-cot",
+    fetch: f,
+    ...extra,
+  });
 
 async function failure(fixture: Fixture, extra: Partial<OpenAiConfig> = {}): Promise<BackendError> {
-  const err = await backend(replay(fixture).fetch, extra).generate(request()).catch((e: unknown) => e);
+  const err = await backend(replay(fixture).fetch, extra)
+    .generate(request())
+    .catch((e: unknown) => e);
   expect(err).toBeInstanceOf(BackendError);
   return err as BackendError;
 }
@@ -55,23 +70,53 @@ async function failure(fixture: Fixture, extra: Partial<OpenAiConfig> = {}): Pro
 describe("openai fixtures: results", () => {
   it("n=4 with stop and logprobs: choices in index order, mean logprob, finish reasons, usage", async () => {
     const { fetch, sent } = replay(chatN4);
-    const r = await backend(fetch).generate(request({ n: 4, seeds: [5, 6, 7, 8], stop: ["</CAPTION>"], logprobs: true, prompt: { user: "q", assistant_prefix: "<SUMMARY>s</SUMMARY>\n<CAPTION>", with_image: false } }));
-    expect(r.generations.map((g) => g.text)).toEqual(["Three red circles and a square.", "Three circles, all red.", "Two red circles at the top.", "A red circle, cut off by the max"]);
+    const r = await backend(fetch).generate(
+      request({
+        n: 4,
+        seeds: [5, 6, 7, 8],
+        stop: ["</CAPTION>"],
+        logprobs: true,
+        prompt: { user: "q", assistant_prefix: "<SUMMARY>s</SUMMARY>\n<CAPTION>", with_image: false },
+      }),
+    );
+    expect(r.generations.map((g) => g.text)).toEqual([
+      "Three red circles and a square.",
+      "Three circles, all red.",
+      "Two red circles at the top.",
+      "A red circle, cut off by the max",
+    ]);
     expect(r.generations.map((g) => g.finish_reason)).toEqual(["stop", "stop", "stop", "length"]);
     expect(r.generations[0]?.mean_logprob).toBeCloseTo(-0.2);
     expect(r.generations[1]?.mean_logprob).toBeUndefined();
     expect(r.generations[2]?.mean_logprob).toBeCloseTo(-0.375);
     expect(r.usage).toEqual({ input_tokens: 1611, output_tokens: 29 });
     expect(sent[0]?.url).toBe("https://gpu.example.com/v1/chat/completions");
-    expect(sent[0]?.body).toMatchObject({ model: "llava-cot", n: 4, seed: 5, stop: ["</CAPTION>"], logprobs: true, continue_final_message: true, add_generation_prompt: false });
+    expect(sent[0]?.body).toMatchObject({
+      model: "llava-cot",
+      n: 4,
+      seed: 5,
+      stop: ["</CAPTION>"],
+      logprobs: true,
+      continue_final_message: true,
+      add_generation_prompt: false,
+    });
     expect((sent[0]?.init.headers as Record<string, string>).authorization).toBe("Bearer sk-test");
   });
 
   it("completions mode: raw prompt, logprobs=1 → token_logprobs", async () => {
     const { fetch, sent } = replay(completions);
-    const r = await backend(fetch, { prefill: "completions" }).generate(request({ n: 2, seeds: [1, 2], logprobs: true, prompt: { user: "q", assistant_prefix: "<SUMMARY>", with_image: false } }));
+    const r = await backend(fetch, { prefill: "completions" }).generate(
+      request({
+        n: 2,
+        seeds: [1, 2],
+        logprobs: true,
+        prompt: { user: "q", assistant_prefix: "<SUMMARY>", with_image: false },
+      }),
+    );
     expect(sent[0]?.url).toBe("https://gpu.example.com/v1/completions");
-    expect(String(sent[0]?.body.prompt).endsWith("<|start_header_id|>assistant<|end_header_id|>\n\n<SUMMARY>")).toBe(true);
+    expect(String(sent[0]?.body.prompt).endsWith("<|start_header_id|>assistant<|end_header_id|>\n\n<SUMMARY>")).toBe(
+      true,
+    );
     expect(sent[0]?.body.logprobs).toBe(1);
     expect(r.generations.map((g) => g.mean_logprob)).toEqual([expect.closeTo(-0.3), expect.closeTo(-0.9)]);
     expect(r.usage).toEqual({ input_tokens: 40, output_tokens: 9 });
@@ -89,7 +134,12 @@ describe("openai fixtures: results", () => {
     const r = await b.generate(request({ n: 3, seeds: [1, 2, 3] }));
     expect(r.generations).toHaveLength(3);
     expect(r.warnings.join()).toMatch(/refuses n > 1/);
-    expect(sent.map((s) => [s.body.n, s.body.seed])).toEqual([[3, 1], [1, 1], [1, 2], [1, 3]]);
+    expect(sent.map((s) => [s.body.n, s.body.seed])).toEqual([
+      [3, 1],
+      [1, 1],
+      [1, 2],
+      [1, 3],
+    ]);
     expect(b.refusesN).toBe(true);
     await b.generate(request({ n: 2, seeds: [4, 5] }));
     expect(sent.slice(4).map((s) => s.body.n)).toEqual([1, 1]); // no second n>1 attempt
@@ -121,7 +171,11 @@ describe("openai fixtures: errors", () => {
 
   it("429 with Retry-After as an HTTP-date → retryable, retry_after_ms from the clock", async () => {
     const now = () => Date.parse("Thu, 01 Jan 2026 00:00:00 GMT");
-    expect(await failure(error429date, { now })).toMatchObject({ retryable: true, status: 429, retry_after_ms: 30_000 });
+    expect(await failure(error429date, { now })).toMatchObject({
+      retryable: true,
+      status: 429,
+      retry_after_ms: 30_000,
+    });
   });
 
   it("500 and a 503 HTML page → retryable", async () => {
@@ -140,19 +194,29 @@ describe("openai fixtures: errors", () => {
 
   it("a timeout → retryable; the caller's abort is rethrown as is", async () => {
     const hang = ((_: RequestInfo | URL, init?: RequestInit) =>
-      new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal?.reason)))) as typeof fetch;
-    const timedOut = await backend(hang, { timeoutMs: 20 }).generate(request()).catch((e: unknown) => e);
+      new Promise<Response>((_resolve, reject) =>
+        init?.signal?.addEventListener("abort", () => reject(init.signal?.reason)),
+      )) as typeof fetch;
+    const timedOut = await backend(hang, { timeoutMs: 20 })
+      .generate(request())
+      .catch((e: unknown) => e);
     expect(timedOut).toBeInstanceOf(BackendError);
     expect(timedOut).toMatchObject({ retryable: true, status: 408 });
     const controller = new AbortController();
     setTimeout(() => controller.abort(new DOMException("run canceled", "AbortError")), 10);
-    const aborted = await backend(hang, { timeoutMs: 5_000 }).generate(request({ signal: controller.signal })).catch((e: unknown) => e);
+    const aborted = await backend(hang, { timeoutMs: 5_000 })
+      .generate(request({ signal: controller.signal }))
+      .catch((e: unknown) => e);
     expect(aborted).not.toBeInstanceOf(BackendError);
     expect(aborted).toMatchObject({ name: "AbortError", message: "run canceled" });
   });
 
   it("a network failure → retryable", async () => {
     const down = (() => Promise.reject(new TypeError("Network connection lost."))) as typeof fetch;
-    expect(await backend(down).generate(request()).catch((e: unknown) => e)).toMatchObject({ retryable: true });
+    expect(
+      await backend(down)
+        .generate(request())
+        .catch((e: unknown) => e),
+    ).toMatchObject({ retryable: true });
   });
 });

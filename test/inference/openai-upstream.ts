@@ -112,16 +112,24 @@ export default async function setup(project: TestProject): Promise<() => Promise
           failures.set(key, seen);
           if (seen <= Number(fail[2])) {
             const status = Number(fail[1]);
-            return send(res, status, { error: { message: `injected failure ${seen} (${status})`, type: "server_error" } }, status === 429 ? { "retry-after": "2" } : {});
+            return send(
+              res,
+              status,
+              { error: { message: `injected failure ${seen} (${status})`, type: "server_error" } },
+              status === 429 ? { "retry-after": "2" } : {},
+            );
           }
         }
         if (mode === "malformed") return send(res, 200, '{"id":"cmpl-1","choices":[{"index":0,"message":');
         if (mode === "auth" && req.headers.authorization !== "Bearer sk-upstream-test") {
-          return send(res, 401, { error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" } });
+          return send(res, 401, {
+            error: { message: "Incorrect API key provided", type: "invalid_request_error", code: "invalid_api_key" },
+          });
         }
       }
       const n = typeof body.n === "number" ? body.n : 1;
-      if (body.model === "single-n" && n > 1) return badRequest(res, "n must be 1 when using this model (got n=" + n + ")", "n");
+      if (body.model === "single-n" && n > 1)
+        return badRequest(res, "n must be 1 when using this model (got n=" + n + ")", "n");
       const seed = typeof body.seed === "number" ? body.seed : 0;
       let userText: string;
       let prefix: string;
@@ -130,13 +138,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
         const last = messages.at(-1);
         const continues = body.continue_final_message === true;
         if (continues && (last?.role !== "assistant" || body.add_generation_prompt !== false)) {
-          return badRequest(res, "continue_final_message needs a final assistant message and add_generation_prompt=false");
+          return badRequest(
+            res,
+            "continue_final_message needs a final assistant message and add_generation_prompt=false",
+          );
         }
         for (const m of messages) {
           if (!Array.isArray(m.content)) continue;
           for (const p of m.content as Json[]) {
             const image = p.type === "image_url" ? String((p.image_url as Json | undefined)?.url ?? "") : "";
-            if (p.type === "image_url" && !/^data:image\/(png|jpeg);base64,[A-Za-z0-9+/]+=*$/.test(image)) return badRequest(res, "image_url must be a base64 data URL");
+            if (p.type === "image_url" && !/^data:image\/(png|jpeg);base64,[A-Za-z0-9+/]+=*$/.test(image))
+              return badRequest(res, "image_url must be a base64 data URL");
           }
         }
         userText = textOf(messages.find((m) => m.role === "user")?.content);
@@ -150,20 +162,34 @@ export default async function setup(project: TestProject): Promise<() => Promise
       const choices = Array.from({ length: n }, (_, i) => {
         const { text, finish } = applyStop(generate(userText, prefix, seed, i), body.stop);
         const tokens = text.split(/(?<=\s)/).filter(Boolean);
-        const lp = -((seed + i) % 7 + 1) / 10;
+        const lp = -(((seed + i) % 7) + 1) / 10;
         const choice: Json = { index: i, finish_reason: finish };
         if (endpoint === "chat/completions") {
           choice.message = { role: "assistant", content: text };
-          if (body.logprobs === true) choice.logprobs = { content: tokens.map((t) => ({ token: t, logprob: lp, bytes: [], top_logprobs: [] })) };
+          if (body.logprobs === true)
+            choice.logprobs = { content: tokens.map((t) => ({ token: t, logprob: lp, bytes: [], top_logprobs: [] })) };
         } else {
           choice.text = text;
           if (typeof body.logprobs === "number") choice.logprobs = { tokens, token_logprobs: tokens.map(() => lp) };
         }
         return choice;
       });
-      const completion = choices.reduce((s, c) => s + String((c.message as Json | undefined)?.content ?? c.text).split(/\s+/).filter(Boolean).length, 0);
+      const completion = choices.reduce(
+        (s, c) =>
+          s +
+          String((c.message as Json | undefined)?.content ?? c.text)
+            .split(/\s+/)
+            .filter(Boolean).length,
+        0,
+      );
       const promptTokens = Math.ceil(raw.length / 8);
-      send(res, 200, { id: "cmpl-fake", object: endpoint === "completions" ? "text_completion" : "chat.completion", model: body.model, choices, usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion } });
+      send(res, 200, {
+        id: "cmpl-fake",
+        object: endpoint === "completions" ? "text_completion" : "chat.completion",
+        model: body.model,
+        choices,
+        usage: { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion },
+      });
     } finally {
       inflight.set(tag, (inflight.get(tag) ?? 1) - 1);
     }

@@ -28,10 +28,19 @@ describe("registry", () => {
 
   it("the test env's AI binding is wrangler's local stand-in (remote = false): a call is a clear non-retryable error", async () => {
     const backend = resolveBackend(e({ MODELS: WA }), WA);
-    const err = await backend.generate({
-      purpose: "generate", prompt: { user: "q", assistant_prefix: "<SUMMARY>", with_image: false },
-      n: 1, seeds: [1], stop: ["</SUMMARY>"], max_tokens: 8, temperature: 0, top_p: 1, logprobs: false,
-    }).catch((x: unknown) => x);
+    const err = await backend
+      .generate({
+        purpose: "generate",
+        prompt: { user: "q", assistant_prefix: "<SUMMARY>", with_image: false },
+        n: 1,
+        seeds: [1],
+        stop: ["</SUMMARY>"],
+        max_tokens: 8,
+        temperature: 0,
+        top_p: 1,
+        logprobs: false,
+      })
+      .catch((x: unknown) => x);
     expect(err).toMatchObject({ retryable: false, status: 503 });
     expect((err as Error).message).toContain("wrangler dev --remote");
   });
@@ -56,7 +65,9 @@ describe("registry", () => {
     expect(getModelInfo(e({ MODELS: WA, AI: fakeAi() }), WA)?.description).toContain("four-stage instruction added");
     const lora = `${WA}:x1-cot`;
     expect(getModelInfo(e({ MODELS: lora, AI: fakeAi() }), lora)?.description).not.toContain("four-stage");
-    expect(getModelInfo(e({ MODELS: lora, AI: fakeAi(), WORKERS_AI_FORMAT_PROMPT: "1" }), lora)?.description).toContain("four-stage");
+    expect(getModelInfo(e({ MODELS: lora, AI: fakeAi(), WORKERS_AI_FORMAT_PROMPT: "1" }), lora)?.description).toContain(
+      "four-stage",
+    );
     expect(getModelInfo(e({ MODELS: "workers-ai:", AI: fakeAi() }), "workers-ai:")?.status).toBe("unavailable");
   });
 
@@ -66,22 +77,41 @@ describe("registry", () => {
     expect(b).toBeInstanceOf(OpenAiBackend);
     expect(resolveBackend(ok, "openai:llava-cot")).toBe(b); // one instance per configuration: what it learns is kept
     expect(b.capabilities).toMatchObject({ n: true, stop: true, logprobs: true, vision: true });
-    expect(resolveBackend({ ...ok, OPENAI_PREFILL: "completions" }, "openai:llava-cot").capabilities.vision).toBe(false);
+    expect(resolveBackend({ ...ok, OPENAI_PREFILL: "completions" }, "openai:llava-cot").capabilities.vision).toBe(
+      false,
+    );
     expect(resolveBackend({ ...ok, OPENAI_LOGPROBS: "0" }, "openai:llava-cot").capabilities.logprobs).toBe(false);
     for (const [vars, error] of [
       [{ OPENAI_BASE_URL: "ftp://x" }, /not an http\(s\) URL/],
       [{ OPENAI_PREFILL: "magic" }, /OPENAI_PREFILL must be one of/],
       [{ OPENAI_TIMEOUT_MS: "soon" }, /OPENAI_TIMEOUT_MS/],
     ] as const) {
-      expect(getModelInfo({ ...ok, ...vars }, "openai:llava-cot")).toMatchObject({ status: "unavailable", error: expect.stringMatching(error) });
+      expect(getModelInfo({ ...ok, ...vars }, "openai:llava-cot")).toMatchObject({
+        status: "unavailable",
+        error: expect.stringMatching(error),
+      });
     }
   });
 
   it("FALLBACKS chains: parsed, capabilities intersected, unusable members reported", () => {
-    expect(fallbackChains(e({ FALLBACKS: " a=>b=>c , d => e, lonely" }))).toEqual(new Map([["a", ["b", "c"]], ["d", ["e"]]]));
-    const vars = e({ MODELS: WA, AI: fakeAi(), OPENAI_BASE_URL: "https://gpu.example.com/v1", FALLBACKS: `${WA}=>openai:llava-cot=>foo:x` });
+    expect(fallbackChains(e({ FALLBACKS: " a=>b=>c , d => e, lonely" }))).toEqual(
+      new Map([
+        ["a", ["b", "c"]],
+        ["d", ["e"]],
+      ]),
+    );
+    const vars = e({
+      MODELS: WA,
+      AI: fakeAi(),
+      OPENAI_BASE_URL: "https://gpu.example.com/v1",
+      FALLBACKS: `${WA}=>openai:llava-cot=>foo:x`,
+    });
     const info = getModelInfo(vars, WA);
-    expect(info).toMatchObject({ status: "ready", fallbacks: ["openai:llava-cot"], fallback_errors: [expect.stringContaining("unknown backend")] });
+    expect(info).toMatchObject({
+      status: "ready",
+      fallbacks: ["openai:llava-cot"],
+      fallback_errors: [expect.stringContaining("unknown backend")],
+    });
     expect(info?.capabilities).toMatchObject({ n: false, logprobs: false });
     const chain = resolveBackend(vars, WA);
     expect(chain).toBeInstanceOf(FallbackBackend);
@@ -101,7 +131,10 @@ describe("GET /v1/models and POST /v1/runs with a misconfigured model", () => {
   it("/v1/models lists configured models with status and error (OpenAI list shape)", async () => {
     const res = await metaRoutes().request("/v1/models", {}, vars);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { object: string; data: { id: string; object: string; status: string; error?: string }[] };
+    const body = (await res.json()) as {
+      object: string;
+      data: { id: string; object: string; status: string; error?: string }[];
+    };
     expect(body.object).toBe("list");
     expect(body.data.map((m) => [m.id, m.object, m.status])).toEqual([
       ["openai:llava-cot", "model", "unavailable"],
@@ -113,7 +146,11 @@ describe("GET /v1/models and POST /v1/runs with a misconfigured model", () => {
   it("a run naming an unavailable model gets a 503 that says what to fix, and nothing is created", async () => {
     const res = await createApp().request(
       "/v1/runs",
-      { method: "POST", headers: { "content-type": "application/json", ...authHeaders() }, body: JSON.stringify({ question: "How many?", model: "openai:llava-cot" }) },
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", ...authHeaders() },
+        body: JSON.stringify({ question: "How many?", model: "openai:llava-cot" }),
+      },
       vars,
     );
     expect(res.status).toBe(503);

@@ -28,11 +28,13 @@ const PNG = fromBase64(PNG_8x6_B64);
 function llamaReply(inputs: Record<string, unknown>): string {
   const prompt = String(inputs.prompt);
   const seed = Number(inputs.seed);
-  if (prompt.includes("VERDICT")) return `Response ${(seed % 2) + 1} reads the image more carefully.\nVERDICT: ${(seed % 2) + 1}`;
+  if (prompt.includes("VERDICT"))
+    return `Response ${(seed % 2) + 1} reads the image more carefully.\nVERDICT: ${(seed % 2) + 1}`;
   if (prompt.includes("CHECK: CORRECT")) return seed % 5 === 0 ? "CHECK: INCORRECT" : "CHECK: CORRECT";
   const assistant = prompt.slice(prompt.lastIndexOf("<|end_header_id|>"));
   const stage = stageOfPrefix(assistant) ?? "SUMMARY";
-  const body = stage === "CONCLUSION" ? `There are ${seed % 4} red circles.` : `${stage.toLowerCase()} by llama ${seed}`;
+  const body =
+    stage === "CONCLUSION" ? `There are ${seed % 4} red circles.` : `${stage.toLowerCase()} by llama ${seed}`;
   return `${body}</${stage}>\n<NEXT>tokens that must never be streamed or paid for</NEXT>`;
 }
 
@@ -53,7 +55,9 @@ function expectFourStages(view: RunView): void {
   for (const stage of ["SUMMARY", "CAPTION", "REASONING", "CONCLUSION"]) {
     expect((view.stages as Record<string, string>)[stage]?.length ?? 0).toBeGreaterThan(0);
   }
-  expect(view.text).toMatch(/<SUMMARY>[\s\S]+<\/SUMMARY>\s*<CAPTION>[\s\S]+<\/CAPTION>\s*<REASONING>[\s\S]+<\/REASONING>\s*<CONCLUSION>[\s\S]+<\/CONCLUSION>/);
+  expect(view.text).toMatch(
+    /<SUMMARY>[\s\S]+<\/SUMMARY>\s*<CAPTION>[\s\S]+<\/CAPTION>\s*<REASONING>[\s\S]+<\/REASONING>\s*<CONCLUSION>[\s\S]+<\/CONCLUSION>/,
+  );
   expect(view.text).not.toContain("must never be streamed");
 }
 
@@ -65,13 +69,17 @@ describe("stage_beam on the GPU backends, through the Durable Object", () => {
     testBackends.set(WA, resolveBackend(e, WA));
     const view = await run(WA);
     expectFourStages(view);
-    const generations = ai.calls.filter((c) => !String(c.inputs.prompt).includes("VERDICT") && !String(c.inputs.prompt).includes("CHECK: CORRECT"));
+    const generations = ai.calls.filter(
+      (c) => !String(c.inputs.prompt).includes("VERDICT") && !String(c.inputs.prompt).includes("CHECK: CORRECT"),
+    );
     expect(generations).toHaveLength(16); // 4 candidates × 4 stages, one call each
     expect(generations.every((c) => c.cancelled && c.read < c.available)).toBe(true);
     expect(generations.every((c) => JSON.stringify(c.inputs.image) === JSON.stringify(Array.from(PNG)))).toBe(true);
     expect(view.usage.estimated).toBe(true);
     // no fallback chain: no step is annotated with another backend
-    expect(view.trace.stages.flatMap((s) => s.candidates).every((c) => c.backend === undefined && c.fallback === undefined)).toBe(true);
+    expect(
+      view.trace.stages.flatMap((s) => s.candidates).every((c) => c.backend === undefined && c.fallback === undefined),
+    ).toBe(true);
   });
 
   it("openai over HTTP: four stages, n=4 in one request per stage", async () => {
@@ -79,7 +87,9 @@ describe("stage_beam on the GPU backends, through the Durable Object", () => {
     testBackends.set(OA, resolveBackend(e, OA));
     const view = await run(OA);
     expectFourStages(view);
-    const sent = (await (await fetch(`${upstream}/run-openai/log`)).json()) as { body: { n: number; messages: { content: unknown }[] } }[];
+    const sent = (await (await fetch(`${upstream}/run-openai/log`)).json()) as {
+      body: { n: number; messages: { content: unknown }[] };
+    }[];
     expect(sent.filter((s) => s.body.n === 4)).toHaveLength(4);
     expect(view.usage.estimated).toBe(false);
     expect(view.usage.input_tokens).toBeGreaterThan(0);
@@ -97,7 +107,12 @@ describe("stage_beam on the GPU backends, through the Durable Object", () => {
         return llamaReply(inputs);
       },
     });
-    const e = testEnv({ MODELS: WA, AI: ai as unknown as Ai, OPENAI_BASE_URL: `${upstream}/run-fallback/v1`, FALLBACKS: `${WA}=>${OA}` });
+    const e = testEnv({
+      MODELS: WA,
+      AI: ai as unknown as Ai,
+      OPENAI_BASE_URL: `${upstream}/run-fallback/v1`,
+      FALLBACKS: `${WA}=>${OA}`,
+    });
     const info = getModelInfo(e, WA);
     expect(info).toMatchObject({ status: "ready", fallbacks: [OA] });
     testBackends.set(WA, resolveBackend(e, WA));
@@ -109,7 +124,14 @@ describe("stage_beam on the GPU backends, through the Durable Object", () => {
     expect(fellBack).toHaveLength(5);
     for (const s of fellBack) {
       expect(s.backend).toBe(OA);
-      expect(s.fallback).toEqual([expect.objectContaining({ backend: WA, retryable: true, status: 429, error: expect.stringContaining("out of capacity") })]);
+      expect(s.fallback).toEqual([
+        expect.objectContaining({
+          backend: WA,
+          retryable: true,
+          status: 429,
+          error: expect.stringContaining("out of capacity"),
+        }),
+      ]);
     }
     // the other calls were served by Workers AI itself: not annotated
     expect(steps.filter((s) => !s.fallback).every((s) => s.backend === undefined)).toBe(true);

@@ -10,7 +10,10 @@ const step = (id: string): StepSpec => ({ id, kind: "generate", stage: "SUMMARY"
 describe("toStepOutputs with a fallback result", () => {
   it("uses served_by as the step's backend and copies the attempts to every step of the call", () => {
     const result: GenerateResult = {
-      generations: [{ text: "a", finish_reason: "stop" }, { text: "b", finish_reason: "stop" }],
+      generations: [
+        { text: "a", finish_reason: "stop" },
+        { text: "b", finish_reason: "stop" },
+      ],
       usage: {},
       warnings: [],
       served_by: "openai:llava-cot",
@@ -25,7 +28,12 @@ describe("toStepOutputs with a fallback result", () => {
   });
 
   it("without served_by: the called backend, and no fallback field", () => {
-    const [o] = toStepOutputs([step("SUMMARY/gen/0.0")], { generations: [{ text: "a", finish_reason: "stop" }], usage: {}, warnings: [] }, "mock:x", 1);
+    const [o] = toStepOutputs(
+      [step("SUMMARY/gen/0.0")],
+      { generations: [{ text: "a", finish_reason: "stop" }], usage: {}, warnings: [] },
+      "mock:x",
+      1,
+    );
     expect(o?.backend).toBe("mock:x");
     expect(o).not.toHaveProperty("fallback");
   });

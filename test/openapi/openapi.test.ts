@@ -13,8 +13,21 @@ const BASE = "https://api.test";
 interface Doc {
   openapi: string;
   info: { title: string; version: string };
-  paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown[]; requestBody?: { content: Record<string, { schema: { $ref: string } }> } }>>;
-  components: { schemas: Record<string, Record<string, unknown>>; securitySchemes: Record<string, { type: string; scheme: string }> };
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        responses: Record<string, unknown>;
+        security?: unknown[];
+        requestBody?: { content: Record<string, { schema: { $ref: string } }> };
+      }
+    >
+  >;
+  components: {
+    schemas: Record<string, Record<string, unknown>>;
+    securitySchemes: Record<string, { type: string; scheme: string }>;
+  };
 }
 
 async function getDoc(): Promise<Doc> {
@@ -47,37 +60,65 @@ describe("GET /openapi.json", () => {
     expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
     expect(doc.components.schemas.Error).toMatchObject({ type: "object", properties: { error: { type: "object" } } });
     // Every reference resolves.
-    for (const ref of refs(doc)) expect(doc.components.schemas[ref.replace("#/components/schemas/", "")], ref).toBeDefined();
+    for (const ref of refs(doc))
+      expect(doc.components.schemas[ref.replace("#/components/schemas/", "")], ref).toBeDefined();
     // No JSON Schema dialect noise inside components.
     expect(JSON.stringify(doc.components.schemas)).not.toContain("$schema");
   });
 
   it("lists every route of the app, and only routes the app has (or static pages)", async () => {
     const doc = await getDoc();
-    const documented = new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)));
+    const documented = new Set(
+      Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)),
+    );
     const app = createApp();
-    const served = new Set(app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${template(r.path).replace(/(.)\/$/, "$1")}`));
+    const served = new Set(
+      app.routes
+        .filter((r) => r.method !== "ALL")
+        .map((r) => `${r.method} ${template(r.path).replace(/(.)\/$/, "$1")}`),
+    );
     expect(served.size).toBeGreaterThan(8);
     for (const route of served) expect(documented, `${route} is not in /openapi.json`).toContain(route);
     const staticPages = new Set(["GET /"]);
-    for (const route of documented) expect(served.has(route) || staticPages.has(route), `${route} is documented but not served`).toBe(true);
-    for (const path of ["/v1/runs", "/v1/runs/{id}", "/v1/runs/{id}/events", "/v1/runs/{id}/cancel", "/v1/chat/completions", "/v1/models", "/healthz", "/openapi.json", "/docs"]) {
+    for (const route of documented)
+      expect(served.has(route) || staticPages.has(route), `${route} is documented but not served`).toBe(true);
+    for (const path of [
+      "/v1/runs",
+      "/v1/runs/{id}",
+      "/v1/runs/{id}/events",
+      "/v1/runs/{id}/cancel",
+      "/v1/chat/completions",
+      "/v1/models",
+      "/healthz",
+      "/openapi.json",
+      "/docs",
+    ]) {
       expect(doc.paths[path], path).toBeDefined();
     }
   });
 
   it("documents request bodies from the zod schemas that validate them", async () => {
     const doc = await getDoc();
-    expect(doc.paths["/v1/runs"]?.post?.requestBody?.content["application/json"]?.schema.$ref).toBe("#/components/schemas/CreateRunRequest");
-    const chat = doc.components.schemas.ChatCompletionRequest as { properties: Record<string, Record<string, unknown>>; required: string[]; additionalProperties: boolean };
+    expect(doc.paths["/v1/runs"]?.post?.requestBody?.content["application/json"]?.schema.$ref).toBe(
+      "#/components/schemas/CreateRunRequest",
+    );
+    const chat = doc.components.schemas.ChatCompletionRequest as {
+      properties: Record<string, Record<string, unknown>>;
+      required: string[];
+      additionalProperties: boolean;
+    };
     expect(chat.required).toEqual(["messages"]);
     expect(chat.additionalProperties).toBe(false);
     // null is accepted wherever OpenAI allows it ("not given").
-    expect(chat.properties.temperature).toEqual({ anyOf: [{ type: "number", minimum: 0, maximum: 2 }, { type: "null" }] });
+    expect(chat.properties.temperature).toEqual({
+      anyOf: [{ type: "number", minimum: 0, maximum: 2 }, { type: "null" }],
+    });
     expect(chat.properties.reasoning_format).toMatchObject({ enum: ["tagged", "split"], default: "tagged" });
     const run = doc.components.schemas.CreateRunRequest as { properties: Record<string, unknown>; required: string[] };
     expect(run.required).toEqual(["question"]);
-    expect(Object.keys(run.properties)).toEqual(expect.arrayContaining(["model", "image", "question", "search", "sampling", "limits", "metadata"]));
+    expect(Object.keys(run.properties)).toEqual(
+      expect.arrayContaining(["model", "image", "question", "search", "sampling", "limits", "metadata"]),
+    );
     // /v1 routes need a key; the service routes do not.
     expect(doc.paths["/v1/chat/completions"]?.post?.security).toEqual([{ bearerAuth: [] }]);
     expect(doc.paths["/healthz"]?.get?.security).toEqual([]);
@@ -86,7 +127,8 @@ describe("GET /openapi.json", () => {
 
 describe("GET /docs", () => {
   /** Absolute http(s) URLs in a text (the page must not load anything from another host). */
-  const externalUrls = (text: string): string[] => [...text.matchAll(/(?:https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}[^\s"'`)]*/gi)].map((m) => m[0]);
+  const externalUrls = (text: string): string[] =>
+    [...text.matchAll(/(?:https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}[^\s"'`)]*/gi)].map((m) => m[0]);
 
   it("answers a self-contained HTML page that renders /openapi.json", async () => {
     const bare = await SELF.fetch(`${BASE}/docs`, { redirect: "manual" });
@@ -108,7 +150,8 @@ describe("GET /docs", () => {
     expect(assets).toEqual(expect.arrayContaining(["/docs/docs.js", "/docs/docs.css", "/openapi.json"]));
     for (const path of assets) {
       expect(path.startsWith("/"), path).toBe(true);
-      const asset = path === "/openapi.json" ? await SELF.fetch(`${BASE}${path}`) : await env.ASSETS!.fetch(`${BASE}${path}`);
+      const asset =
+        path === "/openapi.json" ? await SELF.fetch(`${BASE}${path}`) : await env.ASSETS!.fetch(`${BASE}${path}`);
       expect(asset.status, path).toBe(200);
       expect(externalUrls(await asset.text()), path).toEqual([]);
     }

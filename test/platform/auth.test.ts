@@ -9,8 +9,15 @@ import { TEST_API_KEY } from "../helpers/auth";
 import { call, db } from "./helpers";
 
 const admin = (path: string, init: RequestInit = {}, secret?: string) =>
-  SELF.fetch(`https://api.test${path}`, { ...init, headers: { ...adminHeaders(secret), ...(init.headers as Record<string, string> | undefined) } });
-const postJson = (body: unknown): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  SELF.fetch(`https://api.test${path}`, {
+    ...init,
+    headers: { ...adminHeaders(secret), ...(init.headers as Record<string, string> | undefined) },
+  });
+const postJson = (body: unknown): RequestInit => ({
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify(body),
+});
 
 describe("API keys on /v1", () => {
   it("the suite's key is the test deployment's DEV_API_KEY", () => {
@@ -20,7 +27,11 @@ describe("API keys on /v1", () => {
 
   it("missing → 401 naming the header, with a Bearer challenge", async () => {
     const res = await call("/v1/runs", null);
-    await expectError(res, 401, /missing api key: send the header `Authorization: Bearer sk_…`/, { type: "authentication_error", code: "missing_api_key", param: "Authorization" });
+    await expectError(res, 401, /missing api key: send the header `Authorization: Bearer sk_…`/, {
+      type: "authentication_error",
+      code: "missing_api_key",
+      param: "Authorization",
+    });
     expect(res.headers.get("WWW-Authenticate")).toMatch(/^Bearer /);
   });
 
@@ -35,7 +46,9 @@ describe("API keys on /v1", () => {
   });
 
   it("unknown → 401", async () => {
-    await expectError(await call("/v1/usage", "sk_live_000000000000000000000000000000000000"), 401, /unknown API key/, { code: "invalid_api_key" });
+    await expectError(await call("/v1/usage", "sk_live_000000000000000000000000000000000000"), 401, /unknown API key/, {
+      code: "invalid_api_key",
+    });
   });
 
   it("every /v1 route needs it, /v1/models included; /healthz does not", async () => {
@@ -52,33 +65,71 @@ describe("API keys on /v1", () => {
     expect(revoked.status).toBe(200);
     const first = ((await revoked.json()) as { revoked_at: string }).revoked_at;
     expect(first).toMatch(/^\d{4}-\d{2}-\d{2}T/);
-    await expectError(await call("/v1/runs", k.key), 401, new RegExp(`API key ${k.id} was revoked at ${first}`), { code: "key_revoked" });
-    const again = (await (await admin(`/admin/keys/${k.id}/revoke`, { method: "POST" })).json()) as { revoked_at: string };
+    await expectError(await call("/v1/runs", k.key), 401, new RegExp(`API key ${k.id} was revoked at ${first}`), {
+      code: "key_revoked",
+    });
+    const again = (await (await admin(`/admin/keys/${k.id}/revoke`, { method: "POST" })).json()) as {
+      revoked_at: string;
+    };
     expect(again.revoked_at).toBe(first);
   });
 });
 
 describe("admin routes", () => {
   it("missing admin secret → 401, wrong → 403, an API key is not an admin secret → 403", async () => {
-    await expectError(await SELF.fetch("https://api.test/admin/keys"), 401, /missing admin secret/, { code: "missing_admin_secret" });
-    await expectError(await admin("/admin/keys", {}, "wrong-secret"), 403, /admin secret is wrong/, { type: "permission_error", code: "invalid_admin_secret" });
+    await expectError(await SELF.fetch("https://api.test/admin/keys"), 401, /missing admin secret/, {
+      code: "missing_admin_secret",
+    });
+    await expectError(await admin("/admin/keys", {}, "wrong-secret"), 403, /admin secret is wrong/, {
+      type: "permission_error",
+      code: "invalid_admin_secret",
+    });
     await expectError(await admin("/admin/keys", {}, TEST_API_KEY), 403, /admin secret is wrong/);
-    await expectError(await admin("/admin/keys", postJson({ name: "x" }), "wrong-secret"), 403, /admin secret is wrong/);
-    await expectError(await SELF.fetch("https://api.test/admin/keys/key_x/revoke", { method: "POST" }), 401, /missing admin secret/);
-    await expectError(await admin("/admin/keys/key_x/revoke", { method: "POST" }, ""), 401, /malformed Authorization header/);
+    await expectError(
+      await admin("/admin/keys", postJson({ name: "x" }), "wrong-secret"),
+      403,
+      /admin secret is wrong/,
+    );
+    await expectError(
+      await SELF.fetch("https://api.test/admin/keys/key_x/revoke", { method: "POST" }),
+      401,
+      /missing admin secret/,
+    );
+    await expectError(
+      await admin("/admin/keys/key_x/revoke", { method: "POST" }, ""),
+      401,
+      /malformed Authorization header/,
+    );
   });
 
   it("creates a key: the secrets once, only the hash stored; the list shows no secrets", async () => {
-    const res = await admin("/admin/keys", postJson({ name: "billing test", budget_usd: 5, rate_limit_per_minute: 30 }));
+    const res = await admin(
+      "/admin/keys",
+      postJson({ name: "billing test", budget_usd: 5, rate_limit_per_minute: 30 }),
+    );
     expect(res.status).toBe(201);
-    const created = (await res.json()) as Record<string, unknown> & { id: string; key: string; webhook_secret: string; prefix: string };
-    expect(created).toMatchObject({ object: "api_key", name: "billing test", budget_usd: 5, rate_limit_per_minute: 30, revoked_at: null });
+    const created = (await res.json()) as Record<string, unknown> & {
+      id: string;
+      key: string;
+      webhook_secret: string;
+      prefix: string;
+    };
+    expect(created).toMatchObject({
+      object: "api_key",
+      name: "billing test",
+      budget_usd: 5,
+      rate_limit_per_minute: 30,
+      revoked_at: null,
+    });
     expect(created.id).toMatch(/^key_[0-9a-f]{16}$/);
     expect(created.key).toMatch(/^sk_live_[0-9a-f]{48}$/);
     expect(created.webhook_secret).toMatch(/^whsec_/);
     expect(created.key.startsWith(created.prefix.replace("…", ""))).toBe(true);
 
-    const row = await db().prepare(`SELECT * FROM api_keys WHERE id = ?`).bind(created.id).first<Record<string, unknown>>();
+    const row = await db()
+      .prepare(`SELECT * FROM api_keys WHERE id = ?`)
+      .bind(created.id)
+      .first<Record<string, unknown>>();
     expect(row?.key_hash).toBe(await sha256Hex(created.key));
     expect(Object.values(row ?? {})).not.toContain(created.key);
 
@@ -87,7 +138,9 @@ describe("admin routes", () => {
     expect(list).not.toContain(created.key);
     expect(list).not.toContain(created.webhook_secret);
     expect(list).not.toContain("key_hash");
-    const listed = (JSON.parse(list) as { data: { id: string; spent_usd: number }[] }).data.find((k) => k.id === created.id);
+    const listed = (JSON.parse(list) as { data: { id: string; spent_usd: number }[] }).data.find(
+      (k) => k.id === created.id,
+    );
     expect(listed).toMatchObject({ id: created.id, spent_usd: 0 });
     // The new key works.
     expect((await call("/v1/runs", created.key)).status).toBe(200);
@@ -104,21 +157,56 @@ describe("admin routes", () => {
     ["name too long", { name: "x".repeat(101) }, /^name: must be at most 100 characters/, "name"],
     ["budget negative", { name: "x", budget_usd: -1 }, /^budget_usd: must be at least 0/, "budget_usd"],
     ["budget a string", { name: "x", budget_usd: "5" }, /^budget_usd: expected a number/, "budget_usd"],
-    ["rate limit zero", { name: "x", rate_limit_per_minute: 0 }, /^rate_limit_per_minute: must be at least 1/, "rate_limit_per_minute"],
-    ["rate limit fractional", { name: "x", rate_limit_per_minute: 1.5 }, /^rate_limit_per_minute: must be an integer/, "rate_limit_per_minute"],
-    ["unknown field", { name: "x", secret: "mine" }, /^secret: unknown field "secret" \(allowed: name, budget_usd, rate_limit_per_minute\)/, "secret"],
+    [
+      "rate limit zero",
+      { name: "x", rate_limit_per_minute: 0 },
+      /^rate_limit_per_minute: must be at least 1/,
+      "rate_limit_per_minute",
+    ],
+    [
+      "rate limit fractional",
+      { name: "x", rate_limit_per_minute: 1.5 },
+      /^rate_limit_per_minute: must be an integer/,
+      "rate_limit_per_minute",
+    ],
+    [
+      "unknown field",
+      { name: "x", secret: "mine" },
+      /^secret: unknown field "secret" \(allowed: name, budget_usd, rate_limit_per_minute\)/,
+      "secret",
+    ],
   ])("POST /admin/keys: %s → 400 naming it", async (_name, body, message, param) => {
-    await expectError(await admin("/admin/keys", postJson(body)), 400, message, { param, type: "invalid_request_error" });
+    await expectError(await admin("/admin/keys", postJson(body)), 400, message, {
+      param,
+      type: "invalid_request_error",
+    });
   });
 
   it("POST /admin/keys: not JSON → 400/415", async () => {
-    await expectError(await admin("/admin/keys", { method: "POST", headers: { "content-type": "application/json" }, body: "{" }), 400, /not valid JSON/);
-    await expectError(await admin("/admin/keys", { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" }), 415, /Content-Type must be application\/json/);
+    await expectError(
+      await admin("/admin/keys", { method: "POST", headers: { "content-type": "application/json" }, body: "{" }),
+      400,
+      /not valid JSON/,
+    );
+    await expectError(
+      await admin("/admin/keys", { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" }),
+      415,
+      /Content-Type must be application\/json/,
+    );
   });
 
   it("revoking an unknown key → 404", async () => {
-    await expectError(await admin("/admin/keys/key_doesnotexist/revoke", { method: "POST" }), 404, /no API key with id "key_doesnotexist"/, { code: "key_not_found" });
-    await expectError(await admin("/admin/keys/not-a-key/revoke", { method: "POST" }), 404, /no API key with id "not-a-key"/);
+    await expectError(
+      await admin("/admin/keys/key_doesnotexist/revoke", { method: "POST" }),
+      404,
+      /no API key with id "key_doesnotexist"/,
+      { code: "key_not_found" },
+    );
+    await expectError(
+      await admin("/admin/keys/not-a-key/revoke", { method: "POST" }),
+      404,
+      /no API key with id "not-a-key"/,
+    );
   });
 });
 
@@ -129,12 +217,21 @@ describe("a deployment without real secrets", () => {
 
   it("without ADMIN_SECRET → 503 saying which secret to set, on /v1 and /admin", async () => {
     const prod = { ENVIRONMENT: "production", ADMIN_SECRET: undefined, DEV_API_KEY: undefined };
-    await expectError(await request("/v1/runs", prod), 503, /ADMIN_SECRET is not set: run `wrangler secret put ADMIN_SECRET`/, { code: "deployment_not_configured" });
+    await expectError(
+      await request("/v1/runs", prod),
+      503,
+      /ADMIN_SECRET is not set: run `wrangler secret put ADMIN_SECRET`/,
+      { code: "deployment_not_configured" },
+    );
     await expectError(await request("/admin/keys", prod, "x"), 503, /wrangler secret put ADMIN_SECRET/);
   });
 
   it("with the development admin secret outside development → 503", async () => {
-    const res = await request("/v1/runs", { ENVIRONMENT: "production", ADMIN_SECRET: "dev_admin_secret_local_only_0123456789", DEV_API_KEY: undefined });
+    const res = await request("/v1/runs", {
+      ENVIRONMENT: "production",
+      ADMIN_SECRET: "dev_admin_secret_local_only_0123456789",
+      DEV_API_KEY: undefined,
+    });
     await expectError(res, 503, /ADMIN_SECRET is a development value.*wrangler secret put ADMIN_SECRET/);
   });
 
@@ -145,10 +242,18 @@ describe("a deployment without real secrets", () => {
 
   it("with real secrets the dev key is just an unknown key", async () => {
     const real = { ENVIRONMENT: "production", ADMIN_SECRET: "r".repeat(40), DEV_API_KEY: undefined };
-    await expectError(await request("/v1/usage", real, "sk_dev_local_0123456789abcdef0123456789abcdef"), 401, /unknown API key/);
+    await expectError(
+      await request("/v1/usage", real, "sk_dev_local_0123456789abcdef0123456789abcdef"),
+      401,
+      /unknown API key/,
+    );
   });
 
   it("without ADMIN_SECRET in development → 503 pointing at .dev.vars", async () => {
-    await expectError(await request("/v1/runs", { ADMIN_SECRET: undefined }), 503, /copy \.dev\.vars\.example to \.dev\.vars/);
+    await expectError(
+      await request("/v1/runs", { ADMIN_SECRET: undefined }),
+      503,
+      /copy \.dev\.vars\.example to \.dev\.vars/,
+    );
   });
 });

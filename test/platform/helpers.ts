@@ -9,11 +9,19 @@ export function call(path: string, key: string | null, init: RequestInit = {}): 
   return SELF.fetch(`${BASE}${path}`, { ...init, headers });
 }
 
-export function createRun(key: string, body: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Response> {
+export function createRun(
+  key: string,
+  body: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return call("/v1/runs", key, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify({ question: "How many red circles are there?", image: { data: PNG_8x6_B64, media_type: "image/png" }, ...body }),
+    body: JSON.stringify({
+      question: "How many red circles are there?",
+      image: { data: PNG_8x6_B64, media_type: "image/png" },
+      ...body,
+    }),
   });
 }
 
@@ -40,21 +48,50 @@ export interface LedgerRow {
 
 export async function ledgerRows(where: { key_id?: string; run_id?: string }): Promise<LedgerRow[]> {
   const [col, value] = where.run_id !== undefined ? ["run_id", where.run_id] : ["key_id", where.key_id];
-  return (await db().prepare(`SELECT * FROM usage_ledger WHERE ${col} = ? ORDER BY day, model, run_id`).bind(value).all<LedgerRow>()).results;
+  return (
+    await db()
+      .prepare(`SELECT * FROM usage_ledger WHERE ${col} = ? ORDER BY day, model, run_id`)
+      .bind(value)
+      .all<LedgerRow>()
+  ).results;
 }
 
 /** A ledger row as the run's object would write it (the unit tests of reads insert their own). */
 export async function insertLedger(row: Partial<LedgerRow> & Pick<LedgerRow, "run_id" | "key_id">): Promise<void> {
   const r: LedgerRow = {
-    model: "mock:fixed", day: "2026-03-01", status: "succeeded", input_tokens: 100, output_tokens: 50, judge_input_tokens: 20,
-    judge_output_tokens: 5, backend_ms: 40, cost_usd: 0.001, estimated: 0, recorded_at: Date.now(), ...row,
+    model: "mock:fixed",
+    day: "2026-03-01",
+    status: "succeeded",
+    input_tokens: 100,
+    output_tokens: 50,
+    judge_input_tokens: 20,
+    judge_output_tokens: 5,
+    backend_ms: 40,
+    cost_usd: 0.001,
+    estimated: 0,
+    recorded_at: Date.now(),
+    ...row,
   };
   await db()
     .prepare(
       `INSERT INTO usage_ledger (run_id, key_id, model, day, status, input_tokens, output_tokens, judge_input_tokens, judge_output_tokens, backend_ms, cost_usd, estimated, recorded_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .bind(r.run_id, r.key_id, r.model, r.day, r.status, r.input_tokens, r.output_tokens, r.judge_input_tokens, r.judge_output_tokens, r.backend_ms, r.cost_usd, r.estimated, r.recorded_at)
+    .bind(
+      r.run_id,
+      r.key_id,
+      r.model,
+      r.day,
+      r.status,
+      r.input_tokens,
+      r.output_tokens,
+      r.judge_input_tokens,
+      r.judge_output_tokens,
+      r.backend_ms,
+      r.cost_usd,
+      r.estimated,
+      r.recorded_at,
+    )
     .run();
 }
 
@@ -70,7 +107,12 @@ export async function waitForLedger(runId: string, ms = 10_000): Promise<LedgerR
 }
 
 export async function indexedRunIds(keyId: string): Promise<string[]> {
-  return (await db().prepare(`SELECT run_id FROM runs WHERE key_id = ? ORDER BY created_at`).bind(keyId).all<{ run_id: string }>()).results.map((r) => r.run_id);
+  return (
+    await db()
+      .prepare(`SELECT run_id FROM runs WHERE key_id = ? ORDER BY created_at`)
+      .bind(keyId)
+      .all<{ run_id: string }>()
+  ).results.map((r) => r.run_id);
 }
 
 /** A run id the RUNS namespace accepts (its object holds nothing). */

@@ -21,9 +21,23 @@ describe("key isolation", async () => {
     expect(run.status).toBe("succeeded");
 
     const missing = fakeRunId();
-    for (const [method, suffix] of [["GET", ""], ["GET", "/events"], ["GET", "/image"], ["POST", "/cancel"]] as const) {
-      const theirs = await expectError(await call(`/v1/runs/${run.id}${suffix}`, b.key, { method }), 404, new RegExp(`no run with id "${run.id}"`), { code: "run_not_found" });
-      const none = await expectError(await call(`/v1/runs/${missing}${suffix}`, b.key, { method }), 404, /no run with id/);
+    for (const [method, suffix] of [
+      ["GET", ""],
+      ["GET", "/events"],
+      ["GET", "/image"],
+      ["POST", "/cancel"],
+    ] as const) {
+      const theirs = await expectError(
+        await call(`/v1/runs/${run.id}${suffix}`, b.key, { method }),
+        404,
+        new RegExp(`no run with id "${run.id}"`),
+        { code: "run_not_found" },
+      );
+      const none = await expectError(
+        await call(`/v1/runs/${missing}${suffix}`, b.key, { method }),
+        404,
+        /no run with id/,
+      );
       expect(theirs.error.message.replace(run.id, "ID")).toBe(none.error.message.replace(missing, "ID"));
       expect(Object.keys(theirs.error).sort()).toEqual(Object.keys(none.error).sort());
     }

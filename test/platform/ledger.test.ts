@@ -14,11 +14,16 @@ import { call, createRun, ledgerRows, waitForLedger } from "./helpers";
 
 testBackends.set("mock:ledger", new ScriptedModel({ id: "mock:ledger", respond: deterministicRespond, latencyMs: 30 }));
 
-const stubOf = (runId: string): DurableObjectStub<ReasoningRun> => env.RUNS.get(env.RUNS.idFromString(runId.slice("run_".length)));
+const stubOf = (runId: string): DurableObjectStub<ReasoningRun> =>
+  env.RUNS.get(env.RUNS.idFromString(runId.slice("run_".length)));
 
 async function outboxState(runId: string): Promise<{ state: string; attempts: number } | undefined> {
-  return runInDurableObject(stubOf(runId), (_obj, state) =>
-    state.storage.sql.exec<{ state: string; attempts: number }>(`SELECT state, attempts FROM outbox WHERE kind = 'ledger'`).toArray()[0],
+  return runInDurableObject(
+    stubOf(runId),
+    (_obj, state) =>
+      state.storage.sql
+        .exec<{ state: string; attempts: number }>(`SELECT state, attempts FROM outbox WHERE kind = 'ledger'`)
+        .toArray()[0],
   );
 }
 
@@ -40,10 +45,17 @@ describe("usage ledger", () => {
     expect(view.status).toBe("succeeded");
     const row = await waitForLedger(view.id);
     expect(row).toMatchObject({
-      run_id: view.id, key_id: k.id, model: "mock:ledger", status: "succeeded", day: view.timings.finished_at?.slice(0, 10),
-      input_tokens: view.usage.input_tokens, output_tokens: view.usage.output_tokens,
-      judge_input_tokens: view.usage.judge_input_tokens, judge_output_tokens: view.usage.judge_output_tokens,
-      backend_ms: view.usage.backend_ms, estimated: 0,
+      run_id: view.id,
+      key_id: k.id,
+      model: "mock:ledger",
+      status: "succeeded",
+      day: view.timings.finished_at?.slice(0, 10),
+      input_tokens: view.usage.input_tokens,
+      output_tokens: view.usage.output_tokens,
+      judge_input_tokens: view.usage.judge_input_tokens,
+      judge_output_tokens: view.usage.judge_output_tokens,
+      backend_ms: view.usage.backend_ms,
+      estimated: 0,
     });
     expect(view.usage.cost_usd).toBeGreaterThan(0);
     expect(row.cost_usd).toBeCloseTo(view.usage.cost_usd ?? -1, 12);

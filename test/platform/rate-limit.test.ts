@@ -39,10 +39,17 @@ describe("rate limit on /v1", () => {
     expect((await call("/v1/runs", slow.key)).status).toBe(200);
     expect((await call("/v1/usage", slow.key)).status).toBe(200);
     const res = await call("/v1/runs", slow.key);
-    await expectError(res, 429, new RegExp(`rate limit reached: key ${slow.id} may make 2 requests per minute \\(limit: rate_limit_per_minute = 2\\); retry after \\d+ s`), {
-      type: "rate_limit_error",
-      code: "rate_limit_exceeded",
-    });
+    await expectError(
+      res,
+      429,
+      new RegExp(
+        `rate limit reached: key ${slow.id} may make 2 requests per minute \\(limit: rate_limit_per_minute = 2\\); retry after \\d+ s`,
+      ),
+      {
+        type: "rate_limit_error",
+        code: "rate_limit_exceeded",
+      },
+    );
     const retryAfter = Number(res.headers.get("Retry-After"));
     expect(Number.isInteger(retryAfter)).toBe(true);
     expect(retryAfter).toBeGreaterThanOrEqual(1);

@@ -21,12 +21,20 @@ const list = async (key: string, query = ""): Promise<ListBody> => {
 describe("GET /v1/runs", async () => {
   const k = await createTestKey({ name: "lister" });
   // Seven indexed runs, two sharing a creation time (ties are ordered by id), all recorded as ended.
-  const seeded = Array.from({ length: 7 }, (_, i) => ({ id: fakeRunId(), created_at: 1_700_000_000_000 + Math.min(i, 5) * 1000 }));
+  const seeded = Array.from({ length: 7 }, (_, i) => ({
+    id: fakeRunId(),
+    created_at: 1_700_000_000_000 + Math.min(i, 5) * 1000,
+  }));
   for (const r of seeded) {
-    await db().prepare(`INSERT INTO runs (run_id, key_id, model, created_at) VALUES (?, ?, 'mock:fixed', ?)`).bind(r.id, k.id, r.created_at).run();
+    await db()
+      .prepare(`INSERT INTO runs (run_id, key_id, model, created_at) VALUES (?, ?, 'mock:fixed', ?)`)
+      .bind(r.id, k.id, r.created_at)
+      .run();
     await insertLedger({ run_id: r.id, key_id: k.id, status: "failed" });
   }
-  const newestFirst = [...seeded].sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? 1 : -1)).map((r) => r.id);
+  const newestFirst = [...seeded]
+    .sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? 1 : -1))
+    .map((r) => r.id);
 
   it("pages newest first with limit and cursor: every run once, in order", async () => {
     const seen: string[] = [];
@@ -48,8 +56,16 @@ describe("GET /v1/runs", async () => {
   it("each item: id, model, status (from the ledger once ended), created_at, links", async () => {
     const page = await list(k.key, "?limit=1");
     expect(page.data[0]).toEqual({
-      id: newestFirst[0], object: "run", model: "mock:fixed", status: "failed",
-      created_at: new Date(1_700_000_005_000).toISOString(), links: { self: `/v1/runs/${newestFirst[0]}`, events: `/v1/runs/${newestFirst[0]}/events`, cancel: `/v1/runs/${newestFirst[0]}/cancel` },
+      id: newestFirst[0],
+      object: "run",
+      model: "mock:fixed",
+      status: "failed",
+      created_at: new Date(1_700_000_005_000).toISOString(),
+      links: {
+        self: `/v1/runs/${newestFirst[0]}`,
+        events: `/v1/runs/${newestFirst[0]}/events`,
+        cancel: `/v1/runs/${newestFirst[0]}/cancel`,
+      },
     });
   });
 

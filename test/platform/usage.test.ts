@@ -24,7 +24,15 @@ interface UsageBody {
   from: string;
   to: string;
   data: UsageItem[];
-  total: { runs: number; input_tokens: number; output_tokens: number; judge_input_tokens: number; judge_output_tokens: number; backend_ms: number; cost_usd: number };
+  total: {
+    runs: number;
+    input_tokens: number;
+    output_tokens: number;
+    judge_input_tokens: number;
+    judge_output_tokens: number;
+    backend_ms: number;
+    cost_usd: number;
+  };
   budget: { budget_usd: number; spent_usd: number; remaining_usd: number } | null;
 }
 
@@ -32,10 +40,53 @@ describe("GET /v1/usage", async () => {
   const k = await createTestKey({ name: "usage", budget_usd: 1 });
   const other = await createTestKey({ name: "someone else" });
   const rows = [
-    { run_id: "run_u1", day: "2026-03-01", model: "mock:fixed", input_tokens: 100, output_tokens: 10, judge_input_tokens: 30, judge_output_tokens: 3, backend_ms: 50, cost_usd: 0.25 },
-    { run_id: "run_u2", day: "2026-03-01", model: "mock:fixed", status: "failed", input_tokens: 200, output_tokens: 20, judge_input_tokens: 0, judge_output_tokens: 0, backend_ms: 70, cost_usd: 0.125, estimated: 1 },
-    { run_id: "run_u3", day: "2026-03-01", model: "workers-ai:@cf/meta/llama-3.2-11b-vision-instruct", input_tokens: 1000, output_tokens: 100, judge_input_tokens: null, judge_output_tokens: null, backend_ms: 900, cost_usd: 0.0001 },
-    { run_id: "run_u4", day: "2026-03-02", model: "mock:fixed", status: "canceled", input_tokens: 5, output_tokens: 1, judge_input_tokens: 0, judge_output_tokens: 0, backend_ms: 3, cost_usd: 0.0625 },
+    {
+      run_id: "run_u1",
+      day: "2026-03-01",
+      model: "mock:fixed",
+      input_tokens: 100,
+      output_tokens: 10,
+      judge_input_tokens: 30,
+      judge_output_tokens: 3,
+      backend_ms: 50,
+      cost_usd: 0.25,
+    },
+    {
+      run_id: "run_u2",
+      day: "2026-03-01",
+      model: "mock:fixed",
+      status: "failed",
+      input_tokens: 200,
+      output_tokens: 20,
+      judge_input_tokens: 0,
+      judge_output_tokens: 0,
+      backend_ms: 70,
+      cost_usd: 0.125,
+      estimated: 1,
+    },
+    {
+      run_id: "run_u3",
+      day: "2026-03-01",
+      model: "workers-ai:@cf/meta/llama-3.2-11b-vision-instruct",
+      input_tokens: 1000,
+      output_tokens: 100,
+      judge_input_tokens: null,
+      judge_output_tokens: null,
+      backend_ms: 900,
+      cost_usd: 0.0001,
+    },
+    {
+      run_id: "run_u4",
+      day: "2026-03-02",
+      model: "mock:fixed",
+      status: "canceled",
+      input_tokens: 5,
+      output_tokens: 1,
+      judge_input_tokens: 0,
+      judge_output_tokens: 0,
+      backend_ms: 3,
+      cost_usd: 0.0625,
+    },
     { run_id: "run_u5", day: "2026-04-01", model: "mock:fixed", cost_usd: 8 }, // outside the range asked for
   ];
   for (const r of rows) await insertLedger({ key_id: k.id, ...r });
@@ -52,9 +103,18 @@ describe("GET /v1/usage", async () => {
       ["2026-03-02", "mock:fixed"],
     ]);
     expect(body.data[0]).toEqual({
-      day: "2026-03-01", model: "mock:fixed", runs: 2, runs_by_status: { succeeded: 1, failed: 1, canceled: 0 },
-      input_tokens: 300, output_tokens: 30, judge_input_tokens: 30, judge_output_tokens: 3, runs_with_unknown_tokens: 0,
-      backend_ms: 120, cost_usd: 0.375, estimated: true,
+      day: "2026-03-01",
+      model: "mock:fixed",
+      runs: 2,
+      runs_by_status: { succeeded: 1, failed: 1, canceled: 0 },
+      input_tokens: 300,
+      output_tokens: 30,
+      judge_input_tokens: 30,
+      judge_output_tokens: 3,
+      runs_with_unknown_tokens: 0,
+      backend_ms: 120,
+      cost_usd: 0.375,
+      estimated: true,
     });
     // Unknown judge tokens are not counted as 0: the run is flagged.
     expect(body.data[1]).toMatchObject({ runs: 1, input_tokens: 1000, runs_with_unknown_tokens: 1, estimated: false });
@@ -89,7 +149,12 @@ describe("GET /v1/usage", async () => {
     ["to not a calendar date", "to=2026-02-30", /^to: is not a calendar date/, "to"],
     ["month 13", "from=2026-13-01", /^from: is not a calendar date/, "from"],
     ["from after to", "from=2026-03-05&to=2026-03-01", /from \(2026-03-05\) is after to \(2026-03-01\)/, "from"],
-    ["range too long", "from=2024-01-01&to=2026-01-01", /spans 732 days \(limit: at most 366 days per request\)/, "from"],
+    [
+      "range too long",
+      "from=2024-01-01&to=2026-01-01",
+      /spans 732 days \(limit: at most 366 days per request\)/,
+      "from",
+    ],
     ["unknown parameter", "day=2026-03-01", /^day: unknown field "day" \(allowed: from, to\)/, "day"],
   ])("%s → 400 naming it", async (_name, query, message, param) => {
     await expectError(await call(`/v1/usage?${query}`, k.key), 400, message, { param, type: "invalid_request_error" });

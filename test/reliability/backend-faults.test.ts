@@ -34,7 +34,9 @@ const byCode: Record<string, number> = {};
 afterAll(() => {
   console.log(
     `backend faults: ${counts.cases} runs, ${counts.failures} failures; ${counts.succeeded} succeeded, ${counts.failed} failed cleanly ` +
-      `(${Object.entries(byCode).map(([c, n]) => `${c}×${n}`).join(" ")}); ${counts.calls} backend calls, ${counts.injected} faults injected (fast-check seed ${SEED})`,
+      `(${Object.entries(byCode)
+        .map(([c, n]) => `${c}×${n}`)
+        .join(" ")}); ${counts.calls} backend calls, ${counts.injected} faults injected (fast-check seed ${SEED})`,
   );
 });
 
@@ -53,16 +55,39 @@ interface Call {
 
 const garbageText = fc.oneof(
   fc.string({ maxLength: 60 }),
-  fc.constantFrom("", " ", "\n\n", "<SUMMARY>", "</SUMMARY>", "<CAPTION>x</SUMMARY>", "<CONCLUSION></CONCLUSION>", "VERDICT: 3", "VERDICT:", "CHECK: MAYBE", "<<<>>>", "</REASONING></REASONING>"),
+  fc.constantFrom(
+    "",
+    " ",
+    "\n\n",
+    "<SUMMARY>",
+    "</SUMMARY>",
+    "<CAPTION>x</SUMMARY>",
+    "<CONCLUSION></CONCLUSION>",
+    "VERDICT: 3",
+    "VERDICT:",
+    "CHECK: MAYBE",
+    "<<<>>>",
+    "</REASONING></REASONING>",
+  ),
   fc.integer({ min: 1, max: 20_000 }).map((n) => "z".repeat(n)),
 );
 const fault: fc.Arbitrary<Fault> = fc.oneof(
   { weight: 4, arbitrary: fc.constant({ kind: "ok" } as Fault) },
   { weight: 2, arbitrary: fc.integer({ min: 1, max: 4 }).map((times) => ({ kind: "5xx", times }) as Fault) },
-  { weight: 2, arbitrary: fc.record({ times: fc.integer({ min: 1, max: 4 }), retryAfterMs: fc.integer({ min: 10, max: 120 }) }).map((r) => ({ kind: "429", ...r }) as Fault) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({ times: fc.integer({ min: 1, max: 4 }), retryAfterMs: fc.integer({ min: 10, max: 120 }) })
+      .map((r) => ({ kind: "429", ...r }) as Fault),
+  },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 4 }).map((times) => ({ kind: "timeout", times }) as Fault) },
   { weight: 1, arbitrary: fc.constantFrom(400, 401, 403).map((status) => ({ kind: "reject", status }) as Fault) },
-  { weight: 2, arbitrary: fc.array(garbageText, { minLength: 1, maxLength: 4 }).map((texts) => ({ kind: "garbage", texts }) as Fault) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .array(garbageText, { minLength: 1, maxLength: 4 })
+      .map((texts) => ({ kind: "garbage", texts }) as Fault),
+  },
 );
 
 /** The identity of a step's call: a retry of the same step has the same purpose and seeds. */
@@ -96,7 +121,8 @@ function faultyBackend(id: string, script: Fault[]) {
         failuresSoFar.set(key, failed + 1);
         record(f.kind);
         if (f.kind === "5xx") throw new BackendError(`scripted upstream error (HTTP 503) #${failed + 1}`, true, 503);
-        if (f.kind === "429") throw new BackendError(`scripted rate limit (HTTP 429) #${failed + 1}`, true, 429, f.retryAfterMs);
+        if (f.kind === "429")
+          throw new BackendError(`scripted rate limit (HTTP 429) #${failed + 1}`, true, 429, f.retryAfterMs);
         throw timeoutError();
       }
       if (f.kind === "reject") {
@@ -119,12 +145,19 @@ async function postRun(body: Record<string, unknown>, headers: Record<string, st
   return SELF.fetch(`${BASE}/v1/runs`, {
     method: "POST",
     headers: { ...authHeaders(), "content-type": "application/json", ...headers },
-    body: JSON.stringify({ question: "How many red circles are there?", image: { data: PNG_8x6_B64, media_type: "image/png" }, ...body }),
+    body: JSON.stringify({
+      question: "How many red circles are there?",
+      image: { data: PNG_8x6_B64, media_type: "image/png" },
+      ...body,
+    }),
   });
 }
 
 /** Create a run, wait for its end (through the API only), and check what every run must satisfy. */
-async function runToEnd(body: Record<string, unknown>, maxMs = 30_000): Promise<{ view: RunView; events: ReturnType<typeof parseSseText> }> {
+async function runToEnd(
+  body: Record<string, unknown>,
+  maxMs = 30_000,
+): Promise<{ view: RunView; events: ReturnType<typeof parseSseText> }> {
   const res = await postRun(body, { prefer: "wait=30" });
   const text = await res.text();
   expect(res.status, text).toBeLessThan(300);
@@ -140,14 +173,32 @@ async function runToEnd(body: Record<string, unknown>, maxMs = 30_000): Promise<
   expect(ev.status).toBe(200);
   const events = parseSseText(await ev.text());
   // The trace is kept whatever the end: every committed step is in it, and its event was sent.
-  const stepEvents = events.filter((e) => ["candidate.generated", "judge.decided", "selfcheck.decided"].includes(e.event));
-  const traced = view.trace.stages.flatMap((s) => [...s.candidates.map((c) => c.id), ...s.matches.filter((m) => m.status === "decided").map((m) => m.step), ...s.selfchecks.filter((c) => c.raw !== undefined).map((c) => c.step)]);
+  const stepEvents = events.filter((e) =>
+    ["candidate.generated", "judge.decided", "selfcheck.decided"].includes(e.event),
+  );
+  const traced = view.trace.stages.flatMap((s) => [
+    ...s.candidates.map((c) => c.id),
+    ...s.matches.filter((m) => m.status === "decided").map((m) => m.step),
+    ...s.selfchecks.filter((c) => c.raw !== undefined).map((c) => c.step),
+  ]);
   // A succeeded run has nothing pending in its trace; a failed one may (the steps it never reached).
   if (view.status === "succeeded") {
     expect(view.trace.stages.flatMap((s) => s.selfchecks).every((c) => c.raw !== undefined)).toBe(true);
     expect(view.trace.stages.flatMap((s) => s.matches).every((m) => m.status === "decided")).toBe(true);
   }
-  expect(stepEvents.map((e) => String(e.data.step)).sort(), JSON.stringify({ status: view.status, error: view.error, stages: view.trace.stages.map((st) => ({ s: st.stage, c: st.candidates.map((c) => [c.id, c.merged_into]), m: st.matches.map((m) => [m.step, m.status, m.decided_by]), k: st.selfchecks.map((k) => k.step) })) })).toEqual([...traced].sort());
+  expect(
+    stepEvents.map((e) => String(e.data.step)).sort(),
+    JSON.stringify({
+      status: view.status,
+      error: view.error,
+      stages: view.trace.stages.map((st) => ({
+        s: st.stage,
+        c: st.candidates.map((c) => [c.id, c.merged_into]),
+        m: st.matches.map((m) => [m.step, m.status, m.decided_by]),
+        k: st.selfchecks.map((k) => k.step),
+      })),
+    }),
+  ).toEqual([...traced].sort());
   expect(new Set(traced).size).toBe(traced.length);
   const terminal = events.at(-1);
   expect(terminal?.event).toBe(`run.${view.status}`);
@@ -180,7 +231,12 @@ describe("backend faults", { timeout: 120_000 }, () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fault, { minLength: 1, maxLength: 14 }),
-        fc.constantFrom({ strategy: "greedy" }, { strategy: "stage_beam", candidates: 2 }, { strategy: "stage_beam", candidates: 3 }, { strategy: "best_of_n", candidates: 3 }),
+        fc.constantFrom(
+          { strategy: "greedy" },
+          { strategy: "stage_beam", candidates: 2 },
+          { strategy: "stage_beam", candidates: 3 },
+          { strategy: "best_of_n", candidates: 3 },
+        ),
         fc.integer({ min: 0, max: 2 ** 32 - 1 }),
         counted(async (script, search, seed) => {
           const id = `mock:faults-${++n}`;
@@ -198,12 +254,20 @@ describe("backend faults", { timeout: 120_000 }, () => {
             // Retry-After is a floor on the wait before the next attempt.
             const f = assigned.get(key);
             if (f?.kind === "429") {
-              for (let i = 1; i < cs.length; i++) expect(cs[i]!.at - cs[i - 1]!.at, `${key}: Retry-After ${f.retryAfterMs} ms`).toBeGreaterThanOrEqual(f.retryAfterMs - 1);
+              for (let i = 1; i < cs.length; i++)
+                expect(cs[i]!.at - cs[i - 1]!.at, `${key}: Retry-After ${f.retryAfterMs} ms`).toBeGreaterThanOrEqual(
+                  f.retryAfterMs - 1,
+                );
             }
           }
           const doomed = [...byKey].filter(([key, cs]) => {
             const f = assigned.get(key);
-            return f?.kind === "reject" || ((f?.kind === "5xx" || f?.kind === "429" || f?.kind === "timeout") && f.times >= MAX_ATTEMPTS && cs.length === MAX_ATTEMPTS);
+            return (
+              f?.kind === "reject" ||
+              ((f?.kind === "5xx" || f?.kind === "429" || f?.kind === "timeout") &&
+                f.times >= MAX_ATTEMPTS &&
+                cs.length === MAX_ATTEMPTS)
+            );
           });
           if (view.status === "succeeded") {
             expect(doomed.map(([k]) => k)).toEqual([]);
@@ -231,7 +295,8 @@ describe("backend faults", { timeout: 120_000 }, () => {
             expect(view.answer).toBeNull();
           }
           // Garbage answers are repaired or ranked last, never a crash: invalid candidates are marked with why.
-          for (const c of view.trace.stages.flatMap((s) => s.candidates)) if (!c.valid) expect(c.issues.length + c.repairs.length).toBeGreaterThan(0);
+          for (const c of view.trace.stages.flatMap((s) => s.candidates))
+            if (!c.valid) expect(c.issues.length + c.repairs.length).toBeGreaterThan(0);
         }),
       ),
       { numRuns: Math.round(40 * SCALE), seed: SEED, endOnFailure: true },
@@ -261,7 +326,11 @@ describe("backend faults", { timeout: 120_000 }, () => {
       }),
     );
     const started = Date.now();
-    const { view } = await runToEnd({ model: "mock:hangs", search: { strategy: "greedy" }, limits: { deadline_seconds: 2 } });
+    const { view } = await runToEnd({
+      model: "mock:hangs",
+      search: { strategy: "greedy" },
+      limits: { deadline_seconds: 2 },
+    });
     const took = Date.parse(view.timings.finished_at ?? "") - Date.parse(view.timings.created_at);
     expect(view.status).toBe("failed");
     expect(view.error?.code).toBe("deadline_exceeded");
@@ -281,10 +350,15 @@ describe("backend faults", { timeout: 120_000 }, () => {
       new ScriptedModel({
         id: "mock:deaf",
         // SUMMARY answers; every later call returns a promise that never settles, abort or not.
-        respond: (o) => (stageOf(o) === "SUMMARY" ? deterministicRespond(o) : new Promise<GenerateResult>(() => undefined)),
+        respond: (o) =>
+          stageOf(o) === "SUMMARY" ? deterministicRespond(o) : new Promise<GenerateResult>(() => undefined),
       }),
     );
-    const { view } = await runToEnd({ model: "mock:deaf", search: { strategy: "greedy" }, limits: { deadline_seconds: 2 } });
+    const { view } = await runToEnd({
+      model: "mock:deaf",
+      search: { strategy: "greedy" },
+      limits: { deadline_seconds: 2 },
+    });
     const took = Date.parse(view.timings.finished_at ?? "") - Date.parse(view.timings.created_at);
     expect(view.status).toBe("failed");
     expect(view.error?.code).toBe("deadline_exceeded");
@@ -317,32 +391,63 @@ describe("backend faults", { timeout: 120_000 }, () => {
         },
       };
       const id = `mock:wai-${c.cut}`;
-      testBackends.set(id, new WorkersAiBackend({ ai, model: "@cf/meta/llama-3.2-11b-vision-instruct", formatPrompt: true, id }));
+      testBackends.set(
+        id,
+        new WorkersAiBackend({ ai, model: "@cf/meta/llama-3.2-11b-vision-instruct", formatPrompt: true, id }),
+      );
       const { view } = await runToEnd({ model: id, search: { strategy: "stage_beam", candidates: 2 } });
       expect(broken, c.name).toBeGreaterThan(0);
       expect(view.status, `${c.name}: ${JSON.stringify(view.error)}`).toBe("succeeded");
       const candidates = view.trace.stages.flatMap((s) => s.candidates);
       const retried = [...calls.values()].filter((k) => k > 1).length;
       expect(retried, c.name).toBe(broken); // each broken call was made again, once
-      expect(candidates.every((x) => x.text.length > 8), c.name).toBe(true); // whole texts, not the cut-off part
+      expect(
+        candidates.every((x) => x.text.length > 8),
+        c.name,
+      ).toBe(true); // whole texts, not the cut-off part
       counts.injected += broken;
     }
   });
 
   it("chat completions map a failed run to the documented status, never a bare 5xx", async () => {
-    testBackends.set("mock:down", new ScriptedModel({ id: "mock:down", respond: () => { throw new BackendError("scripted upstream error (HTTP 502)", true, 502); } }));
-    testBackends.set("mock:denied", new ScriptedModel({ id: "mock:denied", respond: () => { throw new BackendError("scripted rejection (HTTP 401)", false, 401); } }));
-    for (const [model, code] of [["mock:down", "retries_exhausted"], ["mock:denied", "backend_rejected"]] as const) {
+    testBackends.set(
+      "mock:down",
+      new ScriptedModel({
+        id: "mock:down",
+        respond: () => {
+          throw new BackendError("scripted upstream error (HTTP 502)", true, 502);
+        },
+      }),
+    );
+    testBackends.set(
+      "mock:denied",
+      new ScriptedModel({
+        id: "mock:denied",
+        respond: () => {
+          throw new BackendError("scripted rejection (HTTP 401)", false, 401);
+        },
+      }),
+    );
+    for (const [model, code] of [
+      ["mock:down", "retries_exhausted"],
+      ["mock:denied", "backend_rejected"],
+    ] as const) {
       const res = await SELF.fetch(`${BASE}/v1/chat/completions`, {
         method: "POST",
         headers: { ...authHeaders(), "content-type": "application/json" },
-        body: JSON.stringify({ model, messages: [{ role: "user", content: "How many?" }], search: { strategy: "greedy" } }),
+        body: JSON.stringify({
+          model,
+          messages: [{ role: "user", content: "How many?" }],
+          search: { strategy: "greedy" },
+        }),
       });
       const body = (await res.json()) as { error: { type: string; code: string; message: string; run_id: string } };
       expect(res.status).toBe(502);
       expect(body.error.code).toBe(code);
       expect(body.error.run_id).toBe(res.headers.get("x-run-id"));
-      const view = (await (await SELF.fetch(`${BASE}/v1/runs/${body.error.run_id}`, { headers: authHeaders() })).json()) as RunView;
+      const view = (await (
+        await SELF.fetch(`${BASE}/v1/runs/${body.error.run_id}`, { headers: authHeaders() })
+      ).json()) as RunView;
       expect(view.status).toBe("failed");
       expect(view.error?.code).toBe(code);
       counts.cases += 1;
@@ -364,7 +469,10 @@ function llamaReply(inputs: Record<string, unknown>): string {
 }
 
 /** Pass the first two events of a Workers AI SSE stream through, then break off as `how` says. */
-function breakOff(stream: ReadableStream<Uint8Array>, how: "error" | "partial-event" | "end"): ReadableStream<Uint8Array> {
+function breakOff(
+  stream: ReadableStream<Uint8Array>,
+  how: "error" | "partial-event" | "end",
+): ReadableStream<Uint8Array> {
   const reader = stream.getReader();
   let events = 0;
   const enc = new TextEncoder();

@@ -9,15 +9,30 @@
 import { expect } from "vitest";
 
 export const ERROR_TYPES = [
-  "invalid_request_error", "not_found_error", "method_not_allowed_error", "idempotency_error", "authentication_error",
-  "permission_error", "rate_limit_error", "budget_error", "api_error",
+  "invalid_request_error",
+  "not_found_error",
+  "method_not_allowed_error",
+  "idempotency_error",
+  "authentication_error",
+  "permission_error",
+  "rate_limit_error",
+  "budget_error",
+  "api_error",
 ];
 const RUN_ID = /^run_[0-9a-f]{64}$/;
 const TERMINAL = ["succeeded", "failed", "canceled"];
 
 export type Route =
-  | "POST /v1/runs" | "GET /v1/runs/:id" | "GET /v1/runs/:id/events" | "POST /v1/runs/:id/cancel" | "GET /v1/runs"
-  | "POST /v1/chat/completions" | "GET /v1/models" | "GET /v1/usage" | "/admin/keys" | "any method, any path";
+  | "POST /v1/runs"
+  | "GET /v1/runs/:id"
+  | "GET /v1/runs/:id/events"
+  | "POST /v1/runs/:id/cancel"
+  | "GET /v1/runs"
+  | "POST /v1/chat/completions"
+  | "GET /v1/models"
+  | "GET /v1/usage"
+  | "/admin/keys"
+  | "any method, any path";
 
 export interface RouteStats {
   cases: number;
@@ -74,7 +89,13 @@ export class FuzzLedger {
     await this.checkSuccess(route, res, text, where, opts);
   }
 
-  private async checkSuccess(route: Route, res: Response, text: string, where: string, opts: { runId?: string }): Promise<void> {
+  private async checkSuccess(
+    route: Route,
+    res: Response,
+    text: string,
+    where: string,
+    opts: { runId?: string },
+  ): Promise<void> {
     const json = (): Record<string, unknown> => JSON.parse(text) as Record<string, unknown>;
     switch (route) {
       case "POST /v1/runs": {
@@ -161,7 +182,10 @@ export class FuzzLedger {
         .join(" ");
       return `  ${route.padEnd(28)} cases ${String(s.cases).padStart(5)}  failures ${s.failures}  (${statuses})`;
     });
-    const total = [...this.stats.values()].reduce((a, s) => ({ cases: a.cases + s.cases, failures: a.failures + s.failures }), { cases: 0, failures: 0 });
+    const total = [...this.stats.values()].reduce(
+      (a, s) => ({ cases: a.cases + s.cases, failures: a.failures + s.failures }),
+      { cases: 0, failures: 0 },
+    );
     return [`bad input: ${total.cases} cases, ${total.failures} failures`, ...lines].join("\n");
   }
 }

@@ -32,7 +32,11 @@ describe("regressions", () => {
           capabilities: { n: false },
           respond: (o) => {
             if (o.purpose === "generate" && stageOf(o) === "REASONING") {
-              return { generations: [{ text: reasoning(reasoningCalls++), finish_reason: "stop" }], usage: {}, warnings: [] };
+              return {
+                generations: [{ text: reasoning(reasoningCalls++), finish_reason: "stop" }],
+                usage: {},
+                warnings: [],
+              };
             }
             return deterministicRespond(o);
           },
@@ -65,7 +69,14 @@ describe("regressions: workers-ai", () => {
     };
     const backend = new WorkersAiBackend({ ai, model: "@cf/meta/llama-3.2-11b-vision-instruct", formatPrompt: false });
     const call = backend.generate({
-      purpose: "generate", n: 1, seeds: [1], max_tokens: 64, temperature: 0.6, top_p: 0.9, stop: ["</SUMMARY>"], logprobs: false,
+      purpose: "generate",
+      n: 1,
+      seeds: [1],
+      max_tokens: 64,
+      temperature: 0.6,
+      top_p: 0.9,
+      stop: ["</SUMMARY>"],
+      logprobs: false,
       prompt: { system: "", user: "q", assistant_prefix: "<SUMMARY>", with_image: false },
     } as Parameters<WorkersAiBackend["generate"]>[0]);
     await expect(call).rejects.toBeInstanceOf(BackendError);

@@ -36,13 +36,21 @@ export function freePort() {
 
 /** `wrangler <args>` to completion (D1 migrations and queries against the state directory). */
 export function wranglerSync(args, { timeoutMs = 120_000 } = {}) {
-  const r = spawnSync(process.execPath, [WRANGLER, ...args], { cwd: ROOT, env: ENV, encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`wrangler ${args.join(" ")} failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
+  const r = spawnSync(process.execPath, [WRANGLER, ...args], {
+    cwd: ROOT,
+    env: ENV,
+    encoding: "utf8",
+    timeout: timeoutMs,
+    maxBuffer: 64 << 20,
+  });
+  if (r.status !== 0)
+    throw new Error(`wrangler ${args.join(" ")} failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
 
 export function prepareState(state) {
-  if (!existsSync(join(ROOT, ".dev.vars")) && existsSync(join(ROOT, ".dev.vars.example"))) copyFileSync(join(ROOT, ".dev.vars.example"), join(ROOT, ".dev.vars"));
+  if (!existsSync(join(ROOT, ".dev.vars")) && existsSync(join(ROOT, ".dev.vars.example")))
+    copyFileSync(join(ROOT, ".dev.vars.example"), join(ROOT, ".dev.vars"));
   wranglerSync(["d1", "migrations", "apply", "DB", "--local", "--persist-to", state]);
 }
 
@@ -63,11 +71,26 @@ export async function startService({ state, port, vars = {}, timeoutMs = 180_000
   const inspectorPort = await freePort();
   const spawnedAt = performance.now();
   const args = [
-    WRANGLER, "dev", "--local", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort),
-    "--persist-to", state, "--show-interactive-dev-session=false",
+    WRANGLER,
+    "dev",
+    "--local",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    state,
+    "--show-interactive-dev-session=false",
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
-  const child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: ENV });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: ENV,
+  });
   let output = "";
   const onData = (chunk) => {
     output += chunk.toString();
@@ -105,7 +128,10 @@ export async function startService({ state, port, vars = {}, timeoutMs = 180_000
   };
   try {
     await new Promise((res, rej) => {
-      const timer = setTimeout(() => rej(new Error(`wrangler dev was not ready after ${timeoutMs} ms:\n${output.slice(-4000)}`)), timeoutMs);
+      const timer = setTimeout(
+        () => rej(new Error(`wrangler dev was not ready after ${timeoutMs} ms:\n${output.slice(-4000)}`)),
+        timeoutMs,
+      );
       const check = () => {
         if (/Ready on http/.test(output)) {
           clearTimeout(timer);
@@ -123,7 +149,13 @@ export async function startService({ state, port, vars = {}, timeoutMs = 180_000
     await kill();
     throw err;
   }
-  return { url: `http://127.0.0.1:${port}`, pid: child.pid, readyMs: performance.now() - spawnedAt, kill, log: () => output };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
+    readyMs: performance.now() - spawnedAt,
+    kill,
+    log: () => output,
+  };
 }
 
 /**
@@ -162,7 +194,8 @@ export function parseSse(text) {
       else if (line.startsWith("event: ")) frame.event = line.slice(7);
       else if (line.startsWith("data: ")) frame.data.push(line.slice(6));
     }
-    if (frame.event !== undefined) events.push({ id: frame.id, event: frame.event, data: JSON.parse(frame.data.join("\n")) });
+    if (frame.event !== undefined)
+      events.push({ id: frame.id, event: frame.event, data: JSON.parse(frame.data.join("\n")) });
   }
   return events;
 }

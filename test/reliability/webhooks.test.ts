@@ -38,7 +38,12 @@ async function startRun(key: CreatedKey, url: string, search: Record<string, unk
   const res = await SELF.fetch(`${BASE}/v1/runs`, {
     method: "POST",
     headers: { authorization: `Bearer ${key.key}`, "content-type": "application/json" },
-    body: JSON.stringify({ question: "How many?", image: { data: PNG_8x6_B64, media_type: "image/png" }, search, webhook: { url, events: ["*"] } }),
+    body: JSON.stringify({
+      question: "How many?",
+      image: { data: PNG_8x6_B64, media_type: "image/png" },
+      search,
+      webhook: { url, events: ["*"] },
+    }),
   });
   expect(res.status).toBe(202);
   return ((await res.json()) as { id: string }).id;
@@ -47,12 +52,17 @@ async function startRun(key: CreatedKey, url: string, search: Record<string, unk
 async function settledView(key: CreatedKey, id: string, ms = 30_000): Promise<RunView> {
   const until = Date.now() + ms;
   for (;;) {
-    const res = await SELF.fetch(`${BASE}/v1/runs/${id}`, { headers: { authorization: `Bearer ${key.key}`, prefer: "wait=5" } });
+    const res = await SELF.fetch(`${BASE}/v1/runs/${id}`, {
+      headers: { authorization: `Bearer ${key.key}`, prefer: "wait=5" },
+    });
     expect(res.status).toBe(200);
     const view = (await res.json()) as RunView;
     const done = view.status !== "queued" && view.status !== "running";
     if (done && view.webhook?.deliveries.every((d) => d.state !== "pending")) return view;
-    if (Date.now() > until) throw new Error(`run ${id}: still ${view.status}, deliveries ${JSON.stringify(view.webhook?.deliveries.map((d) => d.state))}`);
+    if (Date.now() > until)
+      throw new Error(
+        `run ${id}: still ${view.status}, deliveries ${JSON.stringify(view.webhook?.deliveries.map((d) => d.state))}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -62,7 +72,9 @@ async function checkRun(key: CreatedKey, id: string, name: string): Promise<void
   try {
     const view = await settledView(key, id);
     expect(view.status).toBe("succeeded");
-    const stream = await SELF.fetch(`${BASE}/v1/runs/${id}/events`, { headers: { authorization: `Bearer ${key.key}` } });
+    const stream = await SELF.fetch(`${BASE}/v1/runs/${id}/events`, {
+      headers: { authorization: `Bearer ${key.key}` },
+    });
     expect(stream.status).toBe(200);
     const events = parseSseText(await stream.text());
     const got = (await (await fetch(`${receiver}/log/${name}`)).json()) as Delivery[];
@@ -104,7 +116,10 @@ describe("webhooks: a receiver that fails, then recovers", { timeout: 90_000 }, 
     const runs = await Promise.all(
       [2, 3, 4, 4].map(async (n, i) => {
         const name = `down-${tag}-${i}`;
-        return { name, id: await startRun(key, `${receiver}/down/1000/${name}`, { strategy: "stage_beam", candidates: n }) };
+        return {
+          name,
+          id: await startRun(key, `${receiver}/down/1000/${name}`, { strategy: "stage_beam", candidates: n }),
+        };
       }),
     );
     for (const r of runs) await checkRun(key, r.id, r.name);

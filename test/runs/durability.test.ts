@@ -22,7 +22,10 @@ function callsBySeed(model: ScriptedModel): Map<number, number> {
 
 async function committedStepIds(stub: DurableObjectStub<ReasoningRun>): Promise<string[]> {
   return runInDurableObject(stub, (_obj, state) =>
-    state.storage.sql.exec<{ id: string }>("SELECT id FROM step").toArray().map((r) => r.id),
+    state.storage.sql
+      .exec<{ id: string }>("SELECT id FROM step")
+      .toArray()
+      .map((r) => r.id),
   );
 }
 
@@ -48,7 +51,10 @@ describe.each(specs)("a run interrupted after any step$label", async ({ tag, spe
     expect(baseline.status).toBe("succeeded");
     expect(baseline.answer).toBeTruthy();
     expect(totalSteps).toBeGreaterThan(20);
-    const judged = baseline.trace?.stages.flatMap((st) => st.matches).filter((m) => m.decided_by === "judge" || m.decided_by === "fallback") ?? [];
+    const judged =
+      baseline.trace?.stages
+        .flatMap((st) => st.matches)
+        .filter((m) => m.decided_by === "judge" || m.decided_by === "fallback") ?? [];
     expect(judged.length).toBeGreaterThan(0);
     // Both orders: every judged match carries its swapped reply; one order: none does.
     expect(judged.every((m) => (m.raw_swapped !== undefined) === (spec.search.judge_orders === 2))).toBe(true);

@@ -3,7 +3,11 @@ import { BackendError, type GenerateOptions } from "../../src/inference/backend"
 import { ScriptedModel, testBackends } from "../../src/inference/mock-model";
 import { deterministicRespond, makeSpec, newRun, waitTerminal } from "../helpers/runs";
 
-function register(name: string, respond: ConstructorParameters<typeof ScriptedModel>[0]["respond"], latencyMs = 0): ScriptedModel {
+function register(
+  name: string,
+  respond: ConstructorParameters<typeof ScriptedModel>[0]["respond"],
+  latencyMs = 0,
+): ScriptedModel {
   const model = new ScriptedModel({ id: name, respond, latencyMs });
   testBackends.set(name, model);
   return model;
@@ -33,7 +37,8 @@ describe("backend failures", () => {
     register("mock:broken", (opts: GenerateOptions) => {
       calls += 1;
       // SUMMARY and CAPTION work, everything after fails
-      if (opts.prompt.assistant_prefix.includes("<REASONING>")) throw new BackendError("GPU node unavailable (502)", true, 502);
+      if (opts.prompt.assistant_prefix.includes("<REASONING>"))
+        throw new BackendError("GPU node unavailable (502)", true, 502);
       return deterministicRespond(opts);
     });
     const run = newRun("mock:broken", makeSpec({ strategy: "greedy" }));

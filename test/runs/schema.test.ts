@@ -13,7 +13,9 @@ it("migrates an object created by an older deploy in place, keeping its rows", a
       `INSERT INTO run (id, model, spec, status, limits, created_at) VALUES ('run_old', 'mock:fixed', '{}', 'succeeded', '{}', 1)`,
     );
     state.storage.transactionSync(() => migrate(sql));
-    expect(sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).one().value).toBe(String(SCHEMA_VERSION));
+    expect(sql.exec<{ value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).one().value).toBe(
+      String(SCHEMA_VERSION),
+    );
     const row = sql.exec<{ id: string; owner: string | null }>(`SELECT id, owner FROM run`).one();
     expect(row).toEqual({ id: "run_old", owner: null });
     expect(sql.exec(`SELECT COUNT(*) AS n FROM outbox`).one().n).toBe(0);

@@ -39,7 +39,10 @@ describe("webhooks", () => {
   it("delivers each chosen event once, in order, signed so that standardwebhooks verifies it", async () => {
     const secret = newWebhookSecret();
     const run = newRun("mock:webhooks", makeSpec({ strategy: "greedy" }));
-    await run.stub.create({ ...run.input, webhook: { url: `${receiver}/ok/in-order`, events: ["stage.completed", "run.succeeded"], secret } });
+    await run.stub.create({
+      ...run.input,
+      webhook: { url: `${receiver}/ok/in-order`, events: ["stage.completed", "run.succeeded"], secret },
+    });
     await waitTerminal(run.stub);
     const view = await settled(run.stub);
 
@@ -60,7 +63,10 @@ describe("webhooks", () => {
   it("a receiver that fails twice gets the event on the third attempt, with the same webhook-id", async () => {
     const secret = newWebhookSecret();
     const run = newRun("mock:webhooks", makeSpec({ strategy: "greedy" }));
-    await run.stub.create({ ...run.input, webhook: { url: `${receiver}/fail/2/flaky`, events: ["run.succeeded"], secret } });
+    await run.stub.create({
+      ...run.input,
+      webhook: { url: `${receiver}/fail/2/flaky`, events: ["run.succeeded"], secret },
+    });
     await waitTerminal(run.stub);
     const view = await settled(run.stub);
 
@@ -82,7 +88,10 @@ describe("webhooks", () => {
   it("a tampered body or a wrong secret fails verification", async () => {
     const secret = newWebhookSecret();
     const run = newRun("mock:webhooks", makeSpec({ strategy: "greedy" }));
-    await run.stub.create({ ...run.input, webhook: { url: `${receiver}/ok/tamper`, events: ["run.succeeded"], secret } });
+    await run.stub.create({
+      ...run.input,
+      webhook: { url: `${receiver}/ok/tamper`, events: ["run.succeeded"], secret },
+    });
     await waitTerminal(run.stub);
     await settled(run.stub);
     const [d] = await deliveries("tamper");

@@ -31,7 +31,10 @@ describe("webhook through the API", () => {
       if (got.length === 0) await new Promise((r) => setTimeout(r, 20));
     }
     expect(got).toHaveLength(1);
-    const payload = new Webhook(key.webhook_secret).verify(got[0]!.body, got[0]!.headers) as { type: string; data: { run_id: string } };
+    const payload = new Webhook(key.webhook_secret).verify(got[0]!.body, got[0]!.headers) as {
+      type: string;
+      data: { run_id: string };
+    };
     expect(payload).toMatchObject({ type: "run.succeeded", data: { run_id: run.id } });
   });
 
@@ -52,7 +55,10 @@ describe("webhook through the API", () => {
 
   it("rejects unknown event names", async () => {
     const key = await createTestKey();
-    const res = await post(key.key, { question: "q?", webhook: { url: "https://example.com/h", events: ["run.exploded"] } });
+    const res = await post(key.key, {
+      question: "q?",
+      webhook: { url: "https://example.com/h", events: ["run.exploded"] },
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { param: string } }).error.param).toBe("webhook.events[0]");
   });

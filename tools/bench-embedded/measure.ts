@@ -22,7 +22,13 @@ export interface BenchFigures {
   batched_speedup: number;
   prompt_tokens: number;
   /** The same three figures after the CONCLUSION stage prompt. */
-  stage_prompt: { prompt_tokens: number; single_tokens_per_s: number; batched4_tokens_per_s: number; four_singles_tokens_per_s: number; batched_speedup: number };
+  stage_prompt: {
+    prompt_tokens: number;
+    single_tokens_per_s: number;
+    batched4_tokens_per_s: number;
+    four_singles_tokens_per_s: number;
+    batched_speedup: number;
+  };
   repeats: number;
 }
 
@@ -34,7 +40,13 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length
  * both sides of a ratio together (with 3 rounds and medians taken apart, three quiet runs read
  * 2.14x, 1.91x and 2.91x).
  */
-export async function measure(model: X1Model, runtime: string, png: Uint8Array, question: string, repeats = 15): Promise<BenchFigures> {
+export async function measure(
+  model: X1Model,
+  runtime: string,
+  png: Uint8Array,
+  question: string,
+  repeats = 15,
+): Promise<BenchFigures> {
   const rgb = toModelImage(await decodeImage(png, "image/png"), model.manifest.architecture.image_size);
   const imageEmbeds = await model.encodeImage(rgb);
   const sampled = { imageEmbeds, temperature: 0.8, topP: 0.95, maxTokens: 64, stop: [] as string[], ignoreEos: true };
@@ -51,19 +63,36 @@ export async function measure(model: X1Model, runtime: string, png: Uint8Array, 
       return tokens / ((performance.now() - started) / 1000);
     };
     await rate([{ n: 4, seeds: [1, 2, 3, 4] }]); // warm-up
-    const single: number[] = [], batched: number[] = [], singles: number[] = [];
+    const single: number[] = [],
+      batched: number[] = [],
+      singles: number[] = [];
     for (let r = 0; r < repeats; r++) {
       single.push(await rate([{ n: 1, seeds: [1] }]));
       batched.push(await rate([{ n: 4, seeds: [1, 2, 3, 4] }]));
       singles.push(await rate([1, 2, 3, 4].map((s) => ({ n: 1, seeds: [s] }))));
     }
     const speedup = median(batched.map((b, r) => b / (singles[r] as number)));
-    return { prompt_tokens: promptIds.length, single_tokens_per_s: median(single), batched4_tokens_per_s: median(batched), four_singles_tokens_per_s: median(singles), batched_speedup: speedup };
+    return {
+      prompt_tokens: promptIds.length,
+      single_tokens_per_s: median(single),
+      batched4_tokens_per_s: median(batched),
+      four_singles_tokens_per_s: median(singles),
+      batched_speedup: speedup,
+    };
   };
   const answer = await rates(model.tokenizer.encodePrompt(buildAnswerPrompt(question)));
   const accepted: Partial<Record<Stage, string>> = {};
   for (const stage of STAGES.slice(0, 3)) {
-    const r = await model.decode({ promptIds: model.tokenizer.encodePrompt(buildStagePrompt(question, accepted, stage)), imageEmbeds, n: 1, seeds: [0], temperature: 0, topP: 1, maxTokens: 110, stop: [closeTag(stage)] });
+    const r = await model.decode({
+      promptIds: model.tokenizer.encodePrompt(buildStagePrompt(question, accepted, stage)),
+      imageEmbeds,
+      n: 1,
+      seeds: [0],
+      temperature: 0,
+      topP: 1,
+      maxTokens: 110,
+      stop: [closeTag(stage)],
+    });
     accepted[stage] = (r.candidates[0]?.text ?? "").trim();
   }
   const stage = await rates(model.tokenizer.encodePrompt(buildStagePrompt(question, accepted, "CONCLUSION")));

@@ -14,11 +14,18 @@ const workerd = JSON.parse(readFileSync(process.argv[2] as string, "utf8")) as B
   peak_wasm_heap_bytes?: number;
   wasm_heap_after_session_bytes?: number;
 };
-const vectors = JSON.parse(readFileSync("test/embedded/fixtures/preprocess-vectors.json", "utf8")) as { vectors: { png_base64: string; question: string }[] };
+const vectors = JSON.parse(readFileSync("test/embedded/fixtures/preprocess-vectors.json", "utf8")) as {
+  vectors: { png_base64: string; question: string }[];
+};
 const sample = vectors.vectors[0] as { png_base64: string; question: string };
 const runtime = await nodeRuntime("model-shards", 1);
 const model = await X1Model.create(await loadModelFiles(dirSource("model-shards")), runtime);
-const node = await measure(model, runtime.name, new Uint8Array(Buffer.from(sample.png_base64, "base64")), sample.question);
+const node = await measure(
+  model,
+  runtime.name,
+  new Uint8Array(Buffer.from(sample.png_base64, "base64")),
+  sample.question,
+);
 const mb = (b?: number) => (b === undefined ? "n/a" : `${(b / 2 ** 20).toFixed(1)} MiB`);
 const f = (x: number) => x.toFixed(0);
 const lines = [
@@ -37,4 +44,7 @@ const lines = [
   `| wasm heap after session / peak | ${mb(workerd.wasm_heap_after_session_bytes)} / ${mb(workerd.peak_wasm_heap_bytes)} | | |`,
 ];
 console.log(lines.join("\n"));
-writeFileSync("tools/bench-embedded/results.json", JSON.stringify({ workerd, node: { ...node, session_ms: model.session_ms }, table: lines }, null, 1) + "\n");
+writeFileSync(
+  "tools/bench-embedded/results.json",
+  JSON.stringify({ workerd, node: { ...node, session_ms: model.session_ms }, table: lines }, null, 1) + "\n",
+);

@@ -32,16 +32,28 @@ const reps = Number(arg("reps", "7"));
 const rt = await webRuntimeInNode();
 
 type Layout = "per-row" | "shared" | "owned";
-interface Graph { label: string; dir: string; manifest: ModelManifest; session: OrtSessionLike; layout: Layout }
+interface Graph {
+  label: string;
+  dir: string;
+  manifest: ModelManifest;
+  session: OrtSessionLike;
+  layout: Layout;
+}
 
 async function load(label: string, dir: string): Promise<Graph> {
   const manifest = parseManifest(readFileSync(`${dir}/manifest.json`, "utf8"));
   const g = manifest.graphs.decoder;
   const session = await rt.createSession({
-    name: "decoder", file: g.file, bytes: new Uint8Array(readFileSync(`${dir}/${g.file}`)),
+    name: "decoder",
+    file: g.file,
+    bytes: new Uint8Array(readFileSync(`${dir}/${g.file}`)),
     externalData: g.shards.map((path) => ({ path, data: new Uint8Array(readFileSync(`${dir}/${path}`)) })),
   });
-  const layout: Layout = g.outputs.includes("new_key_0") ? "owned" : g.inputs.includes("prefix_key_0") ? "shared" : "per-row";
+  const layout: Layout = g.outputs.includes("new_key_0")
+    ? "owned"
+    : g.inputs.includes("prefix_key_0")
+      ? "shared"
+      : "per-row";
   return { label, dir, manifest, session, layout };
 }
 
@@ -60,17 +72,23 @@ async function msPerStep(g: Graph, L: number, B: number): Promise<number> {
     const P = g.layout === "per-row" ? L + s : s;
     const feeds: Record<string, OrtTensorLike> = {
       ids: rt.tensor("int32", new Int32Array(B).fill(300), [B, 1]),
-      image_embeds: rt.tensor("float32", new Float32Array(B * a.image_tokens * a.d_model), [B, a.image_tokens, a.d_model]),
+      image_embeds: rt.tensor("float32", new Float32Array(B * a.image_tokens * a.d_model), [
+        B,
+        a.image_tokens,
+        a.d_model,
+      ]),
       positions: rt.tensor("int32", new Int32Array(B).fill(L + s), [B, 1]),
-      key_valid: g.layout === "owned"
-        ? rt.tensor("int32", owned.keyValid(L, 1), [B, L + owned.slots + 1])
-        : rt.tensor("int32", new Int32Array(B * (L + s + 1)).fill(1), [B, L + s + 1]),
+      key_valid:
+        g.layout === "owned"
+          ? rt.tensor("int32", owned.keyValid(L, 1), [B, L + owned.slots + 1])
+          : rt.tensor("int32", new Int32Array(B * (L + s + 1)).fill(1), [B, L + s + 1]),
     };
     names.forEach((n, i) => {
       if (g.layout !== "per-row") feeds[`prefix_${n}`] = prefix[i] as OrtTensorLike;
-      feeds[`past_${n}`] = g.layout === "owned"
-        ? rt.tensor("float32", owned.view(i), [owned.slots, B, a.n_heads, a.head_dim])
-        : rt.tensor("float32", own[i] as Float32Array, shape(B, P));
+      feeds[`past_${n}`] =
+        g.layout === "owned"
+          ? rt.tensor("float32", owned.view(i), [owned.slots, B, a.n_heads, a.head_dim])
+          : rt.tensor("float32", own[i] as Float32Array, shape(B, P));
     });
     const out = await g.session.run(feeds);
     if (g.layout === "owned") owned.append(names.map((n) => out[`new_${n}`]?.data as Float32Array));
@@ -93,13 +111,27 @@ for (const L of lengths) {
     for (const [k, g] of graphs.entries()) (t[k] as { b1: number[] }).b1.push(await msPerStep(g, L, 1));
     for (const [k, g] of graphs.entries()) (t[k] as { b4: number[] }).b4.push(await msPerStep(g, L, 4));
   }
-  rows.push({ prompt_tokens: L, graphs: graphs.map((g, k) => ({ label: g.label, layout: g.layout, b1: median(t[k]?.b1 ?? []), b4: median(t[k]?.b4 ?? []) })) });
+  rows.push({
+    prompt_tokens: L,
+    graphs: graphs.map((g, k) => ({
+      label: g.label,
+      layout: g.layout,
+      b1: median(t[k]?.b1 ?? []),
+      b4: median(t[k]?.b4 ?? []),
+    })),
+  });
 }
 const lines = [
   `decoder graph + the engine's cache handling, onnxruntime-web wasm in Node (1 thread), ${STEPS} steps after the prompt, ms per step, median of ${reps} interleaved repeats; ${graphs.map((g) => `${g.label} = ${g.layout} (${g.manifest.version})`).join(", ")}`,
   `| prompt tokens | ${graphs.map((g) => `B=1 ${g.label}`).join(" | ")} | ${graphs.map((g) => `B=4 ${g.label}`).join(" | ")} | ${graphs.map((g) => `batched vs 4 singles, ${g.label}`).join(" | ")} |`,
   `| --- |${" --- |".repeat(3 * graphs.length)}`,
-  ...rows.map((r) => `| ${r.prompt_tokens} | ${r.graphs.map((g) => g.b1.toFixed(3)).join(" | ")} | ${r.graphs.map((g) => g.b4.toFixed(3)).join(" | ")} | ${r.graphs.map((g) => `${((4 * g.b1) / g.b4).toFixed(2)}×`).join(" | ")} |`),
+  ...rows.map(
+    (r) =>
+      `| ${r.prompt_tokens} | ${r.graphs.map((g) => g.b1.toFixed(3)).join(" | ")} | ${r.graphs.map((g) => g.b4.toFixed(3)).join(" | ")} | ${r.graphs.map((g) => `${((4 * g.b1) / g.b4).toFixed(2)}×`).join(" | ")} |`,
+  ),
 ];
 console.log(lines.join("\n"));
-writeFileSync("tools/bench-embedded/prefix-ab.json", JSON.stringify({ measured: new Date().toISOString(), steps: STEPS, reps, rows, table: lines }, null, 1) + "\n");
+writeFileSync(
+  "tools/bench-embedded/prefix-ab.json",
+  JSON.stringify({ measured: new Date().toISOString(), steps: STEPS, reps, rows, table: lines }, null, 1) + "\n",
+);

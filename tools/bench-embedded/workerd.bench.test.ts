@@ -21,7 +21,13 @@ it("decode throughput, session creation and wasm heap inside workerd", async () 
   const model = await X1Model.create(files, runtime);
   const heapAfterSession = wasmHeapBytes();
   const figures = await measure(model, runtime.name, png, sample.question);
-  const result = { ...figures, load_and_verify_ms: loadMs, session_ms: model.session_ms, wasm_heap_after_session_bytes: heapAfterSession, peak_wasm_heap_bytes: wasmHeapBytes() };
+  const result = {
+    ...figures,
+    load_and_verify_ms: loadMs,
+    session_ms: model.session_ms,
+    wasm_heap_after_session_bytes: heapAfterSession,
+    peak_wasm_heap_bytes: wasmHeapBytes(),
+  };
   console.log(`BENCH_RESULT ${JSON.stringify(result)}`);
   expect(figures.batched4_tokens_per_s).toBeGreaterThan(0);
 });

@@ -39,37 +39,82 @@ async function runModel(dir: string, items: DevItem[], wasm: boolean): Promise<O
   const tok = model.tokenizer;
   const outs: Out[] = [];
   for (const it of items) {
-    const rgb = toModelImage(await decodeImage(Buffer.from(it.image_png_base64, "base64")), model.manifest.architecture.image_size);
+    const rgb = toModelImage(
+      await decodeImage(Buffer.from(it.image_png_base64, "base64")),
+      model.manifest.architecture.image_size,
+    );
     const imageEmbeds = await model.encodeImage(rgb);
     const greedy = { n: 1, seeds: [0], temperature: 0, topP: 1, imageEmbeds };
     const accepted: Partial<Record<Stage, string>> = {};
     for (const stage of STAGES) {
-      const r = await model.decode({ ...greedy, promptIds: tok.encodePrompt(buildStagePrompt(it.question, accepted, stage)), maxTokens: 110, stop: [closeTag(stage)] });
+      const r = await model.decode({
+        ...greedy,
+        promptIds: tok.encodePrompt(buildStagePrompt(it.question, accepted, stage)),
+        maxTokens: 110,
+        stop: [closeTag(stage)],
+      });
       accepted[stage] = (r.candidates[0]?.text ?? "").trim();
     }
-    const d = await model.decode({ ...greedy, promptIds: tok.encodePrompt({ user: it.question + DIRECT_SUFFIX, assistant_prefix: "", with_image: true }), maxTokens: 16, stop: [] });
+    const d = await model.decode({
+      ...greedy,
+      promptIds: tok.encodePrompt({ user: it.question + DIRECT_SUFFIX, assistant_prefix: "", with_image: true }),
+      maxTokens: 16,
+      stop: [],
+    });
     const direct = (d.candidates[0]?.text ?? "").trim();
-    outs.push({ id: it.id, stages: accepted, direct, ok: answerOk(accepted.CONCLUSION ?? "", it.answer), direct_ok: answerOk(direct, it.answer) });
+    outs.push({
+      id: it.id,
+      stages: accepted,
+      direct,
+      ok: answerOk(accepted.CONCLUSION ?? "", it.answer),
+      direct_ok: answerOk(direct, it.answer),
+    });
   }
   return outs;
 }
 
 const ref = JSON.parse(readFileSync(arg("torch"), "utf8")) as { items: (Out & { answer: string })[] };
-const all = readFileSync("data/x1-shapes/dev/dev.jsonl", "utf8").trim().split("\n").map((l) => JSON.parse(l) as DevItem);
+const all = readFileSync("data/x1-shapes/dev/dev.jsonl", "utf8")
+  .trim()
+  .split("\n")
+  .map((l) => JSON.parse(l) as DevItem);
 const items = ref.items.map((r) => all.find((it) => it.id === r.id) as DevItem);
 const wasm = process.argv.includes("--wasm");
-const report: Record<string, unknown> = { items: items.length, runtime: wasm ? "onnxruntime-web (wasm, Node)" : "onnxruntime-node" };
+const report: Record<string, unknown> = {
+  items: items.length,
+  runtime: wasm ? "onnxruntime-web (wasm, Node)" : "onnxruntime-node",
+};
 const acc = (o: { ok: boolean }[]) => o.filter((x) => x.ok).length / o.length;
-const lines = [`${"model".padEnd(8)}${"4-stage".padStart(9)}${"direct".padStart(9)}${"same answer".padStart(13)}${"same text".padStart(11)}${"same direct".padStart(13)}`];
-lines.push(`${"torch".padEnd(8)}${acc(ref.items).toFixed(3).padStart(9)}${acc(ref.items.map((r) => ({ ok: r.direct_ok }))).toFixed(3).padStart(9)}`);
+const lines = [
+  `${"model".padEnd(8)}${"4-stage".padStart(9)}${"direct".padStart(9)}${"same answer".padStart(13)}${"same text".padStart(11)}${"same direct".padStart(13)}`,
+];
+lines.push(
+  `${"torch".padEnd(8)}${acc(ref.items).toFixed(3).padStart(9)}${acc(ref.items.map((r) => ({ ok: r.direct_ok })))
+    .toFixed(3)
+    .padStart(9)}`,
+);
 for (const kind of ["fp32", "int8"] as const) {
   const started = Date.now();
   const outs = await runModel(arg(kind), items, wasm);
   const sameAnswer = outs.filter((o, i) => o.stages.CONCLUSION === ref.items[i]?.stages.CONCLUSION).length;
   const sameText = outs.filter((o, i) => STAGES.every((s) => o.stages[s] === ref.items[i]?.stages[s])).length;
   const sameDirect = outs.filter((o, i) => o.direct === ref.items[i]?.direct).length;
-  report[kind] = { accuracy: acc(outs), direct_accuracy: acc(outs.map((o) => ({ ok: o.direct_ok }))), same_conclusion: sameAnswer, same_all_stages: sameText, same_direct: sameDirect, seconds: (Date.now() - started) / 1000, outputs: outs };
-  lines.push(`${kind.padEnd(8)}${acc(outs).toFixed(3).padStart(9)}${acc(outs.map((o) => ({ ok: o.direct_ok }))).toFixed(3).padStart(9)}${`${sameAnswer}/${outs.length}`.padStart(13)}${`${sameText}/${outs.length}`.padStart(11)}${`${sameDirect}/${outs.length}`.padStart(13)}`);
+  report[kind] = {
+    accuracy: acc(outs),
+    direct_accuracy: acc(outs.map((o) => ({ ok: o.direct_ok }))),
+    same_conclusion: sameAnswer,
+    same_all_stages: sameText,
+    same_direct: sameDirect,
+    seconds: (Date.now() - started) / 1000,
+    outputs: outs,
+  };
+  lines.push(
+    `${kind.padEnd(8)}${acc(outs).toFixed(3).padStart(9)}${acc(outs.map((o) => ({ ok: o.direct_ok })))
+      .toFixed(3)
+      .padStart(
+        9,
+      )}${`${sameAnswer}/${outs.length}`.padStart(13)}${`${sameText}/${outs.length}`.padStart(11)}${`${sameDirect}/${outs.length}`.padStart(13)}`,
+  );
 }
 if (process.argv.includes("--int8-same-as")) {
   const earlier = JSON.parse(readFileSync(arg("int8-same-as"), "utf8")) as { int8: { outputs: Out[] } };

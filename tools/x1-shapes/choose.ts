@@ -38,7 +38,15 @@ function chooseCompare(rng: Rng, scene: Scene): Params {
     last = p;
     if ((solve(scene, p).answer === "yes") === wantYes) return p;
   }
-  return last ?? { kind: "compare", a: { colour: scene.objects[0]!.colour }, b: { colour: scene.objects[1]!.colour }, rel: "more", v: 0 };
+  return (
+    last ?? {
+      kind: "compare",
+      a: { colour: scene.objects[0]!.colour },
+      b: { colour: scene.objects[1]!.colour },
+      rel: "more",
+      v: 0,
+    }
+  );
 }
 
 function chooseAttribute(rng: Rng, scene: Scene, allowSize = true): Params {
@@ -47,7 +55,9 @@ function chooseAttribute(rng: Rng, scene: Scene, allowSize = true): Params {
   if (r < 0.3) return { kind: "attribute", sub: "colour", cell: o.cell, v: randInt(rng, 0, 15) };
   if (r < 0.6) return { kind: "attribute", sub: "shape", cell: o.cell, v: randInt(rng, 0, 15) };
   if (r < 0.75 && allowSize) return { kind: "attribute", sub: "size", cell: o.cell, v: randInt(rng, 0, 15) };
-  const unique = scene.objects.filter((u) => scene.objects.filter((w) => w.colour === u.colour && w.shape === u.shape).length === 1);
+  const unique = scene.objects.filter(
+    (u) => scene.objects.filter((w) => w.colour === u.colour && w.shape === u.shape).length === 1,
+  );
   if (unique.length === 0) return { kind: "attribute", sub: "colour", cell: o.cell, v: randInt(rng, 0, 15) };
   const u = pick(rng, unique);
   return { kind: "where", colour: u.colour, shape: u.shape, v: randInt(rng, 0, 11) };
@@ -60,7 +70,10 @@ function numericOptions(rng: Rng, answer: number): string[] {
 }
 
 function wordOptions(rng: Rng, answer: string, universe: readonly string[]): string[] {
-  const others = shuffle(rng, universe.filter((w) => w !== answer)).slice(0, 3);
+  const others = shuffle(
+    rng,
+    universe.filter((w) => w !== answer),
+  ).slice(0, 3);
   return shuffle(rng, [answer, ...others]);
 }
 
@@ -69,10 +82,21 @@ function chooseChoice(rng: Rng, scene: Scene): Params {
   let base: Params;
   if (r < 0.35) {
     const fr = rng();
-    const filter = fr < 0.34 ? { colour: someColour(rng, scene) } : fr < 0.67 ? { shape: someShape(rng, scene) } : someBoth(rng, scene);
+    const filter =
+      fr < 0.34
+        ? { colour: someColour(rng, scene) }
+        : fr < 0.67
+          ? { shape: someShape(rng, scene) }
+          : someBoth(rng, scene);
     base = { kind: "count", filter, v: randInt(rng, 0, 15) };
-  } else if (r < 0.55) base = { kind: "remove", filter: rng() < 0.5 ? { colour: someColour(rng, scene) } : { shape: someShape(rng, scene) }, v: randInt(rng, 0, 11) };
-  else if (r < 0.7) base = { kind: "corners", filter: rng() < 0.5 ? {} : { colour: someColour(rng, scene) }, v: randInt(rng, 0, 11) };
+  } else if (r < 0.55)
+    base = {
+      kind: "remove",
+      filter: rng() < 0.5 ? { colour: someColour(rng, scene) } : { shape: someShape(rng, scene) },
+      v: randInt(rng, 0, 11),
+    };
+  else if (r < 0.7)
+    base = { kind: "corners", filter: rng() < 0.5 ? {} : { colour: someColour(rng, scene) }, v: randInt(rng, 0, 11) };
   else base = chooseAttribute(rng, scene, false);
   const answer = solve(scene, base).answer;
   let options: string[];
@@ -84,18 +108,29 @@ function chooseChoice(rng: Rng, scene: Scene): Params {
 
 export function choose(family: Family, rng: Rng, scene: Scene): Params {
   switch (family) {
-    case "count_colour": return { kind: "count", filter: { colour: someColour(rng, scene) }, v: randInt(rng, 0, 15) };
-    case "count_shape": return { kind: "count", filter: { shape: someShape(rng, scene) }, v: randInt(rng, 0, 15) };
-    case "count_both": return { kind: "count", filter: someBoth(rng, scene), v: randInt(rng, 0, 15) };
-    case "compare": return chooseCompare(rng, scene);
-    case "attribute": return chooseAttribute(rng, scene);
+    case "count_colour":
+      return { kind: "count", filter: { colour: someColour(rng, scene) }, v: randInt(rng, 0, 15) };
+    case "count_shape":
+      return { kind: "count", filter: { shape: someShape(rng, scene) }, v: randInt(rng, 0, 15) };
+    case "count_both":
+      return { kind: "count", filter: someBoth(rng, scene), v: randInt(rng, 0, 15) };
+    case "compare":
+      return chooseCompare(rng, scene);
+    case "attribute":
+      return chooseAttribute(rng, scene);
     case "remove": {
       const r = rng();
-      const filter = r < 0.45 ? { colour: someColour(rng, scene) } : r < 0.9 ? { shape: someShape(rng, scene) } : someBoth(rng, scene);
+      const filter =
+        r < 0.45
+          ? { colour: someColour(rng, scene) }
+          : r < 0.9
+            ? { shape: someShape(rng, scene) }
+            : someBoth(rng, scene);
       return { kind: "remove", filter, v: randInt(rng, 0, 11) };
     }
-    case "corners": return { kind: "corners", filter: rng() < 0.5 ? {} : { colour: someColour(rng, scene) }, v: randInt(rng, 0, 11) };
-    case "choice": return chooseChoice(rng, scene);
+    case "corners":
+      return { kind: "corners", filter: rng() < 0.5 ? {} : { colour: someColour(rng, scene) }, v: randInt(rng, 0, 11) };
+    case "choice":
+      return chooseChoice(rng, scene);
   }
 }
-

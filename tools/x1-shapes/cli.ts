@@ -27,7 +27,24 @@ import { IMAGE_SIZE, renderScene } from "./scene";
 import { encodePng } from "./png";
 import { FAMILIES, type Family } from "./families";
 import { JUDGE_FORMATS, type JudgeFormat } from "./judge-reply";
-import { CHOICE_FORMATS, type ChoiceFormat, EXAMPLE_KINDS, type Example, type Item, type Mix, type Split, SPLITS, examplesOf, familiesFor, judgeExample, lookupExample, makeItem, reorderedChoiceExamples, minedJudgeItems, sceneFor } from "./items";
+import {
+  CHOICE_FORMATS,
+  type ChoiceFormat,
+  EXAMPLE_KINDS,
+  type Example,
+  type Item,
+  type Mix,
+  type Split,
+  SPLITS,
+  examplesOf,
+  familiesFor,
+  judgeExample,
+  lookupExample,
+  makeItem,
+  reorderedChoiceExamples,
+  minedJudgeItems,
+  sceneFor,
+} from "./items";
 import { lookupDrill } from "./lookup";
 import { PIECE_OFFSET, BYTE_OFFSET, SPECIALS, Tokenizer, type TokenizerFile, buildPieces } from "./tokenizer";
 import { COLOURS, POSITIONS, SHAPES, SIZES } from "./scene";
@@ -56,7 +73,12 @@ function args(argv: string[]): Record<string, string> {
   return out;
 }
 
-function* itemsOf(split: Split, scenes: number, perScene: number, from = 0): Generator<{ index: number; item: Item; rgb?: Uint8Array }> {
+function* itemsOf(
+  split: Split,
+  scenes: number,
+  perScene: number,
+  from = 0,
+): Generator<{ index: number; item: Item; rgb?: Uint8Array }> {
   for (let index = from; index < from + scenes; index++) {
     const scene = sceneFor(split, index);
     const fams = familiesFor(split, index, perScene);
@@ -79,9 +101,18 @@ function vocab(a: Record<string, string>): void {
       }
     }
   }
-  const words = [...COLOURS, ...SHAPES, ...SIZES, ...POSITIONS.flatMap((p) => p.split(" ")), ...SHAPES.map((s) => `${s}s`)];
+  const words = [
+    ...COLOURS,
+    ...SHAPES,
+    ...SIZES,
+    ...POSITIONS.flatMap((p) => p.split(" ")),
+    ...SHAPES.map((s) => `${s}s`),
+  ];
   const numbers = Array.from({ length: 41 }, (_, n) => String(n));
-  const extra = [...words.flatMap((w) => [w, ` ${w}`, w.charAt(0).toUpperCase() + w.slice(1)]), ...numbers.flatMap((n) => [n, ` ${n}`])];
+  const extra = [
+    ...words.flatMap((w) => [w, ` ${w}`, w.charAt(0).toUpperCase() + w.slice(1)]),
+    ...numbers.flatMap((n) => [n, ` ${n}`]),
+  ];
   const pieces = buildPieces(texts, lines, extra);
   const file: TokenizerFile = {
     name: "x1-shapes-greedy",
@@ -92,7 +123,8 @@ function vocab(a: Record<string, string>): void {
     piece_offset: PIECE_OFFSET,
     image_tokens: IMAGE_TOKENS,
     vocab_size: PIECE_OFFSET + pieces.length,
-    template: "<bos> [<image> x image_tokens if with_image] [<system> system] <user> user <assistant> assistant_prefix | target: completion <eos>",
+    template:
+      "<bos> [<image> x image_tokens if with_image] [<system> system] <user> user <assistant> assistant_prefix | target: completion <eos>",
     pieces,
   };
   writeFileSync(TOKENIZER_PATH, JSON.stringify(file, null, 1) + "\n");
@@ -110,15 +142,18 @@ function gen(a: Record<string, string>): void {
   const out = a.out ?? `tools/.cache/x1-shapes/${split}`;
   const jsonl = a.jsonl === "true";
   const judgeFormat = (a["judge-format"] ?? "copy") as JudgeFormat;
-  if (!JUDGE_FORMATS.includes(judgeFormat)) throw new Error(`--judge-format must be one of ${JUDGE_FORMATS.join(", ")}`);
+  if (!JUDGE_FORMATS.includes(judgeFormat))
+    throw new Error(`--judge-format must be one of ${JUDGE_FORMATS.join(", ")}`);
   const choiceFormat = (a["choice-format"] ?? "letter") as ChoiceFormat;
-  if (!CHOICE_FORMATS.includes(choiceFormat)) throw new Error(`--choice-format must be one of ${CHOICE_FORMATS.join(", ")}`);
+  if (!CHOICE_FORMATS.includes(choiceFormat))
+    throw new Error(`--choice-format must be one of ${CHOICE_FORMATS.join(", ")}`);
   const only = a.family as Family | undefined;
   if (only !== undefined && !FAMILIES.includes(only)) throw new Error(`--family must be one of ${FAMILIES.join(", ")}`);
   const lookups = Number(a.lookup ?? 0);
   if (!Number.isInteger(lookups) || lookups < 0) throw new Error("--lookup must be a whole number of drills per scene");
   const reorders = Number(a.reorder ?? 0);
-  if (!Number.isInteger(reorders) || reorders < 0) throw new Error("--reorder must be a whole number of orders per item");
+  if (!Number.isInteger(reorders) || reorders < 0)
+    throw new Error("--reorder must be a whole number of orders per item");
   mkdirSync(out, { recursive: true });
   const tok = loadTokenizer();
   const images = Buffer.alloc(scenes * IMAGE_SIZE * IMAGE_SIZE * 3);
@@ -137,7 +172,10 @@ function gen(a: Record<string, string>): void {
     const scene = sceneFor(split, from + i);
     images.set(renderScene(scene), i * IMAGE_SIZE * IMAGE_SIZE * 3);
     for (const o of scene.objects) {
-      cells.set([SHAPES.indexOf(o.shape) + 1, COLOURS.indexOf(o.colour) + 1, SIZES.indexOf(o.size) + 1], (i * 9 + o.cell) * 3);
+      cells.set(
+        [SHAPES.indexOf(o.shape) + 1, COLOURS.indexOf(o.colour) + 1, SIZES.indexOf(o.size) + 1],
+        (i * 9 + o.cell) * 3,
+      );
     }
     const drillRng = substream(scene.seed, 300);
     for (let k = 0; k < lookups; k++) emit(lookupExample(split, from + i, k, lookupDrill(drillRng)), i);
@@ -148,7 +186,8 @@ function gen(a: Record<string, string>): void {
       const examples: Example[] = jsonl
         ? examplesOf(item, undefined, undefined, judgeFormat)
         : examplesOf(item, TRAIN_MIX, substream(scene.seed, 200 + q), judgeFormat);
-      if (reorders > 0) examples.push(...reorderedChoiceExamples(item, scene, reorders, substream(scene.seed, 310 + q)));
+      if (reorders > 0)
+        examples.push(...reorderedChoiceExamples(item, scene, reorders, substream(scene.seed, 310 + q)));
       itemsOut?.write(JSON.stringify({ img: i, ...item }) + "\n");
       for (const e of examples) emit(e, i);
     }
@@ -162,15 +201,37 @@ function gen(a: Record<string, string>): void {
   data.write(out);
   itemsOut?.end();
   exOut?.end();
-  writeFileSync(join(out, "stats.json"), JSON.stringify({ split, image_size: IMAGE_SIZE, vocab_size: tok.vocabSize, total_tokens: data.tokens.length, scenes, items, ...data.stats }, null, 1) + "\n");
-  console.log(`${split}: ${scenes} scenes, ${items} items, ${data.count} examples, ${data.tokens.length} tokens, max len ${data.stats.max_len} -> ${out}`);
+  writeFileSync(
+    join(out, "stats.json"),
+    JSON.stringify(
+      {
+        split,
+        image_size: IMAGE_SIZE,
+        vocab_size: tok.vocabSize,
+        total_tokens: data.tokens.length,
+        scenes,
+        items,
+        ...data.stats,
+      },
+      null,
+      1,
+    ) + "\n",
+  );
+  console.log(
+    `${split}: ${scenes} scenes, ${items} items, ${data.count} examples, ${data.tokens.length} tokens, max len ${data.stats.max_len} -> ${out}`,
+  );
 }
 
 /** Examples as the trainer reads them (tools/train/data.py): token ids, and an index row per example. */
 class Encoded {
   readonly tokens: number[] = [];
   readonly index: number[] = [];
-  readonly stats = { examples: {} as Record<string, number>, tokens: {} as Record<string, number>, target_tokens: 0, max_len: 0 };
+  readonly stats = {
+    examples: {} as Record<string, number>,
+    tokens: {} as Record<string, number>,
+    target_tokens: 0,
+    max_len: 0,
+  };
   constructor(private readonly tok: Tokenizer) {}
 
   get count(): number {
@@ -180,7 +241,16 @@ class Encoded {
   add(e: Example, image: number): void {
     const p = this.tok.encodePrompt(e.prompt);
     const t = this.tok.encodeTarget(e.completion);
-    this.index.push(this.tokens.length, p.length, p.length + t.length, image, EXAMPLE_KINDS.indexOf(e.kind), FAMILIES.indexOf(e.family), e.stage ? JUDGED_CODES.indexOf(e.stage) : -1, 0);
+    this.index.push(
+      this.tokens.length,
+      p.length,
+      p.length + t.length,
+      image,
+      EXAMPLE_KINDS.indexOf(e.kind),
+      FAMILIES.indexOf(e.family),
+      e.stage ? JUDGED_CODES.indexOf(e.stage) : -1,
+      0,
+    );
     for (const id of p) this.tokens.push(id);
     for (const id of t) this.tokens.push(id);
     const s = this.stats;
@@ -218,9 +288,30 @@ function mined(a: Record<string, string>): void {
   }
   for (const f of ["images.u8", "cells.u8"]) writeFileSync(join(out, f), readFileSync(join(from, f)));
   data.write(out);
-  const source = JSON.parse(readFileSync(join(from, "stats.json"), "utf8")) as { split: string; image_size: number; vocab_size: number };
-  writeFileSync(join(out, "stats.json"), JSON.stringify({ split: source.split, image_size: source.image_size, vocab_size: source.vocab_size, mined_from: pairsPath, pairs, total_tokens: data.tokens.length, ...data.stats }, null, 1) + "\n");
-  console.log(`mined: ${pairs} wrong stages, ${data.count} judge examples, ${data.tokens.length} tokens, max len ${data.stats.max_len} -> ${out}`);
+  const source = JSON.parse(readFileSync(join(from, "stats.json"), "utf8")) as {
+    split: string;
+    image_size: number;
+    vocab_size: number;
+  };
+  writeFileSync(
+    join(out, "stats.json"),
+    JSON.stringify(
+      {
+        split: source.split,
+        image_size: source.image_size,
+        vocab_size: source.vocab_size,
+        mined_from: pairsPath,
+        pairs,
+        total_tokens: data.tokens.length,
+        ...data.stats,
+      },
+      null,
+      1,
+    ) + "\n",
+  );
+  console.log(
+    `mined: ${pairs} wrong stages, ${data.count} judge examples, ${data.tokens.length} tokens, max len ${data.stats.max_len} -> ${out}`,
+  );
 }
 
 function commit(): void {
@@ -233,7 +324,14 @@ function commit(): void {
     const item = makeItem("dev", i, scene, familiesFor("dev", i, 1)[0]!, 0);
     const file = `${item.family}.png`;
     writeFileSync(join("data/x1-shapes/samples", file), encodePng(IMAGE_SIZE, IMAGE_SIZE, renderScene(scene)));
-    samples.push({ image: file, id: item.id, family: item.family, question: item.question, answer: item.answer, stages: item.stages });
+    samples.push({
+      image: file,
+      id: item.id,
+      family: item.family,
+      question: item.question,
+      answer: item.answer,
+      stages: item.stages,
+    });
   }
   writeFileSync("data/x1-shapes/samples/samples.json", JSON.stringify(samples, null, 1) + "\n");
   // A small dev set: 200 items with images inline (base64 PNG).
@@ -250,10 +348,24 @@ function commit(): void {
   // Tokenizer vectors: text → ids, and Prompt → ids through the chat template.
   const dev0 = makeItem("dev", 3, sceneFor("dev", 3), familiesFor("dev", 3, 1)[0]!, 0);
   const texts = [
-    "", " ", "a", "How many red shapes are there?", "What colour is the shape at the top right?",
-    "<SUMMARY>I will count.</SUMMARY>\n<CAPTION>", "VERDICT: 1", "CHECK: INCORRECT", "café ✓ 日本 🙂", "tab\there\r\nnew", "  two  spaces ",
-    "Red, GREEN and blue!!", "12 + 28 = 40", "<unknown-tag> <bos> <eos>", "\u0000\u007f", dev0.question,
-    ...Object.values(dev0.stages), dev0.judge[0]?.first ?? "",
+    "",
+    " ",
+    "a",
+    "How many red shapes are there?",
+    "What colour is the shape at the top right?",
+    "<SUMMARY>I will count.</SUMMARY>\n<CAPTION>",
+    "VERDICT: 1",
+    "CHECK: INCORRECT",
+    "café ✓ 日本 🙂",
+    "tab\there\r\nnew",
+    "  two  spaces ",
+    "Red, GREEN and blue!!",
+    "12 + 28 = 40",
+    "<unknown-tag> <bos> <eos>",
+    "\u0000\u007f",
+    dev0.question,
+    ...Object.values(dev0.stages),
+    dev0.judge[0]?.first ?? "",
   ];
   const prompts = [
     buildStagePrompt(dev0.question, {}, "SUMMARY"),
@@ -261,8 +373,22 @@ function commit(): void {
     buildAnswerPrompt(dev0.question),
     { user: dev0.question + "\nAnswer with a single word, number or option.", assistant_prefix: "", with_image: true },
     { system: "You are helpful.", user: "Hi", assistant_prefix: "", with_image: false },
-    ...(dev0.judge[1] ? [buildJudgePrompt(dev0.judge[1].stage, dev0.question, dev0.judge[1].context, dev0.judge[1].first, dev0.judge[1].second)] : []),
-    buildSelfCheckPrompt(dev0.question, { SUMMARY: dev0.stages.SUMMARY, CAPTION: dev0.stages.CAPTION }, dev0.stages.REASONING),
+    ...(dev0.judge[1]
+      ? [
+          buildJudgePrompt(
+            dev0.judge[1].stage,
+            dev0.question,
+            dev0.judge[1].context,
+            dev0.judge[1].first,
+            dev0.judge[1].second,
+          ),
+        ]
+      : []),
+    buildSelfCheckPrompt(
+      dev0.question,
+      { SUMMARY: dev0.stages.SUMMARY, CAPTION: dev0.stages.CAPTION },
+      dev0.stages.REASONING,
+    ),
   ];
   const vectors = {
     tokenizer: "tools/train/tokenizer.json",
@@ -271,7 +397,9 @@ function commit(): void {
     targets: ["</SUMMARY>", "3"].map((text) => ({ text, ids: tok.encodeTarget(text) })),
   };
   writeFileSync("data/x1-shapes/tokenizer-vectors.json", JSON.stringify(vectors, null, 1) + "\n");
-  console.log(`samples: ${samples.length}, dev: ${lines.length} items, vectors: ${texts.length} texts + ${prompts.length} prompts`);
+  console.log(
+    `samples: ${samples.length}, dev: ${lines.length} items, vectors: ${texts.length} texts + ${prompts.length} prompts`,
+  );
 }
 
 function check(): void {
@@ -286,15 +414,27 @@ function check(): void {
   for (const v of vectors.prompts) bad += Number(!same(tok.encodePrompt(v.prompt), v.ids));
   const lines = readFileSync("data/x1-shapes/dev/dev.jsonl", "utf8").trim().split("\n");
   lines.forEach((line, i) => {
-    const committed = JSON.parse(line) as { question: string; stages: unknown; judge: unknown; image_png_base64: string };
+    const committed = JSON.parse(line) as {
+      question: string;
+      stages: unknown;
+      judge: unknown;
+      image_png_base64: string;
+    };
     const scene = sceneFor("dev", i);
     const item = makeItem("dev", i, scene, familiesFor("dev", i, 1)[0]!, 0);
     const png = encodePng(IMAGE_SIZE, IMAGE_SIZE, renderScene(scene)).toString("base64");
-    const ok = committed.question === item.question && JSON.stringify(committed.stages) === JSON.stringify(item.stages) &&
-      JSON.stringify(committed.judge) === JSON.stringify(item.judge) && committed.image_png_base64 === png;
+    const ok =
+      committed.question === item.question &&
+      JSON.stringify(committed.stages) === JSON.stringify(item.stages) &&
+      JSON.stringify(committed.judge) === JSON.stringify(item.judge) &&
+      committed.image_png_base64 === png;
     bad += Number(!ok);
   });
-  console.log(bad === 0 ? `ok: ${vectors.texts.length + vectors.prompts.length} tokenizer vectors, ${lines.length} dev items regenerate identically` : `${bad} mismatches`);
+  console.log(
+    bad === 0
+      ? `ok: ${vectors.texts.length + vectors.prompts.length} tokenizer vectors, ${lines.length} dev items regenerate identically`
+      : `${bad} mismatches`,
+  );
   if (bad) process.exit(1);
 }
 

@@ -5,12 +5,26 @@
  * params gives the subtly wrong candidates of the judge items, in exactly the same phrasing.
  */
 import {
-  COLOURS, CORNERS, POSITIONS, SHAPES, SIZES,
-  type Colour, type Scene, type SceneObject, type Shape,
+  COLOURS,
+  CORNERS,
+  POSITIONS,
+  SHAPES,
+  SIZES,
+  type Colour,
+  type Scene,
+  type SceneObject,
+  type Shape,
 } from "./scene";
 
 export const FAMILIES = [
-  "count_colour", "count_shape", "count_both", "compare", "attribute", "remove", "corners", "choice",
+  "count_colour",
+  "count_shape",
+  "count_both",
+  "compare",
+  "attribute",
+  "remove",
+  "corners",
+  "choice",
 ] as const;
 export type Family = (typeof FAMILIES)[number];
 
@@ -75,12 +89,18 @@ function solveCount(scene: Scene, f: Filter, k: number): Solved {
   const g1 = group(f, 1);
   const found = scene.objects.filter((o) => matches(o, f));
   const n = found.length;
-  const question = v([`How many ${g} are there?`, `How many ${g} are in the image?`, `Count the ${g}.`, `How many ${g} can you see?`], k);
-  const SUMMARY = v([
-    `I will find all the ${g} in the image and count them.`,
-    `I will look for each ${g1} and count how many there are.`,
-    `The plan: locate every ${g1}, then count them one by one.`,
-  ], k >> 2);
+  const question = v(
+    [`How many ${g} are there?`, `How many ${g} are in the image?`, `Count the ${g}.`, `How many ${g} can you see?`],
+    k,
+  );
+  const SUMMARY = v(
+    [
+      `I will find all the ${g} in the image and count them.`,
+      `I will look for each ${g1} and count how many there are.`,
+      `The plan: locate every ${g1}, then count them one by one.`,
+    ],
+    k >> 2,
+  );
   let CAPTION: string;
   let REASONING: string;
   if (n === 0) {
@@ -109,10 +129,13 @@ function solveCompare(scene: Scene, a: Filter, b: Filter, rel: "more" | "fewer" 
     fewer: v([`Are there fewer ${A} than ${B}?`, `Are there less ${A} than ${B}?`], k),
     same: v([`Are there as many ${A} as ${B}?`, `Is the number of ${A} equal to the number of ${B}?`], k),
   }[rel];
-  const SUMMARY = v([
-    `I will count the ${A} and the ${B}, then compare the two numbers.`,
-    `First I will count the ${A}, then the ${B}, and compare them.`,
-  ], k >> 1);
+  const SUMMARY = v(
+    [
+      `I will count the ${A} and the ${B}, then compare the two numbers.`,
+      `First I will count the ${A}, then the ${B}, and compare them.`,
+    ],
+    k >> 1,
+  );
   const CAPTION = `${cap(A)}: ${fa.length ? list(fa) : "none"}. ${cap(B)}: ${fb.length ? list(fb) : "none"}.`;
   const cmp = na > nb ? "more than" : na < nb ? "less than" : "equal to";
   const yes = rel === "more" ? na > nb : rel === "fewer" ? na < nb : na === nb;
@@ -126,19 +149,38 @@ function solveAttribute(scene: Scene, sub: "colour" | "shape" | "size", cell: nu
   const o = objectsAt(scene, cell);
   const colourWord = k % 2 === 0 ? "colour" : "color";
   const question = {
-    colour: v([`What ${colourWord} is the shape at the ${p}?`, `What ${colourWord} is the object at the ${p}?`, `Which ${colourWord} does the shape at the ${p} have?`], k >> 1),
-    shape: v([`What shape is at the ${p}?`, `Which shape is at the ${p}?`, `What kind of shape is at the ${p}?`], k >> 1),
+    colour: v(
+      [
+        `What ${colourWord} is the shape at the ${p}?`,
+        `What ${colourWord} is the object at the ${p}?`,
+        `Which ${colourWord} does the shape at the ${p} have?`,
+      ],
+      k >> 1,
+    ),
+    shape: v(
+      [`What shape is at the ${p}?`, `Which shape is at the ${p}?`, `What kind of shape is at the ${p}?`],
+      k >> 1,
+    ),
     size: v([`Is the shape at the ${p} large or small?`, `What size is the shape at the ${p}?`], k >> 1),
   }[sub];
   const what = sub === "colour" ? "colour" : sub;
-  const SUMMARY = v([
-    `I will look at the ${p} of the image and name the ${what} of the shape there.`,
-    `I will find the shape at the ${p} and identify its ${what}.`,
-  ], k >> 3);
+  const SUMMARY = v(
+    [
+      `I will look at the ${p} of the image and name the ${what} of the shape there.`,
+      `I will find the shape at the ${p} and identify its ${what}.`,
+    ],
+    k >> 3,
+  );
   if (!o) {
     return {
-      question, answer: "none",
-      stages: { SUMMARY, CAPTION: `There is no shape at the ${p}.`, REASONING: `Nothing is at the ${p}, so there is no ${what} to name.`, CONCLUSION: "none" },
+      question,
+      answer: "none",
+      stages: {
+        SUMMARY,
+        CAPTION: `There is no shape at the ${p}.`,
+        REASONING: `Nothing is at the ${p}, so there is no ${what} to name.`,
+        CONCLUSION: "none",
+      },
     };
   }
   const CAPTION = `At the ${p} there is a ${bare(o)}.`;
@@ -156,20 +198,35 @@ const COLS = ["left", "middle", "right"];
 
 function solveWhere(scene: Scene, colour: Colour, shape: Shape, k: number): Solved {
   const name = `${colour} ${shape}`;
-  const question = v([`Where is the ${name}?`, `In which position is the ${name}?`, `Where is the ${name} located?`], k);
-  const SUMMARY = v([
-    `I will find the ${name} and name its position on the 3 by 3 grid.`,
-    `I will locate the ${name} and read off its row and column.`,
-  ], k >> 2);
+  const question = v(
+    [`Where is the ${name}?`, `In which position is the ${name}?`, `Where is the ${name} located?`],
+    k,
+  );
+  const SUMMARY = v(
+    [
+      `I will find the ${name} and name its position on the 3 by 3 grid.`,
+      `I will locate the ${name} and read off its row and column.`,
+    ],
+    k >> 2,
+  );
   const found = scene.objects.filter((o) => o.colour === colour && o.shape === shape);
   const o = found[0];
   if (!o) {
     return {
-      question, answer: "none",
-      stages: { SUMMARY, CAPTION: `There is no ${name} in the image.`, REASONING: `No ${name} appears, so it has no position.`, CONCLUSION: "none" },
+      question,
+      answer: "none",
+      stages: {
+        SUMMARY,
+        CAPTION: `There is no ${name} in the image.`,
+        REASONING: `No ${name} appears, so it has no position.`,
+        CONCLUSION: "none",
+      },
     };
   }
-  const CAPTION = found.length === 1 ? `There is one ${name}: ${desc(o)}.` : `The ${plural(shape)} that are ${colour}: ${list(found)}.`;
+  const CAPTION =
+    found.length === 1
+      ? `There is one ${name}: ${desc(o)}.`
+      : `The ${plural(shape)} that are ${colour}: ${list(found)}.`;
   const p = pos(o.cell);
   const REASONING = `The ${name} is in the ${ROWS[Math.floor(o.cell / 3)]} row and the ${COLS[o.cell % 3]} column, which is the ${p}.`;
   return { question, answer: p, stages: { SUMMARY, CAPTION, REASONING, CONCLUSION: p } };
@@ -182,15 +239,21 @@ function solveRemove(scene: Scene, f: Filter, k: number): Solved {
   const found = scene.objects.filter((o) => matches(o, f));
   const n = found.length;
   const left = total - n;
-  const question = v([
-    `If all the ${g} are removed, how many shapes are left?`,
-    `Remove every ${g1}. How many shapes remain?`,
-    `How many shapes are left after taking away the ${g}?`,
-  ], k);
-  const SUMMARY = v([
-    `I will count all the shapes, count the ${g}, and subtract.`,
-    `I will find the total number of shapes and take away the ${g}.`,
-  ], k >> 2);
+  const question = v(
+    [
+      `If all the ${g} are removed, how many shapes are left?`,
+      `Remove every ${g1}. How many shapes remain?`,
+      `How many shapes are left after taking away the ${g}?`,
+    ],
+    k,
+  );
+  const SUMMARY = v(
+    [
+      `I will count all the shapes, count the ${g}, and subtract.`,
+      `I will find the total number of shapes and take away the ${g}.`,
+    ],
+    k >> 2,
+  );
   const CAPTION = `There are ${total} shapes in total. ${cap(g)}: ${n ? list(found) : "none"}.`;
   const REASONING = `There are ${total} shapes and ${n} of them ${n === 1 ? `is a ${g1}` : `are ${g}`}. ${total} - ${n} = ${left}, so ${left} ${left === 1 ? "shape is" : "shapes are"} left.`;
   return { question, answer: String(left), stages: { SUMMARY, CAPTION, REASONING, CONCLUSION: String(left) } };
@@ -201,12 +264,22 @@ function solveCorners(scene: Scene, f: Filter, k: number): Solved {
   const found = scene.objects.filter((o) => matches(o, f));
   const all = f.colour === undefined && f.shape === undefined;
   const question = all
-    ? v([`How many corners do all the shapes have in total?`, `What is the total number of corners of all the shapes?`, `Add up the corners of every shape. What is the total?`], k)
+    ? v(
+        [
+          `How many corners do all the shapes have in total?`,
+          `What is the total number of corners of all the shapes?`,
+          `Add up the corners of every shape. What is the total?`,
+        ],
+        k,
+      )
     : v([`How many corners do the ${g} have in total?`, `What is the total number of corners of the ${g}?`], k);
-  const SUMMARY = v([
-    `I will list the ${g}, give each its number of corners and add them up.`,
-    `I will find the ${g} and sum their corners: a triangle has 3, a square and a diamond 4, a circle 0.`,
-  ], k >> 2);
+  const SUMMARY = v(
+    [
+      `I will list the ${g}, give each its number of corners and add them up.`,
+      `I will find the ${g} and sum their corners: a triangle has 3, a square and a diamond 4, a circle 0.`,
+    ],
+    k >> 2,
+  );
   let CAPTION: string;
   let REASONING: string;
   let total = 0;
@@ -266,7 +339,10 @@ function solveChoice(scene: Scene, base: Params, options: string[], walk: boolea
     stages: {
       SUMMARY: `${b.stages.SUMMARY} Then I will pick the matching option.`,
       CAPTION: b.stages.CAPTION,
-      REASONING: idx >= 0 ? `${b.stages.REASONING}${steps} That is option ${letter}.` : `${b.stages.REASONING}${steps} No option matches.`,
+      REASONING:
+        idx >= 0
+          ? `${b.stages.REASONING}${steps} That is option ${letter}.`
+          : `${b.stages.REASONING}${steps} No option matches.`,
       CONCLUSION: answer,
     },
   };
@@ -274,13 +350,20 @@ function solveChoice(scene: Scene, base: Params, options: string[], walk: boolea
 
 export function solve(scene: Scene, p: Params): Solved {
   switch (p.kind) {
-    case "count": return solveCount(scene, p.filter, p.v);
-    case "compare": return solveCompare(scene, p.a, p.b, p.rel, p.v);
-    case "attribute": return solveAttribute(scene, p.sub, p.cell, p.v);
-    case "where": return solveWhere(scene, p.colour, p.shape, p.v);
-    case "remove": return solveRemove(scene, p.filter, p.v);
-    case "corners": return solveCorners(scene, p.filter, p.v);
-    case "choice": return solveChoice(scene, p.base, p.options, p.walk === true);
+    case "count":
+      return solveCount(scene, p.filter, p.v);
+    case "compare":
+      return solveCompare(scene, p.a, p.b, p.rel, p.v);
+    case "attribute":
+      return solveAttribute(scene, p.sub, p.cell, p.v);
+    case "where":
+      return solveWhere(scene, p.colour, p.shape, p.v);
+    case "remove":
+      return solveRemove(scene, p.filter, p.v);
+    case "corners":
+      return solveCorners(scene, p.filter, p.v);
+    case "choice":
+      return solveChoice(scene, p.base, p.options, p.walk === true);
   }
 }
 

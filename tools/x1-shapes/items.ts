@@ -75,7 +75,10 @@ function referenceFor(stage: JudgedStage, stages: Stages): string {
 }
 
 /** What a mined wrong stage is said to get wrong (the words of the planted kinds it resembles). */
-const MINED_WHY: Partial<Record<JudgedStage, string>> = { CAPTION: "does not match the image", REASONING: "makes a mistake" };
+const MINED_WHY: Partial<Record<JudgedStage, string>> = {
+  CAPTION: "does not match the image",
+  REASONING: "makes a mistake",
+};
 
 /**
  * Judge items from the model's own wrong sample of a stage (tools/train/mine.py), in both orders
@@ -85,7 +88,13 @@ const MINED_WHY: Partial<Record<JudgedStage, string>> = { CAPTION: "does not mat
 export function minedJudgeItems(item: Item, stage: "CAPTION" | "REASONING", wrong: string): JudgeItem[] {
   const good = item.stages[stage];
   if (wrong === good) return [];
-  const base = { stage, context: contextFor(stage, item.stages), kind: "mined", why: MINED_WHY[stage] as string, reference: referenceFor(stage, item.stages) };
+  const base = {
+    stage,
+    context: contextFor(stage, item.stages),
+    kind: "mined",
+    why: MINED_WHY[stage] as string,
+    reference: referenceFor(stage, item.stages),
+  };
   return [
     { ...base, first: good, second: wrong, better: 1 },
     { ...base, first: wrong, second: good, better: 2 },
@@ -110,7 +119,14 @@ export function familiesFor(split: Split, index: number, perScene: number): Fami
 export const CHOICE_FORMATS = ["letter", "walk"] as const;
 export type ChoiceFormat = (typeof CHOICE_FORMATS)[number];
 
-export function makeItem(split: Split, index: number, scene: Scene, family: Family, q: number, choiceFormat: ChoiceFormat = "letter"): Item {
+export function makeItem(
+  split: Split,
+  index: number,
+  scene: Scene,
+  family: Family,
+  q: number,
+  choiceFormat: ChoiceFormat = "letter",
+): Item {
   const seed = scene.seed;
   const rng = substream(seed, 10 + q);
   const chosen = choose(family, rng, scene);
@@ -125,24 +141,41 @@ export function makeItem(split: Split, index: number, scene: Scene, family: Fami
     if (wrong.text === good) continue;
     const better = jrng() < 0.5 ? 1 : 2;
     judge.push({
-      stage, context: contextFor(stage, right.stages),
-      first: better === 1 ? good : wrong.text, second: better === 1 ? wrong.text : good,
-      better, kind: wrong.kind, why: wrong.why,
+      stage,
+      context: contextFor(stage, right.stages),
+      first: better === 1 ? good : wrong.text,
+      second: better === 1 ? wrong.text : good,
+      better,
+      kind: wrong.kind,
+      why: wrong.why,
       ...(stage === "SUMMARY" ? {} : { reference: referenceFor(stage, right.stages) }),
     });
   }
   const selfcheck: CheckItem[] = [];
   const ctx = contextFor("REASONING", right.stages);
-  if (jrng() < 0.5) selfcheck.push({ context: ctx, reasoning: right.stages.REASONING, label: "CORRECT", kind: "right" });
+  if (jrng() < 0.5)
+    selfcheck.push({ context: ctx, reasoning: right.stages.REASONING, label: "CORRECT", kind: "right" });
   else {
-    const wrong = wrongCandidate(jrng, scene, params, right, "REASONING") ?? { text: slip(jrng, right.stages.REASONING) ?? "", kind: "slip" };
-    if (wrong.text && wrong.text !== right.stages.REASONING) selfcheck.push({ context: ctx, reasoning: wrong.text, label: "INCORRECT", kind: wrong.kind });
+    const wrong = wrongCandidate(jrng, scene, params, right, "REASONING") ?? {
+      text: slip(jrng, right.stages.REASONING) ?? "",
+      kind: "slip",
+    };
+    if (wrong.text && wrong.text !== right.stages.REASONING)
+      selfcheck.push({ context: ctx, reasoning: wrong.text, label: "INCORRECT", kind: wrong.kind });
     else selfcheck.push({ context: ctx, reasoning: right.stages.REASONING, label: "CORRECT", kind: "right" });
   }
   return {
-    id: `${split}-${index}-${q}`, split, seed, family, params,
-    question: right.question, answer: right.answer, stages: right.stages, direct_answer: right.answer,
-    judge, selfcheck,
+    id: `${split}-${index}-${q}`,
+    split,
+    seed,
+    family,
+    params,
+    question: right.question,
+    answer: right.answer,
+    stages: right.stages,
+    direct_answer: right.answer,
+    judge,
+    selfcheck,
   };
 }
 
@@ -163,13 +196,15 @@ export interface Example {
   stage?: JudgedStage;
 }
 
-
 /** An option-lookup drill (lookup.ts) as training text, asked about scene `index` of `split`'s image. */
 export function lookupExample(split: Split, index: number, k: number, drill: LookupDrill): Example {
   return {
-    family: "choice", item: `${split}-${index}-lookup${k}`, kind: "lookup",
+    family: "choice",
+    item: `${split}-${index}-lookup${k}`,
+    kind: "lookup",
     prompt: { user: drill.question, assistant_prefix: "", with_image: true },
-    completion: drill.completion, label: `(${LETTERS[drill.target]})`,
+    completion: drill.completion,
+    label: `(${LETTERS[drill.target]})`,
   };
 }
 
@@ -197,9 +232,12 @@ export function reorderedChoiceExamples(item: Item, scene: Scene, k: number, rng
     if (cut < 0) return out; // "No option matches": no letter to look up, whatever the order
     const first = buildStagePrompt(right.question, {}, "SUMMARY");
     out.push({
-      family: "choice", item: `${item.id}-order${out.length}`, kind: "lookup",
+      family: "choice",
+      item: `${item.id}-order${out.length}`,
+      kind: "lookup",
       prompt: { ...first, assistant_prefix: full.slice(0, cut + LETTER_CUE.length) },
-      completion: full.slice(cut + LETTER_CUE.length), label: right.answer,
+      completion: full.slice(cut + LETTER_CUE.length),
+      label: right.answer,
     });
   }
   return out;
@@ -233,9 +271,13 @@ export interface Mix {
 /** One judge item of an item as training text: the engine's judge prompt and the judge's reply. */
 export function judgeExample(item: Item, j: JudgeItem, judgeFormat: JudgeFormat = "copy"): Example {
   return {
-    family: item.family, item: item.id, kind: "judge", stage: j.stage,
+    family: item.family,
+    item: item.id,
+    kind: "judge",
+    stage: j.stage,
     prompt: buildJudgePrompt(j.stage, item.question, j.context, j.first, j.second),
-    completion: judgeReply(j, judgeFormat), label: String(j.better),
+    completion: judgeReply(j, judgeFormat),
+    label: String(j.better),
   };
 }
 
@@ -245,16 +287,25 @@ export function examplesOf(item: Item, mix?: Mix, rng?: Rng, judgeFormat: JudgeF
   const out: Example[] = stageExamples(item).map((e) => ({ ...base, kind: "stages", ...e, label: item.answer }));
   const want = (p: number) => mix === undefined || (rng !== undefined && rng() < p);
   if (want(mix?.direct ?? 1)) {
-    out.push({ ...base, kind: "direct", prompt: { user: item.question + DIRECT_SUFFIX, assistant_prefix: "", with_image: true }, completion: item.direct_answer, label: item.answer });
+    out.push({
+      ...base,
+      kind: "direct",
+      prompt: { user: item.question + DIRECT_SUFFIX, assistant_prefix: "", with_image: true },
+      completion: item.direct_answer,
+      label: item.answer,
+    });
   }
-  const judges = mix === undefined ? item.judge : want(mix.judge) && item.judge.length > 0 && rng ? [pick(rng, item.judge)] : [];
+  const judges =
+    mix === undefined ? item.judge : want(mix.judge) && item.judge.length > 0 && rng ? [pick(rng, item.judge)] : [];
   for (const j of judges) out.push(judgeExample(item, j, judgeFormat));
   if (want(mix?.check ?? 1)) {
     for (const c of item.selfcheck) {
       out.push({
-        ...base, kind: "check",
+        ...base,
+        kind: "check",
         prompt: buildSelfCheckPrompt(item.question, c.context, c.reasoning),
-        completion: `CHECK: ${c.label}`, label: c.label,
+        completion: `CHECK: ${c.label}`,
+        label: c.label,
       });
     }
   }

@@ -14,9 +14,15 @@ export type Colour = (typeof COLOURS)[number];
 export const SIZES = ["small", "large"] as const;
 export type Size = (typeof SIZES)[number];
 export const POSITIONS = [
-  "top left", "top middle", "top right",
-  "middle left", "center", "middle right",
-  "bottom left", "bottom middle", "bottom right",
+  "top left",
+  "top middle",
+  "top right",
+  "middle left",
+  "center",
+  "middle right",
+  "bottom left",
+  "bottom middle",
+  "bottom right",
 ] as const;
 
 export const CORNERS: Record<Shape, number> = { circle: 0, triangle: 3, square: 4, diamond: 4 };
@@ -64,7 +70,9 @@ export function randomScene(seed: number, rng: Rng): Scene {
   const grey = randInt(rng, 230, 252);
   const background = [0, 1, 2].map(() => clamp(grey + randInt(rng, -4, 3))) as [number, number, number];
   const count = randInt(rng, 2, 7);
-  const cells = shuffle(rng, [0, 1, 2, 3, 4, 5, 6, 7, 8]).slice(0, count).sort((a, b) => a - b);
+  const cells = shuffle(rng, [0, 1, 2, 3, 4, 5, 6, 7, 8])
+    .slice(0, count)
+    .sort((a, b) => a - b);
   const objects = cells.map((cell) => drawObject(rng, cell, pick(rng, SHAPES), pick(rng, COLOURS), pick(rng, SIZES)));
   return { seed, background, objects };
 }

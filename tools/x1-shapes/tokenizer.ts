@@ -11,7 +11,16 @@
  */
 import { X1Tokenizer } from "../../src/inference/embedded/tokenizer";
 
-export const SPECIALS = ["<pad>", "<bos>", "<eos>", "<image>", "<system>", "<user>", "<assistant>", "<unused>"] as const;
+export const SPECIALS = [
+  "<pad>",
+  "<bos>",
+  "<eos>",
+  "<image>",
+  "<system>",
+  "<user>",
+  "<assistant>",
+  "<unused>",
+] as const;
 export const BYTE_OFFSET = SPECIALS.length;
 export const PIECE_OFFSET = BYTE_OFFSET + 256;
 
@@ -42,7 +51,13 @@ const PRE_SPLIT = /<\/?[A-Z]+>| ?[A-Za-z]+| ?\d+| ?[^\sA-Za-z\d<]+|\n+| +/g;
  * `minCount` times, plus the frequent fixed instruction lines of judge prompts (`lines`), in a
  * deterministic order.
  */
-export function buildPieces(texts: Iterable<string>, lines: Iterable<string>, extra: string[], minCount = 8, minLineCount = 50): string[] {
+export function buildPieces(
+  texts: Iterable<string>,
+  lines: Iterable<string>,
+  extra: string[],
+  minCount = 8,
+  minLineCount = 50,
+): string[] {
   const counts = new Map<string, number>();
   const bump = (m: Map<string, number>, s: string) => m.set(s, (m.get(s) ?? 0) + 1);
   for (const t of texts) for (const m of t.matchAll(PRE_SPLIT)) bump(counts, m[0]);

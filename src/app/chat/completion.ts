@@ -40,7 +40,12 @@ export function messageOf(view: RunView, format: ReasoningFormat): ChatMessageOu
     return { role: "assistant", content, refusal: null };
   }
   const reasoning = REASONING_STAGES.map((s, i) => stagePiece(s, stages[s] ?? "", i === 0)).join("");
-  return { role: "assistant", content: stages.CONCLUSION ?? view.answer ?? "", reasoning_content: reasoning, refusal: null };
+  return {
+    role: "assistant",
+    content: stages.CONCLUSION ?? view.answer ?? "",
+    reasoning_content: reasoning,
+    refusal: null,
+  };
 }
 
 export interface ChatUsage {
@@ -52,7 +57,8 @@ export interface ChatUsage {
   cost_usd?: number;
 }
 
-const sum = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined || b === undefined ? undefined : a + b);
+const sum = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined || b === undefined ? undefined : a + b;
 
 export function usageOf(u: RunUsageView): ChatUsage {
   const out: ChatUsage = {};
@@ -109,7 +115,15 @@ export function chunkOf(head: ChunkHead, delta: ChunkDelta, finish: "stop" | nul
 }
 
 export function usageChunkOf(head: ChunkHead, usage: ChatUsage) {
-  return { id: head.id, object: "chat.completion.chunk", created: head.created, model: head.model, choices: [], usage, run_id: head.run_id };
+  return {
+    id: head.id,
+    object: "chat.completion.chunk",
+    created: head.created,
+    model: head.model,
+    choices: [],
+    usage,
+    run_id: head.run_id,
+  };
 }
 
 /** The HTTP status of a run that did not succeed, by its error code. */

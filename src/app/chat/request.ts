@@ -25,11 +25,16 @@ const DATA_URL = /^data:([^,;]*)((?:;[^,;]*)*?);base64,(.*)$/s;
 function imageBody(url: string, path: string): ImageBody {
   if (url.startsWith("data:")) {
     const m = DATA_URL.exec(url);
-    if (!m) throw invalidRequest(`${path}: a data URL must be base64 (data:image/png;base64,…)`, path, "invalid_image_url");
+    if (!m)
+      throw invalidRequest(`${path}: a data URL must be base64 (data:image/png;base64,…)`, path, "invalid_image_url");
     return { data: m[3] ?? "", media_type: m[1] ?? "" };
   }
   if (url.length > MAX_IMAGE_URL_CHARS) {
-    throw invalidRequest(`${path}: must be at most ${MAX_IMAGE_URL_CHARS} characters (limit: url ≤ ${MAX_IMAGE_URL_CHARS} chars; send larger images as data URLs)`, path, "invalid_image_url");
+    throw invalidRequest(
+      `${path}: must be at most ${MAX_IMAGE_URL_CHARS} characters (limit: url ≤ ${MAX_IMAGE_URL_CHARS} chars; send larger images as data URLs)`,
+      path,
+      "invalid_image_url",
+    );
   }
   return { url };
 }
@@ -47,25 +52,52 @@ export interface ChatQuestion {
 /** The question and the image of a chat, or a 400 naming the message at fault. */
 export function chatQuestion(messages: ChatMessage[]): ChatQuestion {
   const at = lastUserIndex(messages);
-  if (at < 0) throw invalidRequest("messages: needs a user message (its text is the question)", "messages", "missing_user_message");
+  if (at < 0)
+    throw invalidRequest(
+      "messages: needs a user message (its text is the question)",
+      "messages",
+      "missing_user_message",
+    );
   if (at !== messages.length - 1) {
-    throw invalidRequest(`messages[${messages.length - 1}]: the last message must be the user's (assistant prefill is not supported)`, `messages[${messages.length - 1}]`, "invalid_messages");
+    throw invalidRequest(
+      `messages[${messages.length - 1}]: the last message must be the user's (assistant prefill is not supported)`,
+      `messages[${messages.length - 1}]`,
+      "invalid_messages",
+    );
   }
   const images: string[] = [];
-  messages.forEach((m, i) => m.content.forEach((p, j) => p.type === "image_url" && images.push(`messages[${i}].content[${j}]`)));
+  messages.forEach((m, i) =>
+    m.content.forEach((p, j) => p.type === "image_url" && images.push(`messages[${i}].content[${j}]`)),
+  );
   if (images.length > 1) {
-    throw invalidRequest(`${images[1]}: at most one image per request (found ${images.length}: ${images.join(", ")})`, images[1], "too_many_images");
+    throw invalidRequest(
+      `${images[1]}: at most one image per request (found ${images.length}: ${images.join(", ")})`,
+      images[1],
+      "too_many_images",
+    );
   }
   const imageAt = images[0];
   if (imageAt !== undefined && !imageAt.startsWith(`messages[${at}].`)) {
-    throw invalidRequest(`${imageAt}: the image must be in the last user message (messages[${at}])`, imageAt, "invalid_messages");
+    throw invalidRequest(
+      `${imageAt}: the image must be in the last user message (messages[${at}])`,
+      imageAt,
+      "invalid_messages",
+    );
   }
   const last = messages[at]?.content ?? [];
-  const question = last.flatMap((p) => (p.type === "text" && p.text !== undefined ? [p.text] : [])).join("\n").trim();
+  const question = last
+    .flatMap((p) => (p.type === "text" && p.text !== undefined ? [p.text] : []))
+    .join("\n")
+    .trim();
   const where = `messages[${at}].content`;
-  if (question === "") throw invalidRequest(`${where}: the last user message needs text (the question)`, where, "missing_question");
+  if (question === "")
+    throw invalidRequest(`${where}: the last user message needs text (the question)`, where, "missing_question");
   if (question.length > MAX_QUESTION_CHARS) {
-    throw invalidRequest(`${where}: the question is ${question.length} characters (limit: question ≤ ${MAX_QUESTION_CHARS} chars)`, where, "question_too_long");
+    throw invalidRequest(
+      `${where}: the question is ${question.length} characters (limit: question ≤ ${MAX_QUESTION_CHARS} chars)`,
+      where,
+      "question_too_long",
+    );
   }
   const part = imageAt === undefined ? undefined : last.find((p) => p.type === "image_url");
   if (!part?.image_url || imageAt === undefined) return { question };
@@ -93,7 +125,10 @@ async function atPartAsync<T>(path: string | undefined, fn: () => Promise<T>): P
 function reparent(e: unknown, path: string | undefined): unknown {
   if (path === undefined || !(e instanceof ApiError) || !e.param?.startsWith("image")) return e;
   const message = e.message.replace(/^image(\.(url|data|media_type))?/, path);
-  return new ApiError(e.status, e.type, message === e.message ? `${path}: ${message}` : message, { param: path, code: e.code });
+  return new ApiError(e.status, e.type, message === e.message ? `${path}: ${message}` : message, {
+    param: path,
+    code: e.code,
+  });
 }
 
 /** Everything POST /v1/runs would check, for the run this chat asks for. */
@@ -117,7 +152,11 @@ export async function checkChatRun(env: Env, chat: ChatCompletionBody): Promise<
   const body = createRunSchema.parse(request, { error: apiErrorMap });
   const model = atPart(image?.path, () => resolveModel(env, body));
   const loaded: ImageInput | undefined = image
-    ? await atPartAsync(image.path, () => (image.body.url !== undefined ? fetchImage(image.body.url, env) : Promise.resolve(decodeInlineImage(image.body.data ?? "", image.body.media_type ?? ""))))
+    ? await atPartAsync(image.path, () =>
+        image.body.url !== undefined
+          ? fetchImage(image.body.url, env)
+          : Promise.resolve(decodeInlineImage(image.body.data ?? "", image.body.media_type ?? "")),
+      )
     : undefined;
   return { body, model, image: loaded, spec: toRunSpec(body, loaded !== undefined) };
 }

@@ -11,7 +11,15 @@
 import { STAGES, type Stage } from "../../reasoning/stages";
 import { formatSseFrame, sseComment } from "../../shared/sse-frame";
 import type { RunView } from "../../runs/contract";
-import { chunkOf, runFailureBody, stagePiece, usageChunkOf, usageOf, type ChunkDelta, type ChunkHead } from "./completion";
+import {
+  chunkOf,
+  runFailureBody,
+  stagePiece,
+  usageChunkOf,
+  usageOf,
+  type ChunkDelta,
+  type ChunkHead,
+} from "./completion";
 import type { ReasoningFormat } from "./schema";
 import { readSseFrames } from "./sse-reader";
 
@@ -25,7 +33,10 @@ export interface ChatStreamOptions {
 const TERMINAL = new Set(["run.succeeded", "run.failed", "run.canceled"]);
 
 function deltaFor(stage: Stage, text: string, format: ReasoningFormat): ChunkDelta {
-  if (format === "split") return stage === "CONCLUSION" ? { content: text } : { reasoning_content: stagePiece(stage, text, stage === STAGES[0]) };
+  if (format === "split")
+    return stage === "CONCLUSION"
+      ? { content: text }
+      : { reasoning_content: stagePiece(stage, text, stage === STAGES[0]) };
   return { content: stagePiece(stage, text, stage === STAGES[0]) };
 }
 
@@ -40,7 +51,11 @@ function completedStage(data: string): { stage: Stage; text: string } | undefine
 }
 
 /** `events`: the object's event stream; `view`: reads the run (as its owner) once it has ended. */
-export function streamCompletion(events: ReadableStream<Uint8Array>, view: () => Promise<RunView | null>, options: ChatStreamOptions): ReadableStream<Uint8Array> {
+export function streamCompletion(
+  events: ReadableStream<Uint8Array>,
+  view: () => Promise<RunView | null>,
+  options: ChatStreamOptions,
+): ReadableStream<Uint8Array> {
   const { head, format, hold } = options;
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
   const writer = writable.getWriter();
@@ -85,7 +100,10 @@ export function streamCompletion(events: ReadableStream<Uint8Array>, view: () =>
         return finish();
       }
     }
-    await sendError(`the run's event stream ended before the run did; the run goes on: GET /v1/runs/${head.run_id}`, "stream_interrupted");
+    await sendError(
+      `the run's event stream ended before the run did; the run goes on: GET /v1/runs/${head.run_id}`,
+      "stream_interrupted",
+    );
   }
 
   pump()
@@ -93,7 +111,9 @@ export function streamCompletion(events: ReadableStream<Uint8Array>, view: () =>
       // A client that went away is normal (the run goes on); anything else is said, if anyone listens.
       if (clientGone) return;
       console.error(`chat stream for ${head.run_id} failed`, err);
-      await sendError(`streaming the run failed; the run goes on: GET /v1/runs/${head.run_id}`, "stream_failed").catch(() => undefined);
+      await sendError(`streaming the run failed; the run goes on: GET /v1/runs/${head.run_id}`, "stream_failed").catch(
+        () => undefined,
+      );
     })
     .finally(() => writer.close().catch(() => undefined));
   return readable;

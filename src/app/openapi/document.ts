@@ -15,7 +15,11 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 function componentSchemas(schemas: Record<string, z.ZodType>, io: "input" | "output"): Record<string, Json> {
   const registry = z.registry<{ id: string }>();
   for (const [id, schema] of Object.entries(schemas)) registry.add(schema, { id });
-  const { schemas: out } = z.toJSONSchema(registry, { io, unrepresentable: "any", uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Json> };
+  const { schemas: out } = z.toJSONSchema(registry, {
+    io,
+    unrepresentable: "any",
+    uri: (id) => `#/components/schemas/${id}`,
+  }) as { schemas: Record<string, Json> };
   for (const s of Object.values(out)) {
     delete s.$schema;
     delete s.$id;
@@ -34,15 +38,30 @@ const ERROR_RESPONSES: Record<string, string> = {
 };
 
 function operation(route: RouteDoc): Json {
-  const op: Json = { tags: [route.tag], summary: route.summary, operationId: `${route.method}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? "").toUpperCase())}` };
+  const op: Json = {
+    tags: [route.tag],
+    summary: route.summary,
+    operationId: `${route.method}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? "").toUpperCase())}`,
+  };
   if (route.description) op.description = route.description;
-  if (route.parameters) op.parameters = route.parameters.map((p) => ({ ...p, required: p.in === "path" ? true : (p.required ?? false), schema: p.schema ?? { type: "string" } }));
+  if (route.parameters)
+    op.parameters = route.parameters.map((p) => ({
+      ...p,
+      required: p.in === "path" ? true : (p.required ?? false),
+      schema: p.schema ?? { type: "string" },
+    }));
   if (route.body) op.requestBody = { required: true, content: { "application/json": { schema: ref(route.body) } } };
   const responses: Json = {};
   for (const [status, r] of Object.entries(route.responses)) {
     const res: Json = { description: r.description };
-    if (r.content) res.content = Object.fromEntries(Object.entries(r.content).map(([type, name]) => [type, name ? { schema: ref(name) } : {}]));
-    if (r.headers) res.headers = Object.fromEntries(Object.entries(r.headers).map(([h, d]) => [h, { description: d, schema: { type: "string" } }]));
+    if (r.content)
+      res.content = Object.fromEntries(
+        Object.entries(r.content).map(([type, name]) => [type, name ? { schema: ref(name) } : {}]),
+      );
+    if (r.headers)
+      res.headers = Object.fromEntries(
+        Object.entries(r.headers).map(([h, d]) => [h, { description: d, schema: { type: "string" } }]),
+      );
     responses[status] = res;
   }
   const errors = route.auth === "none" ? {} : ERROR_RESPONSES;
@@ -66,7 +85,7 @@ export function buildOpenApiDocument(routes: RouteDoc[] = ROUTES): Json {
       version: "1",
       description:
         "Structured visual reasoning (SUMMARY → CAPTION → REASONING → CONCLUSION) with stage-level beam search. " +
-        "Every error is `{\"error\": {\"type\", \"message\", \"param\"?, \"code\"?}}`; request bodies are strict (unknown fields are rejected by name).",
+        'Every error is `{"error": {"type", "message", "param"?, "code"?}}`; request bodies are strict (unknown fields are rejected by name).',
     },
     servers: [{ url: "/" }],
     tags: [
@@ -81,9 +100,17 @@ export function buildOpenApiDocument(routes: RouteDoc[] = ROUTES): Json {
     components: {
       securitySchemes: {
         bearerAuth: { type: "http", scheme: "bearer", description: "An API key: `Authorization: Bearer <key>`." },
-        adminAuth: { type: "http", scheme: "bearer", description: "The deployment's admin secret (ADMIN_SECRET): `Authorization: Bearer <secret>`." },
+        adminAuth: {
+          type: "http",
+          scheme: "bearer",
+          description: "The deployment's admin secret (ADMIN_SECRET): `Authorization: Bearer <secret>`.",
+        },
       },
-      schemas: { Error: componentSchemas({ Error: errorSchema }, "output").Error, ...componentSchemas(SCHEMAS.requests, "input"), ...componentSchemas(SCHEMAS.responses, "output") },
+      schemas: {
+        Error: componentSchemas({ Error: errorSchema }, "output").Error,
+        ...componentSchemas(SCHEMAS.requests, "input"),
+        ...componentSchemas(SCHEMAS.responses, "output"),
+      },
     },
   };
 }

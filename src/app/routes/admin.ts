@@ -23,7 +23,9 @@ export const createKeySchema = z.strictObject({
     .string()
     .trim()
     .min(1, { error: "must not be empty" })
-    .max(MAX_KEY_NAME_CHARS, { error: `must be at most ${MAX_KEY_NAME_CHARS} characters (limit: name ≤ ${MAX_KEY_NAME_CHARS} chars)` }),
+    .max(MAX_KEY_NAME_CHARS, {
+      error: `must be at most ${MAX_KEY_NAME_CHARS} characters (limit: name ≤ ${MAX_KEY_NAME_CHARS} chars)`,
+    }),
   budget_usd: z
     .number()
     .min(0, { error: `must be at least 0 (limit: 0 ≤ budget_usd ≤ ${MAX_BUDGET_USD}; null or absent = unlimited)` })
@@ -34,7 +36,9 @@ export const createKeySchema = z.strictObject({
     .number()
     .int({ error: "must be an integer" })
     .min(1, { error: `must be at least 1 (limit: 1 ≤ rate_limit_per_minute ≤ ${MAX_RATE_LIMIT_PER_MINUTE})` })
-    .max(MAX_RATE_LIMIT_PER_MINUTE, { error: `must be at most ${MAX_RATE_LIMIT_PER_MINUTE} (limit: 1 ≤ rate_limit_per_minute ≤ ${MAX_RATE_LIMIT_PER_MINUTE})` })
+    .max(MAX_RATE_LIMIT_PER_MINUTE, {
+      error: `must be at most ${MAX_RATE_LIMIT_PER_MINUTE} (limit: 1 ≤ rate_limit_per_minute ≤ ${MAX_RATE_LIMIT_PER_MINUTE})`,
+    })
     .default(DEFAULT_RATE_LIMIT_PER_MINUTE),
 });
 
@@ -52,7 +56,10 @@ export const keyObject = (k: ApiKey) => ({
 });
 
 const noSuchKey = (id: string): ApiError =>
-  new ApiError(404, "not_found_error", `no API key with id "${id.length > 80 ? `${id.slice(0, 80)}…` : id}"`, { param: "id", code: "key_not_found" });
+  new ApiError(404, "not_found_error", `no API key with id "${id.length > 80 ? `${id.slice(0, 80)}…` : id}"`, {
+    param: "id",
+    code: "key_not_found",
+  });
 
 export function adminRoutes(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

@@ -25,7 +25,8 @@ const WAIT_SLICE_MS = 60_000;
 function rejectUnsupported(raw: unknown): void {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return;
   const field = UNSUPPORTED_OPENAI_FIELDS.find((f) => f in raw);
-  if (field) throw invalidRequest(`${field}: this OpenAI parameter is not supported here`, field, "unsupported_parameter");
+  if (field)
+    throw invalidRequest(`${field}: this OpenAI parameter is not supported here`, field, "unsupported_parameter");
 }
 
 async function createCompletion(c: Context<AppEnv>): Promise<Response> {
@@ -38,10 +39,15 @@ async function createCompletion(c: Context<AppEnv>): Promise<Response> {
 
   const { id, stub, outcome } = await startRun(c, checked, idempotency);
   if (outcome.kind === "conflict") {
-    throw new ApiError(409, "idempotency_error", "this Idempotency-Key was already used with a different request body; use a new key for a new request", {
-      param: "Idempotency-Key",
-      code: "idempotency_conflict",
-    });
+    throw new ApiError(
+      409,
+      "idempotency_error",
+      "this Idempotency-Key was already used with a different request body; use a new key for a new request",
+      {
+        param: "Idempotency-Key",
+        code: "idempotency_conflict",
+      },
+    );
   }
   const headers = { "x-run-id": id };
   const owner = c.get("apiKey").id;
@@ -49,11 +55,29 @@ async function createCompletion(c: Context<AppEnv>): Promise<Response> {
 
   if (chat.stream === true) {
     const events = await fetchRunEvents(stub, 0, owner);
-    if (!events.ok || !events.body) throw new ApiError(500, "api_error", `could not follow run ${id} (HTTP ${events.status})`, { code: "stream_failed" });
-    const head = { id: completionId(id), created: createdSeconds(view), model: view.model, run_id: id, includeUsage: chat.stream_options?.include_usage === true };
-    const body = streamCompletion(events.body, () => stub.view(owner), { head, format: chat.reasoning_format, hold: checked.spec.search.keep > 1 });
+    if (!events.ok || !events.body)
+      throw new ApiError(500, "api_error", `could not follow run ${id} (HTTP ${events.status})`, {
+        code: "stream_failed",
+      });
+    const head = {
+      id: completionId(id),
+      created: createdSeconds(view),
+      model: view.model,
+      run_id: id,
+      includeUsage: chat.stream_options?.include_usage === true,
+    };
+    const body = streamCompletion(events.body, () => stub.view(owner), {
+      head,
+      format: chat.reasoning_format,
+      hold: checked.spec.search.keep > 1,
+    });
     return new Response(body, {
-      headers: { ...headers, "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", "x-accel-buffering": "no" },
+      headers: {
+        ...headers,
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache, no-transform",
+        "x-accel-buffering": "no",
+      },
     });
   }
 
@@ -63,7 +87,11 @@ async function createCompletion(c: Context<AppEnv>): Promise<Response> {
   }
   if (!isTerminalView(view)) {
     const message = `run ${id} did not finish within its deadline (${checked.body.limits.deadline_seconds} s); it may still finish: GET /v1/runs/${id}`;
-    return c.json({ error: { type: "api_error", code: "run_timeout", message, param: null, run_id: id } }, 504, headers);
+    return c.json(
+      { error: { type: "api_error", code: "run_timeout", message, param: null, run_id: id } },
+      504,
+      headers,
+    );
   }
   if (view.status !== "succeeded") return c.json(runFailureBody(view), failureStatus(view), headers);
   return c.json(completionOf(view, chat.reasoning_format), 200, headers);

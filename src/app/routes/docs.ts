@@ -13,7 +13,13 @@ export function docsRoutes(): Hono<AppEnv> {
   app.get("/openapi.json", (c) => c.json(openApiDocument(), 200, { "access-control-allow-origin": "*" }));
   app.get("/docs", (c) => c.redirect("/docs/", 307));
   app.get("/docs/", async (c) => {
-    if (!c.env.ASSETS) throw new ApiError(404, "not_found_error", "the docs page is not deployed here (no ASSETS binding); the API reference is at /openapi.json", { code: "route_not_found" });
+    if (!c.env.ASSETS)
+      throw new ApiError(
+        404,
+        "not_found_error",
+        "the docs page is not deployed here (no ASSETS binding); the API reference is at /openapi.json",
+        { code: "route_not_found" },
+      );
     return c.env.ASSETS.fetch(new Request(new URL("/docs/", c.req.url), { headers: c.req.raw.headers }));
   });
   return app;

@@ -5,7 +5,11 @@ import { ApiError } from "../errors";
 import type { AppEnv } from "../types";
 
 const modelObject = (m: ModelInfo) => ({
-  id: m.id, object: "model" as const, owned_by: m.backend, description: m.description, capabilities: m.capabilities,
+  id: m.id,
+  object: "model" as const,
+  owned_by: m.backend,
+  description: m.description,
+  capabilities: m.capabilities,
   // Configured but unusable models are listed with what to fix (issue 4).
   status: m.status,
   ...(m.error ? { error: m.error } : {}),
@@ -21,7 +25,11 @@ export function metaRoutes(): Hono<AppEnv> {
   app.get("/v1/models/:id{.+}", (c) => {
     const id = c.req.param("id");
     const info = listModels(c.env).some((m) => m.id === id) ? getModelInfo(c.env, id) : undefined;
-    if (!info) throw new ApiError(404, "not_found_error", `model "${id}" is not served here`, { param: "id", code: "model_not_found" });
+    if (!info)
+      throw new ApiError(404, "not_found_error", `model "${id}" is not served here`, {
+        param: "id",
+        code: "model_not_found",
+      });
     return c.json(modelObject(info));
   });
   return app;

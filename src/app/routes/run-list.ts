@@ -19,11 +19,21 @@ export const DEFAULT_LIST_LIMIT = 20;
 export const listQuerySchema = z.strictObject({
   limit: z
     .string()
-    .regex(/^\d+$/, { error: `must be a whole number from 1 to ${MAX_LIST_LIMIT} (limit: 1 ≤ limit ≤ ${MAX_LIST_LIMIT})` })
+    .regex(/^\d+$/, {
+      error: `must be a whole number from 1 to ${MAX_LIST_LIMIT} (limit: 1 ≤ limit ≤ ${MAX_LIST_LIMIT})`,
+    })
     .transform(Number)
-    .pipe(z.number().min(1, { error: `must be at least 1 (limit: 1 ≤ limit ≤ ${MAX_LIST_LIMIT})` }).max(MAX_LIST_LIMIT, { error: `must be at most ${MAX_LIST_LIMIT} (limit: 1 ≤ limit ≤ ${MAX_LIST_LIMIT})` }))
+    .pipe(
+      z
+        .number()
+        .min(1, { error: `must be at least 1 (limit: 1 ≤ limit ≤ ${MAX_LIST_LIMIT})` })
+        .max(MAX_LIST_LIMIT, { error: `must be at most ${MAX_LIST_LIMIT} (limit: 1 ≤ limit ≤ ${MAX_LIST_LIMIT})` }),
+    )
     .optional(),
-  cursor: z.string().max(200, { error: "is not a cursor from this API (use next_cursor from the previous page)" }).optional(),
+  cursor: z
+    .string()
+    .max(200, { error: "is not a cursor from this API (use next_cursor from the previous page)" })
+    .optional(),
 });
 
 async function statusOf(c: Context<AppEnv>, run: IndexedRun): Promise<string> {
@@ -36,7 +46,11 @@ export async function listOwnRuns(c: Context<AppEnv>): Promise<Response> {
   const query = listQuerySchema.parse(c.req.query(), { error: apiErrorMap });
   const after = query.cursor === undefined ? null : decodeCursor(query.cursor);
   if (query.cursor !== undefined && !after) {
-    throw invalidRequest("cursor: is not a cursor from this API (use next_cursor from the previous page)", "cursor", "invalid_cursor");
+    throw invalidRequest(
+      "cursor: is not a cursor from this API (use next_cursor from the previous page)",
+      "cursor",
+      "invalid_cursor",
+    );
   }
   const page = await listRuns(platformDb(c), c.get("apiKey").id, query.limit ?? DEFAULT_LIST_LIMIT, after);
   const data = await Promise.all(
@@ -49,5 +63,10 @@ export async function listOwnRuns(c: Context<AppEnv>): Promise<Response> {
       links: runLinks(r.run_id),
     })),
   );
-  return c.json({ object: "list", data, has_more: page.next !== null, next_cursor: page.next ? encodeCursor(page.next) : null });
+  return c.json({
+    object: "list",
+    data,
+    has_more: page.next !== null,
+    next_cursor: page.next ? encodeCursor(page.next) : null,
+  });
 }

@@ -27,5 +27,9 @@ export function respondWithRun(c: Context<AppEnv>, view: RunView, options: Respo
   if (isTerminalView(view)) return c.json(view, 200, headers);
   const links = runLinks(view.id);
   headers.Location = links.self;
-  return c.json({ id: view.id, object: "run", status: view.status, model: view.model, seed: view.sampling.seed, links }, 202, headers);
+  return c.json(
+    { id: view.id, object: "run", status: view.status, model: view.model, seed: view.sampling.seed, links },
+    202,
+    headers,
+  );
 }

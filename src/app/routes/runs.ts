@@ -38,13 +38,19 @@ async function createRun(c: Context<AppEnv>): Promise<Response> {
 
   const { stub, outcome } = await startRun(c, { body, model, image, spec }, idempotency);
   if (outcome.kind === "conflict") {
-    throw new ApiError(409, "idempotency_error", "this Idempotency-Key was already used with a different request body; use a new key for a new request", {
-      param: "Idempotency-Key",
-      code: "idempotency_conflict",
-    });
+    throw new ApiError(
+      409,
+      "idempotency_error",
+      "this Idempotency-Key was already used with a different request body; use a new key for a new request",
+      {
+        param: "Idempotency-Key",
+        code: "idempotency_conflict",
+      },
+    );
   }
   let view = outcome.view;
-  if (wait !== undefined && wait > 0 && !isTerminalView(view)) view = (await stub.wait(wait * 1000, c.get("apiKey").id)) ?? view;
+  if (wait !== undefined && wait > 0 && !isTerminalView(view))
+    view = (await stub.wait(wait * 1000, c.get("apiKey").id)) ?? view;
   return respondWithRun(c, view, { waited: wait, replayed: outcome.kind === "existing" });
 }
 
@@ -69,11 +75,16 @@ export async function startRun(
   const env = c.env;
   const { body, model, image, spec } = run;
   const key = c.get("apiKey");
-  const webhook = body.webhook && { url: checkWebhookUrl(body.webhook.url, env), events: body.webhook.events, secret: key.webhook_secret };
+  const webhook = body.webhook && {
+    url: checkWebhookUrl(body.webhook.url, env),
+    events: body.webhook.events,
+    secret: key.webhook_secret,
+  };
   // The key's budget is checked here, before any object exists: a 402 leaves no run behind.
   const { owner, price, max_cost_usd } = await runBilling(c, model.id);
   // Idempotency-Keys are per API key: the same key string from two keys names two runs.
-  const objectId = idempotency === undefined ? env.RUNS.newUniqueId() : env.RUNS.idFromName(idempotencyName(key.id, idempotency.key));
+  const objectId =
+    idempotency === undefined ? env.RUNS.newUniqueId() : env.RUNS.idFromName(idempotencyName(key.id, idempotency.key));
   const id = publicRunId(objectId);
   const stub = runStub(env, objectId);
   const now = Date.now();
@@ -83,7 +94,11 @@ export async function startRun(
     spec,
     image,
     metadata: body.metadata,
-    limits: { deadline_at: now + body.limits.deadline_seconds * 1000, max_total_tokens: body.limits.max_total_tokens, max_cost_usd },
+    limits: {
+      deadline_at: now + body.limits.deadline_seconds * 1000,
+      max_total_tokens: body.limits.max_total_tokens,
+      max_cost_usd,
+    },
     idempotency_body_hash: idempotency?.body_hash,
     created_at: now,
     owner,
@@ -91,7 +106,8 @@ export async function startRun(
     webhook,
   });
   // A replay indexes again (a no-op), which also repairs an index insert that failed last time.
-  if (outcome.kind !== "conflict") await indexOwnedRun(c, { id, model: model.id, created_at: Date.parse(outcome.view.timings.created_at) });
+  if (outcome.kind !== "conflict")
+    await indexOwnedRun(c, { id, model: model.id, created_at: Date.parse(outcome.view.timings.created_at) });
   return { id, stub, outcome };
 }
 
@@ -138,11 +154,18 @@ async function getRunImage(c: Context<AppEnv>): Promise<Response> {
   const image = await stub.image(owner);
   if (!image) {
     if (!(await stub.view(owner))) throw noSuchRun(id);
-    throw new ApiError(404, "not_found_error", `run ${id} was created without an image`, { param: "id", code: "run_has_no_image" });
+    throw new ApiError(404, "not_found_error", `run ${id} was created without an image`, {
+      param: "id",
+      code: "run_has_no_image",
+    });
   }
   return new Response(image.bytes, {
     status: 200,
-    headers: { "Content-Type": image.media_type, "Cache-Control": "private, max-age=86400, immutable", "X-Content-Type-Options": "nosniff" },
+    headers: {
+      "Content-Type": image.media_type,
+      "Cache-Control": "private, max-age=86400, immutable",
+      "X-Content-Type-Options": "nosniff",
+    },
   });
 }
 

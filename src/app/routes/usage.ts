@@ -18,9 +18,12 @@ const DAY_MS = 86_400_000;
 const day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, { error: "must be a date as YYYY-MM-DD (UTC)" })
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), {
-    error: "is not a calendar date",
-  });
+  .refine(
+    (d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d),
+    {
+      error: "is not a calendar date",
+    },
+  );
 
 export const usageQuerySchema = z.strictObject({ from: day.optional(), to: day.optional() });
 
@@ -55,7 +58,11 @@ export function usageRoutes(): Hono<AppEnv> {
     if (from > to) throw invalidRequest(`from (${from}) is after to (${to})`, "from", "invalid_date_range");
     const span = (dayMs(to) - dayMs(from)) / DAY_MS + 1;
     if (span > MAX_USAGE_DAYS) {
-      throw invalidRequest(`the range ${from}..${to} spans ${span} days (limit: at most ${MAX_USAGE_DAYS} days per request)`, "from", "invalid_date_range");
+      throw invalidRequest(
+        `the range ${from}..${to} spans ${span} days (limit: at most ${MAX_USAGE_DAYS} days per request)`,
+        "from",
+        "invalid_date_range",
+      );
     }
     const db = platformDb(c);
     const key = c.get("apiKey");

@@ -11,9 +11,21 @@ import type { FinishReason } from "../../reasoning/types";
 import { decodeImage, toModelImage } from "./image";
 import type { DecodeFinish, X1Model } from "./model";
 
-export const EMBEDDED_CAPABILITIES: BackendCapabilities = { n: true, stop: true, logprobs: true, prefill: true, vision: true, max_n: 16 };
+export const EMBEDDED_CAPABILITIES: BackendCapabilities = {
+  n: true,
+  stop: true,
+  logprobs: true,
+  prefill: true,
+  vision: true,
+  max_n: 16,
+};
 
-const FINISH: Record<DecodeFinish, FinishReason> = { eos: "stop", stop: "stop", max_tokens: "length", context: "length" };
+const FINISH: Record<DecodeFinish, FinishReason> = {
+  eos: "stop",
+  stop: "stop",
+  max_tokens: "length",
+  context: "length",
+};
 
 export interface EmbeddedBackendOptions {
   id: string;
@@ -34,7 +46,11 @@ export class EmbeddedBackend implements Backend {
     try {
       model = await this.options.model();
     } catch (err) {
-      throw new BackendError(`${this.id} could not be loaded: ${err instanceof Error ? err.message : String(err)}`, false, 503);
+      throw new BackendError(
+        `${this.id} could not be loaded: ${err instanceof Error ? err.message : String(err)}`,
+        false,
+        503,
+      );
     }
     const warnings: string[] = [];
     const { prompt } = options;
@@ -52,7 +68,8 @@ export class EmbeddedBackend implements Backend {
       } else warnings.push("the prompt expects an image but none was given: the model saw a blank one");
     }
     const n = Math.max(1, options.n);
-    if (n > (this.capabilities.max_n ?? n)) throw new BackendError(`${this.id} decodes at most ${this.capabilities.max_n} candidates per call`, false, 400);
+    if (n > (this.capabilities.max_n ?? n))
+      throw new BackendError(`${this.id} decodes at most ${this.capabilities.max_n} candidates per call`, false, 400);
     const promptIds = model.tokenizer.encodePrompt(prompt);
     const seeds = Array.from({ length: n }, (_, i) => options.seeds[i] ?? (options.seeds[0] ?? 0) + i);
     let result;
@@ -79,7 +96,10 @@ export class EmbeddedBackend implements Backend {
     });
     return {
       generations,
-      usage: { input_tokens: result.prompt_tokens, output_tokens: result.candidates.reduce((s, c) => s + c.ids.length, 0) },
+      usage: {
+        input_tokens: result.prompt_tokens,
+        output_tokens: result.candidates.reduce((s, c) => s + c.ids.length, 0),
+      },
       warnings,
     };
   }

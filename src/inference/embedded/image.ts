@@ -13,8 +13,17 @@ export async function decodeImage(bytes: Uint8Array, mediaType?: string): Promis
   const isJpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
   if (isPng || (!isJpeg && mediaType === "image/png")) return decodePng(bytes);
   if (isJpeg || mediaType === "image/jpeg") {
-    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 16, maxMemoryUsageInMB: 64 });
-    return { width: img.width, height: img.height, data: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength) };
+    const img = jpeg.decode(bytes, {
+      useTArray: true,
+      formatAsRGBA: true,
+      maxResolutionInMP: 16,
+      maxMemoryUsageInMB: 64,
+    });
+    return {
+      width: img.width,
+      height: img.height,
+      data: new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength),
+    };
   }
   throw new Error(`the embedded model reads PNG and JPEG images (got ${mediaType ?? "unknown type"})`);
 }
@@ -32,11 +41,14 @@ export function toModelImage(img: Rgba, size: number): Uint8Array {
     for (let i = 0; i < out.length; i++) out[i] = Math.round(rgb[i] as number);
     return out;
   }
-  const sx = w / size, sy = h / size;
+  const sx = w / size,
+    sy = h / size;
   for (let oy = 0; oy < size; oy++) {
-    const y0 = oy * sy, y1 = y0 + sy;
+    const y0 = oy * sy,
+      y1 = y0 + sy;
     for (let ox = 0; ox < size; ox++) {
-      const x0 = ox * sx, x1 = x0 + sx;
+      const x0 = ox * sx,
+        x1 = x0 + sx;
       const acc = [0, 0, 0];
       let area = 0;
       for (let y = Math.floor(y0); y < Math.min(h, Math.ceil(y1)); y++) {

@@ -26,7 +26,10 @@ export function loadEmbeddedModel(key: string, source: FileSource): Promise<X1Mo
 
 export function embeddedBackend(id: string, model: string, assets: Fetcher): EmbeddedBackend {
   const base = EMBEDDED_MODELS[model] as string;
-  return new EmbeddedBackend({ id, model: () => loadEmbeddedModel(id, fetcherSource(assets, `${ASSETS_ORIGIN}${base}`)) });
+  return new EmbeddedBackend({
+    id,
+    model: () => loadEmbeddedModel(id, fetcherSource(assets, `${ASSETS_ORIGIN}${base}`)),
+  });
 }
 
 export { EmbeddedBackend, EMBEDDED_CAPABILITIES } from "./backend";

@@ -26,7 +26,8 @@ export interface LoadedModelFiles {
   load_ms: number;
 }
 
-const hex = (buf: ArrayBuffer): string => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
+const hex = (buf: ArrayBuffer): string =>
+  Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return hex(await crypto.subtle.digest("SHA-256", bytes));
@@ -37,14 +38,23 @@ async function verified(source: FileSource, entry: FileEntry, what: string): Pro
   try {
     bytes = await source(entry.file);
   } catch (err) {
-    throw new ModelIntegrityError(`${what} ${entry.file} could not be read: ${err instanceof Error ? err.message : String(err)}`, entry.file);
+    throw new ModelIntegrityError(
+      `${what} ${entry.file} could not be read: ${err instanceof Error ? err.message : String(err)}`,
+      entry.file,
+    );
   }
   if (bytes.byteLength !== entry.bytes) {
-    throw new ModelIntegrityError(`${what} ${entry.file} has ${bytes.byteLength} bytes, the manifest says ${entry.bytes}`, entry.file);
+    throw new ModelIntegrityError(
+      `${what} ${entry.file} has ${bytes.byteLength} bytes, the manifest says ${entry.bytes}`,
+      entry.file,
+    );
   }
   const digest = await sha256Hex(bytes);
   if (digest !== entry.sha256) {
-    throw new ModelIntegrityError(`${what} ${entry.file} failed its SHA-256 check (expected ${entry.sha256}, got ${digest})`, entry.file);
+    throw new ModelIntegrityError(
+      `${what} ${entry.file} failed its SHA-256 check (expected ${entry.sha256}, got ${digest})`,
+      entry.file,
+    );
   }
   return bytes;
 }

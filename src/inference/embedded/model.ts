@@ -70,7 +70,9 @@ export class X1Model {
     const { manifest, files } = loaded;
     const dec = manifest.graphs.decoder;
     if (!dec.inputs.includes("prefix_key_0") || !dec.outputs.includes("new_key_0")) {
-      throw new Error(`model ${manifest.model} ${manifest.version}: its decoder graph predates the caller-owned cache (inputs prefix_key_0…, outputs new_key_0…); re-export it with tools/export/build.sh`);
+      throw new Error(
+        `model ${manifest.model} ${manifest.version}: its decoder graph predates the caller-owned cache (inputs prefix_key_0…, outputs new_key_0…); re-export it with tools/export/build.sh`,
+      );
     }
     const graph = (name: "vision" | "decoder"): GraphFiles => {
       const entry = manifest.graphs[name];
@@ -98,7 +100,10 @@ export class X1Model {
    * inside the queue would belong to whichever Durable Object's step ran before, and workerd
    * fails a run that waits on another object's I/O (seen with 200 concurrent runs).
    */
-  private async run(session: OrtSessionLike, feeds: Record<string, OrtTensorLike>): Promise<Record<string, OrtTensorLike>> {
+  private async run(
+    session: OrtSessionLike,
+    feeds: Record<string, OrtTensorLike>,
+  ): Promise<Record<string, OrtTensorLike>> {
     await (this.runtime.nextTurn ?? timeoutTurn)();
     const next = this.queue.then(() => session.run(feeds));
     this.queue = next.catch(() => undefined);
@@ -126,15 +131,21 @@ export class X1Model {
     };
     const names = Array.from({ length: a.n_layers }, (_, i) => [`key_${i}`, `value_${i}`]).flat();
     const HD = a.n_heads * a.head_dim;
-    const keyValid = (c: OwnCache, prefix: number, fresh: number): OrtTensorLike => rt.tensor("int32", c.keyValid(prefix, fresh), [c.rows, prefix + c.slots + fresh]);
-    const pastTensor = (c: OwnCache, i: number): OrtTensorLike => rt.tensor("float32", c.view(i), [c.slots, c.rows, a.n_heads, a.head_dim]);
+    const keyValid = (c: OwnCache, prefix: number, fresh: number): OrtTensorLike =>
+      rt.tensor("int32", c.keyValid(prefix, fresh), [c.rows, prefix + c.slots + fresh]);
+    const pastTensor = (c: OwnCache, i: number): OrtTensorLike =>
+      rt.tensor("float32", c.view(i), [c.slots, c.rows, a.n_heads, a.head_dim]);
 
     // Prefill: the prompt once (batch 1), empty prefix, a past of the placeholder slot only.
     const emptyPast = new OwnCache(names.length, 1, HD, 1);
     const feeds: Record<string, OrtTensorLike> = {
       ids: rt.tensor("int32", Int32Array.from(o.promptIds), [1, L]),
       image_embeds: o.imageEmbeds ? rt.tensor("float32", o.imageEmbeds, [1, a.image_tokens, a.d_model]) : noImage(1),
-      positions: rt.tensor("int32", Int32Array.from({ length: L }, (_, i) => i), [1, L]),
+      positions: rt.tensor(
+        "int32",
+        Int32Array.from({ length: L }, (_, i) => i),
+        [1, L],
+      ),
       key_valid: keyValid(emptyPast, 0, L),
     };
     names.forEach((name, i) => {
@@ -147,7 +158,9 @@ export class X1Model {
     const V = a.vocab_size;
     const n = o.n;
     // The prompt's cache: every step's shared prefix.
-    const prefix = names.map((name) => rt.tensor("float32", out[`new_${name}`]?.data as Float32Array, [1, a.n_heads, L, a.head_dim]));
+    const prefix = names.map((name) =>
+      rt.tensor("float32", out[`new_${name}`]?.data as Float32Array, [1, a.n_heads, L, a.head_dim]),
+    );
     // Each candidate's own cache, token-major: slot t holds the active rows' keys (row-major, HD
     // floats each) of their (t-1)-th token; slot 0 is the masked placeholder. It starts small and
     // doubles, so at most half of it is ever empty: an isolate may hold hundreds of decodes at once.
@@ -218,7 +231,12 @@ export class X1Model {
       logits = out.logits?.data as Float32Array;
     }
     return {
-      candidates: cands.map((c) => ({ ids: c.ids, text: c.text, finish: c.finish as DecodeFinish, logprob_sum: c.logprob_sum })),
+      candidates: cands.map((c) => ({
+        ids: c.ids,
+        text: c.text,
+        finish: c.finish as DecodeFinish,
+        logprob_sum: c.logprob_sum,
+      })),
       prompt_tokens: L,
       steps,
     };

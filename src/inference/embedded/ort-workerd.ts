@@ -18,7 +18,10 @@ export function wasmHeapBytes(): number | undefined {
   return memory?.buffer.byteLength;
 }
 
-function findMemory(imports: WebAssembly.Imports | undefined, instance: WebAssembly.Instance): WebAssembly.Memory | undefined {
+function findMemory(
+  imports: WebAssembly.Imports | undefined,
+  instance: WebAssembly.Instance,
+): WebAssembly.Memory | undefined {
   for (const value of Object.values(instance.exports)) if (value instanceof WebAssembly.Memory) return value;
   for (const ns of Object.values(imports ?? {})) {
     for (const value of Object.values(ns)) if (value instanceof WebAssembly.Memory) return value;

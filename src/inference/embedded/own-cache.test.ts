@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { OwnCache } from "./own-cache";
 
 /** The values a step returns for `rows` rows of width `w` in one tensor: row r, element j -> base + r * 10 + j. */
-const step = (rows: number, w: number, base: number): Float32Array => Float32Array.from({ length: rows * w }, (_, i) => base + Math.floor(i / w) * 10 + (i % w));
+const step = (rows: number, w: number, base: number): Float32Array =>
+  Float32Array.from({ length: rows * w }, (_, i) => base + Math.floor(i / w) * 10 + (i % w));
 
 describe("OwnCache (the candidates' own keys and values, token-major)", () => {
   it("starts with the zero placeholder slot only and appends a step as the next slot", () => {
@@ -19,7 +20,11 @@ describe("OwnCache (the candidates' own keys and values, token-major)", () => {
     const c = new OwnCache(1, 2, 1, 1);
     for (let t = 1; t <= 9; t++) c.append([step(2, 1, t * 100)]);
     expect(c.slots).toBe(10);
-    expect([...c.view(0)]).toEqual([0, 0, ...Array.from({ length: 9 }, (_, k) => [(k + 1) * 100, (k + 1) * 100 + 10]).flat()]);
+    expect([...c.view(0)]).toEqual([
+      0,
+      0,
+      ...Array.from({ length: 9 }, (_, k) => [(k + 1) * 100, (k + 1) * 100 + 10]).flat(),
+    ]);
   });
 
   it("keeps the chosen rows of every slot, in the order given", () => {

@@ -49,7 +49,8 @@ export class OwnCache {
       });
     }
     fresh.forEach((f, i) => {
-      if (f.length !== size) throw new Error(`decoder returned ${f.length} new cache values for ${this.rows} rows; expected ${size}`);
+      if (f.length !== size)
+        throw new Error(`decoder returned ${f.length} new cache values for ${this.rows} rows; expected ${size}`);
       (this.buffers[i] as Float32Array).set(f, this.slots * size);
     });
     this.slots++;
@@ -62,7 +63,9 @@ export class OwnCache {
     this.buffers.forEach((src, i) => {
       const dst = kept.buffers[i] as Float32Array;
       for (let s = 0; s < this.slots; s++) {
-        rows.forEach((r, k) => dst.set(src.subarray((s * this.rows + r) * w, (s * this.rows + r + 1) * w), (s * rows.length + k) * w));
+        rows.forEach((r, k) =>
+          dst.set(src.subarray((s * this.rows + r) * w, (s * this.rows + r + 1) * w), (s * rows.length + k) * w),
+        );
       }
     });
     kept.slots = this.slots;

@@ -21,18 +21,24 @@ async function inflate(data: Uint8Array): Promise<Uint8Array> {
 
 function paeth(a: number, b: number, c: number): number {
   const p = a + b - c;
-  const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+  const pa = Math.abs(p - a),
+    pb = Math.abs(p - b),
+    pc = Math.abs(p - c);
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
 export async function decodePng(bytes: Uint8Array): Promise<Rgba> {
   if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) throw new Error("not a PNG file");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let width = 0, height = 0, depth = 0, colour = 0, interlace = 0;
+  let width = 0,
+    height = 0,
+    depth = 0,
+    colour = 0,
+    interlace = 0;
   let palette: Uint8Array | undefined;
   let transparency: Uint8Array | undefined;
   const idat: Uint8Array[] = [];
-  for (let at = 8; at + 8 <= bytes.length; ) {
+  for (let at = 8; at + 8 <= bytes.length;) {
     const length = view.getUint32(at);
     const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
     const body = bytes.subarray(at + 8, at + 8 + length);
@@ -80,7 +86,16 @@ export async function decodePng(bytes: Uint8Array): Promise<Rgba> {
       const b = prev[x] as number;
       const c = x >= bpp ? (prev[x - bpp] as number) : 0;
       const s = src[x] as number;
-      cur[x] = filter === 0 ? s : filter === 1 ? s + a : filter === 2 ? s + b : filter === 3 ? s + ((a + b) >> 1) : s + paeth(a, b, c);
+      cur[x] =
+        filter === 0
+          ? s
+          : filter === 1
+            ? s + a
+            : filter === 2
+              ? s + b
+              : filter === 3
+                ? s + ((a + b) >> 1)
+                : s + paeth(a, b, c);
     }
     prev = cur;
   }

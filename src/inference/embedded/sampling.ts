@@ -35,7 +35,13 @@ export function sampleToken(logits: Float32Array, temperature: number, topP: num
   let sum = 0;
   for (let i = 0; i < V; i++) sum += probs[i] = Math.exp(((logits[i] as number) - max) / temperature);
   const p = Math.min(Math.max(topP, 0), 1);
-  if (p >= 1) return drawFrom(probs, Array.from({ length: V }, (_, i) => i), sum, random);
+  if (p >= 1)
+    return drawFrom(
+      probs,
+      Array.from({ length: V }, (_, i) => i),
+      sum,
+      random,
+    );
   const cut = p * sum;
   // The nucleus is the smallest top set with mass ≥ cut. Sort only tokens above a tiny floor; if
   // they do not reach the cut (a very flat distribution), sort everything.
@@ -50,7 +56,8 @@ export function sampleToken(logits: Float32Array, temperature: number, topP: num
   }
   if (poolMass < cut) pool = Array.from({ length: V }, (_, i) => i);
   pool.sort((a, b) => (probs[b] as number) - (probs[a] as number) || a - b);
-  let kept = 0, mass = 0;
+  let kept = 0,
+    mass = 0;
   while (kept < pool.length) {
     mass += probs[pool[kept] as number] as number;
     kept++;

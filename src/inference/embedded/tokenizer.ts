@@ -36,7 +36,8 @@ export class X1Tokenizer {
   private readonly byFirst: (Piece[] | undefined)[] = new Array(256);
 
   constructor(private readonly spec: TokenizerSpec) {
-    if (spec.algorithm !== "greedy-longest-match-utf8-bytes") throw new Error(`unsupported tokenizer algorithm ${spec.algorithm}`);
+    if (spec.algorithm !== "greedy-longest-match-utf8-bytes")
+      throw new Error(`unsupported tokenizer algorithm ${spec.algorithm}`);
     this.special = Object.fromEntries(spec.specials.map((s, i) => [s, i]));
     const id = (s: string): number => {
       const v = this.special[s];
@@ -110,7 +111,12 @@ export class X1Tokenizer {
     const ids = [this.bos];
     if (prompt.with_image) for (let i = 0; i < this.imageTokens; i++) ids.push(this.image);
     if (prompt.system !== undefined) ids.push(this.special["<system>"] as number, ...this.encode(prompt.system));
-    ids.push(this.special["<user>"] as number, ...this.encode(prompt.user), this.special["<assistant>"] as number, ...this.encode(prompt.assistant_prefix));
+    ids.push(
+      this.special["<user>"] as number,
+      ...this.encode(prompt.user),
+      this.special["<assistant>"] as number,
+      ...this.encode(prompt.assistant_prefix),
+    );
     return ids;
   }
 

@@ -11,7 +11,14 @@ export type { ScoreResult } from "./result";
 export function scoreStage(view: StageView): ScoreResult {
   switch (view.settings.scorer) {
     case "none":
-      return { ranking: invalidLast(view.unique.map((c) => c.id), view.byId), scores: {}, issues: [] };
+      return {
+        ranking: invalidLast(
+          view.unique.map((c) => c.id),
+          view.byId,
+        ),
+        scores: {},
+        issues: [],
+      };
     case "logprob":
       return rankByLogprob(view.unique);
     case "vote":

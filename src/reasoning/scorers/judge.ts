@@ -35,7 +35,10 @@ export function matchMode(
 ): MatchMode {
   if (!first.valid || !second.valid) {
     const winner = first.valid || !second.valid ? 1 : 2;
-    const rationale = !first.valid && !second.valid ? "both candidates are invalid; Response 1 advances" : `Response ${winner === 1 ? 2 : 1} is invalid and forfeits`;
+    const rationale =
+      !first.valid && !second.valid
+        ? "both candidates are invalid; Response 1 advances"
+        : `Response ${winner === 1 ? 2 : 1} is invalid and forfeits`;
     return { kind: "local", decision: { winner, decided_by: "forfeit", rationale } };
   }
   if (stage === "REASONING") {
@@ -44,15 +47,30 @@ export function matchMode(
     if (a === undefined || b === undefined) return { kind: "waiting" };
     if ((a === "incorrect") !== (b === "incorrect")) {
       const winner = a === "incorrect" ? 2 : 1;
-      return { kind: "local", decision: { winner, decided_by: "selfcheck", rationale: `Response ${winner === 1 ? 2 : 1} self-checked as incorrect` } };
+      return {
+        kind: "local",
+        decision: {
+          winner,
+          decided_by: "selfcheck",
+          rationale: `Response ${winner === 1 ? 2 : 1} self-checked as incorrect`,
+        },
+      };
     }
   }
   return { kind: "judge" };
 }
 
 /** Unparseable verdict (or two orders that disagree): higher mean logprob if both known, else fewer parser repairs, else Response 1. */
-export function fallbackDecision(first: Candidate, second: Candidate, why = "no verdict in the judge reply"): MatchDecision {
-  const decided = (winner: 1 | 2, rule: string): MatchDecision => ({ winner, decided_by: "fallback", rationale: `${why}; ${rule}` });
+export function fallbackDecision(
+  first: Candidate,
+  second: Candidate,
+  why = "no verdict in the judge reply",
+): MatchDecision {
+  const decided = (winner: 1 | 2, rule: string): MatchDecision => ({
+    winner,
+    decided_by: "fallback",
+    rationale: `${why}; ${rule}`,
+  });
   if (first.mean_logprob !== null && second.mean_logprob !== null && first.mean_logprob !== second.mean_logprob) {
     return decided(first.mean_logprob > second.mean_logprob ? 1 : 2, "higher mean logprob wins");
   }
@@ -63,7 +81,12 @@ export function fallbackDecision(first: Candidate, second: Candidate, why = "no 
 }
 
 /** Reads a committed match step: a local decision (JSON) or a judge reply (raw text), read against the responses the judge was shown. */
-export function decodeMatchOutput(output: StepOutput, stage: StageKey, first: Candidate, second: Candidate): MatchDecision & { raw?: string } {
+export function decodeMatchOutput(
+  output: StepOutput,
+  stage: StageKey,
+  first: Candidate,
+  second: Candidate,
+): MatchDecision & { raw?: string } {
   const raw = output.texts[0] ?? "";
   if (output.backend === "local") {
     try {
@@ -87,7 +110,11 @@ export function decodeMatchOutput(output: StepOutput, stage: StageKey, first: Ca
  * different earlier stages, so the context is only the stages both share; each response then
  * carries its own differing earlier stages, tagged, so the judge compares whole partial paths.
  */
-export function judgeInputs(stage: StageKey, first: Candidate, second: Candidate): { context: Partial<Record<Stage, string>>; first: string; second: string } {
+export function judgeInputs(
+  stage: StageKey,
+  first: Candidate,
+  second: Candidate,
+): { context: Partial<Record<Stage, string>>; first: string; second: string } {
   if (stage === "ANSWER") return { context: {}, first: first.text, second: second.text };
   const context: Partial<Record<Stage, string>> = {};
   const differing: Stage[] = [];
@@ -120,12 +147,25 @@ export function combineOrders(
   const fj = forward.decided_by === "judge";
   const sj = swapped.decided_by === "judge";
   if (fj && sj && forward.winner === swapped.winner) {
-    return { winner: forward.winner, decided_by: "judge", rationale: `both orders pick Response ${forward.winner}. ${forward.rationale}` };
+    return {
+      winner: forward.winner,
+      decided_by: "judge",
+      rationale: `both orders pick Response ${forward.winner}. ${forward.rationale}`,
+    };
   }
-  if (fj && sj) return fallbackDecision(first, second, "the judge picks whichever response it reads first (its two orders disagree)");
+  if (fj && sj)
+    return fallbackDecision(
+      first,
+      second,
+      "the judge picks whichever response it reads first (its two orders disagree)",
+    );
   if (fj || sj) {
     const d = fj ? forward : swapped;
-    return { winner: d.winner, decided_by: "judge", rationale: `only the ${fj ? "first" : "swapped"} order gave a verdict. ${d.rationale}` };
+    return {
+      winner: d.winner,
+      decided_by: "judge",
+      rationale: `only the ${fj ? "first" : "swapped"} order gave a verdict. ${d.rationale}`,
+    };
   }
   return fallbackDecision(first, second, "no verdict in either order's judge reply");
 }

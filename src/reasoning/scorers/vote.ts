@@ -10,7 +10,8 @@ import { jaccard, normalizeAnswer, tokenSet } from "../normalize";
 import type { StageKey } from "../steps";
 import type { ScoreResult } from "./result";
 
-const answerOf = (c: Candidate): string => normalizeAnswer(c.stage === "ANSWER" ? (c.stages?.CONCLUSION ?? "") : c.text);
+const answerOf = (c: Candidate): string =>
+  normalizeAnswer(c.stage === "ANSWER" ? (c.stages?.CONCLUSION ?? "") : c.text);
 
 export function rankByVote(stage: StageKey, all: readonly Candidate[], unique: readonly Candidate[]): ScoreResult {
   const voters = all.filter((c) => c.valid);
