@@ -22,7 +22,6 @@ fi
 if want embedded; then
   echo "== embedded decoding"
   bash tools/bench-embedded/run.sh
-  cp tools/bench-embedded/results.json bench/results/embedded.json
 fi
 if want load; then
   echo "== load"

@@ -45,6 +45,6 @@ const lines = [
 ];
 console.log(lines.join("\n"));
 writeFileSync(
-  "tools/bench-embedded/results.json",
+  "bench/results/embedded.json",
   JSON.stringify({ workerd, node: { ...node, session_ms: model.session_ms }, table: lines }, null, 1) + "\n",
 );

@@ -132,6 +132,6 @@ const lines = [
 ];
 console.log(lines.join("\n"));
 writeFileSync(
-  "tools/bench-embedded/prefix-ab.json",
+  "tools/.cache/prefix-ab.json",
   JSON.stringify({ measured: new Date().toISOString(), steps: STEPS, reps, rows, table: lines }, null, 1) + "\n",
 );

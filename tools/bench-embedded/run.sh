@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run bench:embedded: decode throughput in workerd vs onnxruntime-node on the same int8 graph,
-# batched N=4 vs four single decodes, session creation, wasm heap. Writes tools/bench-embedded/results.json.
+# batched N=4 vs four single decodes, session creation, wasm heap. Writes bench/results/embedded.json.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p tools/.cache

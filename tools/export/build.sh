@@ -20,4 +20,5 @@ $PY tools/export/package.py --vision "$OUT/fp32/vision.onnx" --decoder "$OUT/fp3
 $PY tools/export/parity_torch.py --ckpt "$OUT/model.pt" --limit "$LIMIT" --out "$OUT/torch.json" --vectors test/embedded/fixtures/preprocess-vectors.json
 node_modules/.bin/esbuild tools/export/parity.ts --bundle --platform=node --format=esm --log-level=warning \
   --external:onnxruntime-node --external:onnxruntime-web --outfile=tools/.cache/parity.mjs
-node tools/.cache/parity.mjs --torch "$OUT/torch.json" --fp32 "$OUT/fp32-shards" --int8 model-shards --out tools/export/parity.json
+node tools/.cache/parity.mjs --torch "$OUT/torch.json" --fp32 "$OUT/fp32-shards" --int8 model-shards --out "$OUT/parity.json"
+echo "parity written to $OUT/parity.json: put its figures in model-shards/manifest.json (card.parity), then npm run model-card"

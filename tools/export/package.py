@@ -170,6 +170,14 @@ def main():
         "shards": shard_entries,
         "source": {"checkpoint": os.path.basename(meta["checkpoint"]), "step": meta.get("step")},
     }
+    # The model card's facts (scripts/model-card.mjs renders docs/model-card.md from them) are carried
+    # over from the previous manifest; they keep naming the version they describe, so the card refuses
+    # to render for a new export until its evaluation, parity and training are updated.
+    previous = os.path.join(args.out, "manifest.json")
+    if os.path.exists(previous):
+        card = json.load(open(previous)).get("card")
+        if card is not None:
+            manifest["card"] = card
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
         f.write("\n")

@@ -17,8 +17,9 @@
 #   bash tools/train/run.sh               everything (about seven hours on 2 CPU cores)
 #   bash tools/train/run.sh --skip-data   reuse tools/.cache/x1-shapes
 # Needs Debian's python3-torch, python3-numpy, python3-matplotlib and libopenblas0-pthread
-# (apt), run with /usr/bin/python3. Outputs: tools/.cache/x1-train/model.pt, tools/train/train-log*.txt,
-# tools/train/loss-curve*.png, tools/train/eval-dev*.json. Then: bash tools/export/build.sh.
+# (apt), run with /usr/bin/python3. Outputs: tools/.cache/x1-train/model.pt, tools/train/train-log*.txt
+# (committed for the shipped model's phases), tools/train/history*.json and loss-curve*.png (git-ignored),
+# tools/.cache/x1-train/eval-dev*.json. Then: bash tools/export/build.sh.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=/usr/bin/python3
@@ -38,11 +39,11 @@ if [[ "${1:-}" != "--skip-data" ]]; then
   bash tools/x1-shapes/run.sh commit
 fi
 $PY tools/train/tokenizer.py --check
-# One phase: train tools/train/config<SUFFIX>.json, evaluate it on dev into eval-dev<SUFFIX>.json,
+# One phase: train tools/train/config<SUFFIX>.json, evaluate it on dev into tools/.cache/x1-train/eval-dev<SUFFIX>.json,
 # and keep the model as <NAME>.pt, which the next phase's config starts from.
 phase() {
   $PY tools/train/train.py --config "tools/train/config$1.json"
-  $PY tools/train/evaluate.py --split dev --out "tools/train/eval-dev$1.json"
+  $PY tools/train/evaluate.py --split dev --out "tools/.cache/x1-train/eval-dev$1.json"
   if [[ -n "${2:-}" ]]; then cp tools/.cache/x1-train/model.pt "tools/.cache/x1-train/$2.pt"; fi
 }
 phase "" run4
