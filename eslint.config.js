@@ -81,7 +81,7 @@ export default tseslint.config(
   {
     files: ["**/*.js", "**/*.mjs"],
     languageOptions: {
-      globals: { process: "readonly", console: "readonly", URL: "readonly", setTimeout: "readonly", fetch: "readonly" },
+      globals: Object.fromEntries(NODE_GLOBALS.map((g) => [g, "readonly"])),
     },
   },
   {

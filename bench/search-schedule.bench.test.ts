@@ -20,7 +20,7 @@ import { runInMemory } from "../src/reasoning/memory-executor";
 import type { RunSpec } from "../src/reasoning/types";
 
 const MOCK_REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
-const EMBEDDED_REPEATS = Number(process.env.BENCH_EMBEDDED_REPEATS ?? 3);
+const EMBEDDED_REPEATS = Number(process.env.BENCH_EMBEDDED_REPEATS ?? 9);
 const EMBEDDED_ID = "embedded:x1-shapes-tiny";
 
 /**

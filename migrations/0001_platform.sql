@@ -1,4 +1,4 @@
--- Platform tables (issue 5; DESIGN.md §7): API keys, the run index per key, the usage ledger.
+-- Platform tables (docs/keys-and-billing.md): API keys, the run index per key, the usage ledger.
 -- Applied by `npm start` (wrangler d1 migrations apply DB --local) and by the tests
 -- (readD1Migrations in vitest.config.ts, applyD1Migrations in test/setup/d1.ts).
 

@@ -18,11 +18,11 @@ export interface Env {
   ALLOW_HTTP_IMAGE_URLS?: string;
   /** Dev only: "1" lets `webhook.url` use plain http to localhost (never set in production). */
   ALLOW_HTTP_WEBHOOKS?: string;
-  /** D1: API keys, the usage ledger, the run index (issue 5). */
+  /** D1: API keys, the usage ledger, the run index. */
   DB?: D1Database;
   /** Multiplies the webhook retry schedule (default 1; tests shrink it). */
   WEBHOOK_SCHEDULE_SCALE?: string;
-  /** One `KeyLimiter` Durable Object per API key: its request rate limit (issue 5). */
+  /** One `KeyLimiter` Durable Object per API key: its request rate limit. */
   LIMITER?: DurableObjectNamespace<KeyLimiter>;
   /** "development" for `npm start` and the tests (.dev.vars); anything else is a real deployment. */
   ENVIRONMENT?: string;

@@ -1,5 +1,5 @@
 /**
- * Authentication middleware (DESIGN.md §7): API keys on `/v1/*`, the admin secret on `/admin/*`.
+ * Authentication middleware (docs/keys-and-billing.md): API keys on `/v1/*`, the admin secret on `/admin/*`.
  * Each checks first that the deployment has real secrets (a 503 naming the one to set). Every
  * failure is a JSON error saying what was wrong: missing, malformed, unknown or revoked.
  */

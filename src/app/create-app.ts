@@ -1,6 +1,5 @@
 /**
- * The Hono app: request ids, routes, and one error path (STYLE.md: w3cj's create-app, Hono's
- * single onError). Routes are mounted per group; each validates its own input.
+ * The Hono app: request ids, routes, and one error path (one app factory, one onError). Routes are mounted per group; each validates its own input.
  */
 import { Hono } from "hono";
 import { methodNotAllowed } from "hono/method-not-allowed";
@@ -21,7 +20,7 @@ export function createApp(): Hono<AppEnv> {
   app.use(requestId({ generator: () => `req_${crypto.randomUUID().replaceAll("-", "")}` }));
   // A known path with the wrong method is a 405 with Allow, not a misleading 404.
   app.use(methodNotAllowed({ app, onMethodNotAllowed: methodNotAllowedResponse }));
-  // Every /v1 route needs an API key and counts against its rate limit (DESIGN.md §7).
+  // Every /v1 route needs an API key and counts against its rate limit (docs/keys-and-billing.md).
   app.use("/v1/*", apiKeyAuth(), keyRateLimit());
   app.route("/", metaRoutes());
   app.route("/v1/runs", runsRoutes());

@@ -1,6 +1,6 @@
 /**
  * One error type for the API and one place that turns any failure into the JSON error shape of
- * DESIGN.md §6: `{ "error": { "type", "message", "param"?, "code"? } }`.
+ * docs/api.md, Errors: `{ "error": { "type", "message", "param"?, "code"? } }`.
  */
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";

@@ -77,7 +77,7 @@ export function decodeInlineImage(data: string, mediaType: string): ImageInput {
   return checkImageBytes(decoded.bytes, "image.data", declared);
 }
 
-/** https only; plain http only to this machine, and only when the dev flag is on (DESIGN.md §7). */
+/** https only; plain http only to this machine, and only when the dev flag is on (docs/api.md). */
 export function checkImageUrl(raw: string, env: Pick<Env, "ALLOW_HTTP_IMAGE_URLS">): URL {
   return checkOutboundUrl(raw, {
     param: "image.url",

@@ -1,5 +1,5 @@
 /**
- * Input limits of the HTTP API (DESIGN.md §7). Every limit has a name so that an error can say
+ * Input limits of the HTTP API (docs/api.md). Every limit has a name so that an error can say
  * which one was hit: callers fix their request from the message alone.
  */
 
@@ -30,7 +30,7 @@ export const MAX_TOKENS_PER_STAGE: Range = { name: "max_tokens_per_stage", min: 
 export const STAGE_MAX_TOKENS: Range = { name: "max_tokens", min: 1, max: 2_048 };
 export const TEMPERATURE: Range = { name: "temperature", min: 0, max: 2 };
 export const TOP_P: Range = { name: "top_p", min: 0, max: 1, exclusiveMin: true };
-/** A run's sampling when the request names none: the reference implementation's values (REFERENCE.md). */
+/** A run's sampling when the request names none: the reference implementation's values (temperature 0.6, top_p 0.9). */
 export const DEFAULT_TEMPERATURE = 0.6;
 export const DEFAULT_TOP_P = 0.9;
 export const SEED: Range = { name: "seed", min: 0, max: 2 ** 32 - 1 };

@@ -1,6 +1,6 @@
 /**
  * The rule for every URL the service fetches or posts to on a caller's behalf (image URLs,
- * webhooks; DESIGN.md §7): absolute, https, no credentials — plain http only to this machine, and
+ * webhooks; docs/api.md): absolute, https, no credentials — plain http only to this machine, and
  * only when the given development flag is on.
  */
 import { invalidRequest } from "./errors";

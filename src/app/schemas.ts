@@ -1,5 +1,5 @@
 /**
- * The request body of `POST /v1/runs` (DESIGN.md §6). Objects are strict: a misspelt field is an
+ * The request body of `POST /v1/runs` (docs/api.md). Objects are strict: a misspelt field is an
  * error naming it, never silently ignored. Every numeric check names its limit (limits.ts).
  *
  * Strategy notes, as callers see them:

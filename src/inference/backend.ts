@@ -1,5 +1,5 @@
 /**
- * The backend interface (DESIGN.md §4), in the spirit of the Vercel AI SDK provider spec:
+ * The backend interface (docs/backends.md), in the spirit of the Vercel AI SDK provider spec:
  * one small call, declared capabilities, usage left undefined when unknown, warnings for
  * options a backend ignores, and errors that say whether a retry can help.
  */

@@ -1,6 +1,6 @@
 /**
- * Whether this deployment has real secrets (DESIGN.md §7: "deployment refuses to start without
- * real secrets"). Workers have no start-up hook that can refuse, so every authenticated request
+ * Whether this deployment has real secrets (docs/keys-and-billing.md: a deployment refuses to work
+ * without them). Workers have no start-up hook that can refuse, so every authenticated request
  * asks this first and gets a 503 naming the secret to set.
  */
 import type { Env } from "../env";

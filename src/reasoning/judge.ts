@@ -1,6 +1,6 @@
 /**
  * Judge and self-check prompts, and tolerant parsing of their replies. Our own wording of the
- * stage-specific criteria of the reference method (REFERENCE.md). The dataset generator uses these
+ * stage-specific criteria of the reference method (docs/search.md). The dataset generator uses these
  * exact builders to train a small judge, so they are deterministic and compact: every fixed
  * instruction is kept under ~350 characters for a short context window.
  *

@@ -1,5 +1,5 @@
 /**
- * Tolerant parsing of model output (DESIGN.md §1). Never throws: whatever the model wrote is
+ * Tolerant parsing of model output (docs/search.md, Parsing). Never throws: whatever the model wrote is
  * repaired where possible, and every repair is reported so the trace can say what happened.
  * A candidate with nothing usable is marked invalid (ranked last by every scorer), not dropped.
  */

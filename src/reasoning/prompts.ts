@@ -1,6 +1,6 @@
 /**
  * Generation prompts. The fine-tuned model writes the four tagged stages itself and needs no
- * system prompt (REFERENCE.md): the user turn is the question (with the image), and the
+ * system prompt (docs/search.md): the user turn is the question (with the image), and the
  * assistant turn is prefilled with the accepted stages and the next stage's opening tag.
  */
 import { renderStages } from "./parser";

@@ -1,4 +1,4 @@
-/** The four stages of an answer, always in this order (DESIGN.md §1). */
+/** The four stages of an answer, always in this order (docs/search.md). */
 export const STAGES = ["SUMMARY", "CAPTION", "REASONING", "CONCLUSION"] as const;
 export type Stage = (typeof STAGES)[number];
 

@@ -1,5 +1,5 @@
 /**
- * `ReasoningRun`: one Durable Object per run (DESIGN.md §3). SQLite rows are the truth; the
+ * `ReasoningRun`: one Durable Object per run (docs/architecture.md). SQLite rows are the truth; the
  * alarm is derived from them after every change. The search itself is the pure core's planner.
  */
 import { DurableObject } from "cloudflare:workers";

@@ -79,15 +79,13 @@ describe("reasoning_format", () => {
     expect(res.status).toBe(200);
     const frames = sseData(await res.text());
     expect(frames.at(-1)).toBe("[DONE]");
-    const chunks = frames
-      .slice(0, -1)
-      .map(
-        (f) =>
-          JSON.parse(f) as {
-            run_id: string;
-            choices: { delta: { content?: string; reasoning_content?: string }; finish_reason: string | null }[];
-          },
-      );
+    const chunks = frames.slice(0, -1).map(
+      (f) =>
+        JSON.parse(f) as {
+          run_id: string;
+          choices: { delta: { content?: string; reasoning_content?: string }; finish_reason: string | null }[];
+        },
+    );
     const deltas = chunks.map((c) => c.choices[0]?.delta ?? {});
     const reasoning = deltas.flatMap((d) => (d.reasoning_content ? [d.reasoning_content] : []));
     const content = deltas.flatMap((d) => (d.content ? [d.content] : []));

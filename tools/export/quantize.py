@@ -9,7 +9,7 @@ as the tied output embedding is) becomes
 
 W_scale[col] = max |W[:, col]| / 127 and W_q = round(W / W_scale), zero point 0 (MatMulInteger's
 default). Convolutions, embeddings (Gather), norms and biases stay fp32: they are a small part of
-the weights. Never MatMulNBits (TOOLCHAIN.md: it expands to fp32 on every run in wasm).
+the weights. Never MatMulNBits (docs/embedded-model.md: it expands to fp32 on every run in wasm).
 
 Usage: /usr/bin/python3 tools/export/quantize.py IN.onnx OUT.onnx [--keep NAME_SUBSTRING ...]
 """

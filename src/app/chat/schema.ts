@@ -131,13 +131,10 @@ export const chatCompletionSchema = z
     metadata: createRunSchema.shape.metadata.nullish().meta({ description: "Stored on the run (≤ 16 string pairs)." }),
     // Extensions: the search (same schema as POST /v1/runs) and how the stages come back.
     search: createRunSchema.shape.search.meta({ description: "Extension: the search, as in POST /v1/runs." }),
-    reasoning_format: z
-      .enum(REASONING_FORMATS)
-      .default("tagged")
-      .meta({
-        description:
-          "Extension. `tagged`: the four stages in `content`, tags included. `split`: SUMMARY, CAPTION and REASONING in `reasoning_content`, the CONCLUSION in `content`.",
-      }),
+    reasoning_format: z.enum(REASONING_FORMATS).default("tagged").meta({
+      description:
+        "Extension. `tagged`: the four stages in `content`, tags included. `split`: SUMMARY, CAPTION and REASONING in `reasoning_content`, the CONCLUSION in `content`.",
+    }),
     // Ignored (IGNORED_OPENAI_FIELDS).
     user: z
       .string()

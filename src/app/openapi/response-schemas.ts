@@ -10,12 +10,10 @@ const count = z.number().int().min(0);
 export const errorSchema = z
   .object({
     error: z.object({
-      type: z
-        .string()
-        .meta({
-          description:
-            "invalid_request_error, not_found_error, method_not_allowed_error, idempotency_error, api_error, …",
-        }),
+      type: z.string().meta({
+        description:
+          "invalid_request_error, not_found_error, method_not_allowed_error, idempotency_error, api_error, …",
+      }),
       message: z.string().meta({ description: "Names the field and the limit it broke." }),
       param: z.string().nullish().meta({ description: "Dotted path of the field at fault." }),
       code: z.string().optional(),
@@ -151,11 +149,9 @@ export const chatUsageSchema = z
     prompt_tokens: count
       .optional()
       .meta({ description: "Every prompt token the backend read, over all calls of the search (judging included)." }),
-    completion_tokens: count
-      .optional()
-      .meta({
-        description: "Every token generated: all candidates of every stage, and the judge's and self-checks' output.",
-      }),
+    completion_tokens: count.optional().meta({
+      description: "Every token generated: all candidates of every stage, and the judge's and self-checks' output.",
+    }),
     total_tokens: count.optional(),
     completion_tokens_details: z
       .object({
@@ -176,12 +172,9 @@ export const chatUsageSchema = z
 const assistantMessage = z.object({
   role: z.literal("assistant"),
   content: z.string().meta({ description: "tagged: the four stages, tags included; split: the CONCLUSION only." }),
-  reasoning_content: z
-    .string()
-    .optional()
-    .meta({
-      description: "split only: <SUMMARY>…</SUMMARY>, <CAPTION>…</CAPTION>, <REASONING>…</REASONING>, one per line.",
-    }),
+  reasoning_content: z.string().optional().meta({
+    description: "split only: <SUMMARY>…</SUMMARY>, <CAPTION>…</CAPTION>, <REASONING>…</REASONING>, one per line.",
+  }),
   refusal: z.null(),
 });
 

@@ -10,7 +10,7 @@ const modelObject = (m: ModelInfo) => ({
   owned_by: m.backend,
   description: m.description,
   capabilities: m.capabilities,
-  // Configured but unusable models are listed with what to fix (issue 4).
+  // Configured but unusable models are listed with what to fix.
   status: m.status,
   ...(m.error ? { error: m.error } : {}),
   ...(m.fallbacks ? { fallbacks: m.fallbacks } : {}),

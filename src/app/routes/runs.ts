@@ -1,5 +1,5 @@
 /**
- * `/v1/runs`: create, read, follow and cancel runs (DESIGN.md §6). Creating validates the whole
+ * `/v1/runs`: create, read, follow and cancel runs (docs/api.md). Creating validates the whole
  * request — body, headers, image bytes — before any Durable Object is touched, so bad input
  * never leaves a run behind.
  */

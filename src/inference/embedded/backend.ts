@@ -1,5 +1,5 @@
 /**
- * The `embedded` backend: X1-Tiny inside the Worker (DESIGN.md §4–5). N candidates of one prompt
+ * The `embedded` backend: X1-Tiny inside the Worker (docs/embedded-model.md). N candidates of one prompt
  * decode as one batch; stop strings, temperature, top-p and per-candidate seeds are honoured;
  * usage is counted (prompt tokens including the image tokens, once per call; generated tokens of
  * every candidate); mean log-probabilities are reported. Judge and self-check calls are ordinary

@@ -1,5 +1,5 @@
 /**
- * onnxruntime-web inside workerd (TOOLCHAIN.md): Workers cannot compile WebAssembly from bytes at
+ * onnxruntime-web inside workerd (docs/embedded-model.md, Serving): Workers cannot compile WebAssembly from bytes at
  * run time and have no threads, so the wasm is imported as a module compiled at deploy time
  * (CompiledWasm rule), and ORT is handed a marker `wasmBinary`: a wrapped WebAssembly.instantiate
  * recognises it and instantiates the precompiled module instead. One thread, no proxy worker.

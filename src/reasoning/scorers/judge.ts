@@ -1,6 +1,6 @@
 /**
  * The judge scorer's matches: how each bracket match is decided, and how a persisted match
- * output is read back. Decision order (DESIGN.md §2):
+ * output is read back. Decision order (docs/search.md, Scorers):
  *  1. forfeit — a side that is invalid loses (both invalid: Response 1 advances); no model call;
  *  2. selfcheck — REASONING only: if exactly one side self-checked 'incorrect', it loses; no call;
  *  3. judge — the model's reply: the side closer to its `Check:` reference if it wrote one, else
