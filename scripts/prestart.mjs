@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 
 if (!existsSync(".dev.vars")) {
   copyFileSync(".dev.vars.example", ".dev.vars");
-  console.log("created .dev.vars from .dev.vars.example (development secrets; see README: Keys, metering and budgets)");
+  console.log("created .dev.vars from .dev.vars.example (development secrets; see docs/keys-and-billing.md)");
 }
 const wrangler = process.platform === "win32" ? "wrangler.cmd" : "wrangler";
 const result = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local"], {

@@ -72,7 +72,7 @@ const searchSchema = z
     keep: ranged(KEEP, "int").default(1),
     scorer: scorer.default("judge"),
     stages: stagesSchema.optional(),
-    // 2: every judge match is also judged with the responses swapped (README, "judged in both orders").
+    // 2: every judge match is also judged with the responses swapped (docs/search.md, "Judged in both orders").
     judge_orders: z
       .union([z.literal(1), z.literal(2)], {
         error: "must be 1 or 2 (limit: judge_orders is 1, the reference's single order, or 2, both orders)",

@@ -6,7 +6,7 @@
  */
 import { BackendError, isRetryableStatus } from "./backend";
 
-/** The one-off step that accepts Meta's licence for an account (see README, "GPU backends"). */
+/** The one-off step that accepts Meta's licence for an account (docs/backends.md, "Workers AI"). */
 export function licenceGuidance(model: string): string {
   return (
     `the Cloudflare account has not accepted the licence of ${model} (Meta's licence and acceptable use policy). ` +

@@ -157,7 +157,7 @@ describe("playground", () => {
       assert.match(url.searchParams.get("run") ?? "", /^run_[0-9a-f]+$/, "the URL names the run");
       shareUrl = url.pathname + url.search;
       await page.screenshot({ path: `${ARTIFACTS}playground-desktop.png`, fullPage: true });
-      // For the README: the form, the run and the first stages' trees.
+      // For docs/playground.md: the form, the run and the first stages' trees.
       const bottom = await page.evaluate(
         () =>
           document.querySelector("[data-node='stage'][data-stage='SUMMARY']").getBoundingClientRect().bottom +

@@ -82,7 +82,7 @@ describe("the embedded model judges pairs of candidates inside workerd", () => {
       }
     }
     // Measured with run 10: the engine's reading 16/16 on both stages; the verdict lines alone
-    // CONCLUSION 14/16, REASONING 10/16 (README, "The embedded model").
+    // CONCLUSION 14/16, REASONING 10/16 (measured on run 10).
     for (const stage of ["REASONING", "CONCLUSION"]) {
       expect(tally[stage]?.[1]).toBe(16);
       expect(read[stage], misses.join("\n")).toBeGreaterThanOrEqual(15);

@@ -2,7 +2,7 @@
  * Backend faults, through the HTTP API and the real Durable Object: scripted backends (registered
  * in `testBackends`) that fail with 5xx, 429 + Retry-After, timeouts, non-retryable errors, answer
  * garbage or untagged text, hang until aborted, or — on the Workers AI adapter — stream replies that
- * break off. Every run must end as the README says — retried and `succeeded`, or `failed` with
+ * break off. Every run must end as docs/architecture.md says — retried and `succeeded`, or `failed` with
  * `retries_exhausted` / `backend_rejected` / `deadline_exceeded` and a message naming the step and
  * the cause — with its trace kept, within its deadline, and the API never answers a 5xx (chat
  * completions map a failed run to the documented 502 / 504).

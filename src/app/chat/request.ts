@@ -1,7 +1,7 @@
 /**
  * A chat request as a run: the last user message's text is the question, its one image the
  * run's image. The engine reasons about one question on one image, so earlier turns and system
- * messages are validated but do not reach the model (README: "OpenAI-compatible API").
+ * messages are validated but do not reach the model (docs/chat-completions.md).
  */
 import type { Env } from "../../env";
 import type { ImageInput } from "../../inference/backend";

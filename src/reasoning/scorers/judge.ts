@@ -134,7 +134,7 @@ export function judgeInputs(
  * A match judged in both orders (search.judge_orders = 2): `forward` read with the pair as drawn,
  * `swapped` with Response 1 and 2 exchanged (its winner is already mapped back to the drawn
  * order). Why: on real search candidates the small judge favours whichever response it reads
- * first (README, "judged in both orders"), so a verdict counts only when it survives the swap.
+ * first (docs/search.md, "Judged in both orders"), so a verdict counts only when it survives the swap.
  * Both replies pick the same side → that side, by the judge; only one reply has a verdict → that
  * one; they disagree, or neither has one → the fallback rule, as for an unparseable reply.
  */
