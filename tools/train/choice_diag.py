@@ -1,4 +1,4 @@
-"""Where multiple choice goes wrong, per checkpoint (the runs 14-17 measurements in the README):
+"""Where multiple choice goes wrong, per checkpoint (the runs 14-17 measurements; docs/model-card.md, "What was tried"):
   - the dev split's choice questions, greedy through all four stages as evaluate.py runs them:
     how many are wrong, how many of those have the right value behind the wrong letter, and how many
     have word options (a colour, shape or position to look up rather than a number);
@@ -9,7 +9,7 @@
     or with the value mentioned twice more in that text, then the letter read greedily.
 Usage: /usr/bin/python3 tools/train/choice_diag.py --ckpt A.pt [--ckpt B.pt ...]
          [--split dev] [--drills tools/.cache/x1-shapes/lookup-heldout] [--distance] [--threads 2]
-The README's drills: `bash tools/x1-shapes/run.sh gen --split train --scenes 100 --from 170000
+The drills measured then: `bash tools/x1-shapes/run.sh gen --split train --scenes 100 --from 170000
 --per-scene 0 --lookup 4 --jsonl --out tools/.cache/x1-shapes/lookup-heldout` (scenes no run trained on)."""
 import argparse
 import json
