@@ -2,6 +2,9 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 const NODE_GLOBALS = [
+  "AbortSignal",
+  "TextDecoder",
+  "TextEncoder",
   "process",
   "console",
   "Buffer",

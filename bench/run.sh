@@ -6,11 +6,12 @@
 #   embedded   embedded decoding: workerd vs onnxruntime-node on the same int8 graph, batched vs single
 #   load       hundreds of concurrent runs over HTTP against `wrangler dev --local` (mock and embedded)
 #   cold       deploy bundle size (wrangler deploy --dry-run) and the first request's latency
+#   hotpath    authenticated GET /v1/runs/:id against GET /healthz under 200 concurrent clients
 # BENCH_ONLY=schedule,load runs a subset. Takes 15-25 minutes on a 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/results tools/.cache
-ONLY="${BENCH_ONLY:-schedule,embedded,load,cold}"
+ONLY="${BENCH_ONLY:-schedule,embedded,load,cold,hotpath}"
 want() { [[ ",$ONLY," == *",$1,"* ]]; }
 
 if want schedule; then
@@ -30,4 +31,8 @@ fi
 if want cold; then
   echo "== cold start"
   node bench/cold-start.mjs
+fi
+if want hotpath; then
+  echo "== hot path"
+  node bench/hot-path.mjs
 fi

@@ -4,8 +4,14 @@ import type { ReasoningRun } from "./runs/reasoning-run";
 /** Bindings and vars, as declared in wrangler.toml. */
 export interface Env {
   RUNS: DurableObjectNamespace<ReasoningRun>;
-  /** Static files under public/ (playground, docs). */
+  /** Static files under public/ (playground, docs, and the embedded model's files under /model-shards). */
   ASSETS?: Fetcher;
+  /** Where the embedded model's files are read from: "assets" (default) or "r2" (MODEL_BUCKET). */
+  MODEL_SOURCE?: string;
+  /** R2 bucket holding the embedded model's files under `<model>/` (npm run upload:model). */
+  MODEL_BUCKET?: R2Bucket;
+  /** "1" serves /model-shards/* to anyone; by default the files are read by the Worker only. */
+  MODEL_SHARDS_PUBLIC?: string;
   /** Comma-separated `backend:model` ids served here; the first is the default. */
   MODELS?: string;
   /** "1" serves the `mock:*` test and demo backends. */

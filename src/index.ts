@@ -1,5 +1,9 @@
+// The full Worker: every backend, the embedded model included (onnxruntime-web in the bundle).
+// src/index-gpu.ts is the same Worker without the embedded model, for GPU-only deployments.
+import "./inference/embedded/register";
+import { createApp } from "./app/create-app";
+
 export { ReasoningRun } from "./runs/reasoning-run";
 export { KeyLimiter } from "./platform/key-limiter";
-import { createApp } from "./app/create-app";
 
 export default createApp();

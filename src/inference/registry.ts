@@ -13,7 +13,9 @@
 import type { Env } from "../env";
 import type { Backend, BackendCapabilities } from "./backend";
 import { FallbackBackend, commonCapabilities } from "./fallback";
-import { EMBEDDED_CAPABILITIES, EMBEDDED_MODELS, embeddedBackend } from "./embedded";
+import { ASSETS_ORIGIN, EMBEDDED_CAPABILITIES, EMBEDDED_MODELS } from "./embedded/catalog";
+import { fetcherSource, r2Source, type FileSource } from "./embedded/loader";
+import { embeddedProvider, type EmbeddedProvider } from "./embedded-provider";
 import { createFixedLatencyModel, testBackends } from "./mock-model";
 import { DEFAULT_OPENAI_TIMEOUT_MS, OpenAiBackend, type OpenAiConfig } from "./openai";
 import { PREFILL_MODES, type PrefillMode } from "./openai-request";
@@ -33,6 +35,11 @@ export interface ModelInfo {
   fallbacks?: string[];
   /** Members of the chain that were left out, and why. */
   fallback_errors?: string[];
+  /**
+   * GPU backends: whether generation calls carry the four-stage instruction, and why (a base
+   * instruction model needs it; a checkpoint trained on the four stages does not).
+   */
+  format_prompt?: { enabled: boolean; reason: string };
 }
 
 const MOCK_CAPABILITIES: BackendCapabilities = { n: true, stop: true, logprobs: true, prefill: true, vision: true };
@@ -67,6 +74,7 @@ export function fallbackChains(env: Env): Map<string, string[]> {
 /** What one `backend:model` needs, checked without calling anything. */
 interface Spec {
   backend: string;
+  formatPrompt?: { enabled: boolean; reason: string };
   capabilities: BackendCapabilities;
   description: string;
   error?: string;
@@ -83,6 +91,19 @@ function flag(value: string | undefined, fallback: boolean): boolean {
   return value.trim() === "1" || value.trim().toLowerCase() === "true";
 }
 
+/**
+ * Whether a served model's name says it was trained on the four stages (LLaVA-CoT's
+ * `Xkev/Llama-3.2V-11B-cot`, a `llava-cot` served name, LLaVA-o1): then it needs no instruction.
+ */
+export function trainedOnStages(model: string): boolean {
+  return /(^|[^a-z])(cot|llava-?o1)([^a-z]|$)/i.test(model);
+}
+
+function formatPromptReason(raw: string | undefined, varName: string, enabled: boolean, byDefault: string): string {
+  if (raw !== undefined && raw.trim() !== "") return `${varName}="${raw.trim()}"`;
+  return `${enabled ? "on" : "off"} by default for ${byDefault}; set ${varName} to choose`;
+}
+
 function workersAiSpec(env: Env, id: string, rest: string): Spec {
   // `workers-ai:@cf/meta/llama-3.2-11b-vision-instruct[:lora]` — Workers AI model ids have no colon.
   const colon = rest.indexOf(":");
@@ -90,6 +111,12 @@ function workersAiSpec(env: Env, id: string, rest: string): Spec {
   const lora = colon < 0 ? undefined : rest.slice(colon + 1) || undefined;
   // The base model needs the four-stage instruction; a LoRA fine-tuned on the format does not.
   const formatPrompt = flag(env.WORKERS_AI_FORMAT_PROMPT, lora === undefined);
+  const formatReason = formatPromptReason(
+    env.WORKERS_AI_FORMAT_PROMPT,
+    "WORKERS_AI_FORMAT_PROMPT",
+    formatPrompt,
+    lora === undefined ? "the base model" : "a LoRA (assumed trained on the four stages)",
+  );
   const probe = new WorkersAiBackend({
     ai: { run: () => Promise.reject(new Error("probe")) },
     model,
@@ -100,7 +127,12 @@ function workersAiSpec(env: Env, id: string, rest: string): Spec {
   const description =
     `Workers AI ${model}${lora ? ` with LoRA ${lora}` : ""} on Cloudflare GPUs (raw Llama 3 prompt, streamed and cut at the closing tag; ` +
     `n = concurrent calls; no logprobs; usage estimated${formatPrompt ? "; four-stage instruction added" : ""})`;
-  const spec: Spec = { backend: "workers-ai", capabilities: probe.capabilities, description };
+  const spec: Spec = {
+    backend: "workers-ai",
+    capabilities: probe.capabilities,
+    description,
+    formatPrompt: { enabled: formatPrompt, reason: formatReason },
+  };
   if (model === "")
     spec.error = `"${id}" names no Workers AI model (e.g. workers-ai:@cf/meta/llama-3.2-11b-vision-instruct)`;
   else if (!env.AI)
@@ -113,22 +145,54 @@ function workersAiSpec(env: Env, id: string, rest: string): Spec {
   return spec;
 }
 
-function embeddedSpec(env: Env, id: string, model: string): Spec {
+/** Where the embedded model's files come from: `MODEL_SOURCE` "assets" (default) or "r2" (`MODEL_BUCKET`). */
+function embeddedFiles(env: Env, model: string): { source?: FileSource; where: string; error?: string } {
+  const paths = EMBEDDED_MODELS[model];
+  if (!paths)
+    return {
+      where: "",
+      error: `unknown embedded model "${model}" (known: ${Object.keys(EMBEDDED_MODELS).join(", ")})`,
+    };
+  const kind = env.MODEL_SOURCE?.trim() || "assets";
+  if (kind === "r2") {
+    if (!env.MODEL_BUCKET)
+      return {
+        where: "R2",
+        error:
+          'MODEL_SOURCE is "r2" but the R2 binding MODEL_BUCKET is missing: add `[[r2_buckets]] binding = "MODEL_BUCKET"` to this environment (docs/deploy.md)',
+      };
+    return { source: r2Source(env.MODEL_BUCKET, paths.r2), where: `R2 ${paths.r2}` };
+  }
+  if (kind !== "assets")
+    return { where: "", error: `MODEL_SOURCE must be "assets" or "r2" (got ${JSON.stringify(kind)})` };
+  if (!env.ASSETS)
+    return {
+      where: "assets",
+      error:
+        'the ASSETS binding is missing: the embedded model is served from model-shards/ through `[assets] binding = "ASSETS"`',
+    };
+  return {
+    source: fetcherSource(env.ASSETS, `${ASSETS_ORIGIN}${paths.assets}`),
+    where: `static assets ${paths.assets}`,
+  };
+}
+
+function embeddedSpec(env: Env, id: string, model: string, provider: EmbeddedProvider | null): Spec {
+  const files = embeddedFiles(env, model);
   const spec: Spec = {
     backend: "embedded",
     capabilities: EMBEDDED_CAPABILITIES,
     description:
       `${model}: X1-Tiny, a small int8 vision-language model trained on X1-Shapes, running inside the Worker ` +
-      "(onnxruntime-web, wasm; batched decoding of N candidates with a KV cache; logprobs; counted usage)",
+      `(onnxruntime-web, wasm; batched decoding of N candidates with a KV cache; logprobs; counted usage; files from ${files.where || "nowhere"})`,
   };
-  if (!(model in EMBEDDED_MODELS))
-    spec.error = `unknown embedded model "${model}" (known: ${Object.keys(EMBEDDED_MODELS).join(", ")})`;
-  else if (!env.ASSETS)
+  if (!provider)
     spec.error =
-      'the ASSETS binding is missing: the embedded model is served from model-shards/ through `[assets] binding = "ASSETS"`';
+      "this Worker is the GPU-only build (src/index-gpu.ts), which leaves the embedded model out; deploy the full build (main = src/index.ts) to serve embedded models";
+  else if (files.error || !files.source) spec.error = files.error ?? "no model files";
   else {
-    const assets = env.ASSETS;
-    spec.make = () => embeddedBackend(id, model, assets);
+    const source = files.source;
+    spec.make = () => provider.backend(id, `${id}@${files.where}`, source);
   }
   return spec;
 }
@@ -148,12 +212,27 @@ function openAiSpec(env: Env, id: string, model: string): Spec {
     timeoutMs,
     logprobs: flag(env.OPENAI_LOGPROBS, true),
     vision: flag(env.OPENAI_VISION, true),
-    formatPrompt: flag(env.OPENAI_FORMAT_PROMPT, false),
+    formatPrompt: flag(env.OPENAI_FORMAT_PROMPT, !trainedOnStages(model)),
   };
   if (env.OPENAI_API_KEY) config.apiKey = env.OPENAI_API_KEY;
   const probe = new OpenAiBackend(config);
   const description = `OpenAI-compatible server ${config.baseUrl || "(no OPENAI_BASE_URL)"}, model ${model} (prefix continuation: ${config.prefill})`;
-  const spec: Spec = { backend: "openai", capabilities: probe.capabilities, description };
+  const spec: Spec = {
+    backend: "openai",
+    capabilities: probe.capabilities,
+    description,
+    formatPrompt: {
+      enabled: config.formatPrompt ?? false,
+      reason: formatPromptReason(
+        env.OPENAI_FORMAT_PROMPT,
+        "OPENAI_FORMAT_PROMPT",
+        config.formatPrompt ?? false,
+        trainedOnStages(model)
+          ? "a model named like a four-stage checkpoint"
+          : "a model not named like a four-stage checkpoint",
+      ),
+    },
+  };
   let url: URL | undefined;
   try {
     url = new URL(config.baseUrl);
@@ -193,7 +272,7 @@ function mockLatencyMs(env: Env): number {
 }
 
 /** The spec of one backend id, whether or not it is served (used for fallback members too). */
-function backendSpec(env: Env, id: string): Spec | undefined {
+function backendSpec(env: Env, id: string, provider: EmbeddedProvider | null): Spec | undefined {
   const { backend, model } = splitId(id);
   if (mockAllowed(env)) {
     const registered = testBackends.get(id);
@@ -215,7 +294,7 @@ function backendSpec(env: Env, id: string): Spec | undefined {
       make: () => createFixedLatencyModel({ id, latencyMs: mockLatencyMs(env) }),
     };
   }
-  if (backend === "embedded") return embeddedSpec(env, id, model);
+  if (backend === "embedded") return embeddedSpec(env, id, model, provider);
   if (backend === "workers-ai") return workersAiSpec(env, id, model);
   if (backend === "openai") return openAiSpec(env, id, model);
   return {
@@ -226,11 +305,15 @@ function backendSpec(env: Env, id: string): Spec | undefined {
   };
 }
 
-function chainOf(env: Env, id: string): { members: { id: string; spec: Spec }[]; errors: string[] } {
+function chainOf(
+  env: Env,
+  id: string,
+  provider: EmbeddedProvider | null,
+): { members: { id: string; spec: Spec }[]; errors: string[] } {
   const members: { id: string; spec: Spec }[] = [];
   const errors: string[] = [];
   for (const next of fallbackChains(env).get(id) ?? []) {
-    const spec = backendSpec(env, next);
+    const spec = backendSpec(env, next, provider);
     if (!spec) errors.push(`${next}: not available on this deployment`);
     else if (spec.error || !spec.make) errors.push(`${next}: ${spec.error ?? "unusable"}`);
     else members.push({ id: next, spec });
@@ -238,11 +321,17 @@ function chainOf(env: Env, id: string): { members: { id: string; spec: Spec }[];
   return { members, errors };
 }
 
-/** Info for a model this deployment serves (ready or not), or undefined when it serves no such model. */
-export function getModelInfo(env: Env, id: string): ModelInfo | undefined {
+/** The embedded backend of this build, or null in the GPU-only build. */
+const thisBuild = (): EmbeddedProvider | null => embeddedProvider() ?? null;
+
+/**
+ * Info for a model this deployment serves (ready or not), or undefined when it serves no such model.
+ * `provider` is the build's embedded backend (null: the GPU-only build).
+ */
+export function getModelInfo(env: Env, id: string, provider = thisBuild()): ModelInfo | undefined {
   const registered = mockAllowed(env) && testBackends.has(id);
   if (!registered && !configuredModelIds(env).includes(id)) return undefined;
-  const spec = backendSpec(env, id);
+  const spec = backendSpec(env, id, provider);
   if (!spec) return undefined;
   const info: ModelInfo = {
     id,
@@ -252,7 +341,8 @@ export function getModelInfo(env: Env, id: string): ModelInfo | undefined {
     status: spec.error ? "unavailable" : "ready",
   };
   if (spec.error) info.error = spec.error;
-  const chain = chainOf(env, id);
+  if (spec.formatPrompt) info.format_prompt = spec.formatPrompt;
+  const chain = chainOf(env, id, provider);
   if (chain.members.length > 0) {
     info.fallbacks = chain.members.map((m) => m.id);
     info.capabilities = commonCapabilities([spec, ...chain.members.map((m) => m.spec)]);
@@ -274,16 +364,16 @@ export function defaultModelId(env: Env): string | undefined {
 }
 
 /** The backend for a model id (wrapped in its fallback chain); throws a clear Error when it is not served or not usable. */
-export function resolveBackend(env: Env, id: string): Backend {
-  const info = getModelInfo(env, id);
+export function resolveBackend(env: Env, id: string, provider = thisBuild()): Backend {
+  const info = getModelInfo(env, id, provider);
   if (!info)
     throw new Error(
       `model "${id}" is not served by this deployment (configured: ${configuredModelIds(env).join(", ") || "none"})`,
     );
-  const spec = backendSpec(env, id);
+  const spec = backendSpec(env, id, provider);
   if (info.status !== "ready" || !spec?.make)
     throw new Error(`model "${id}" is unavailable: ${info.error ?? "misconfigured"}`);
   const primary = spec.make();
-  const chain = chainOf(env, id).members.map((m) => (m.spec.make as () => Backend)());
+  const chain = chainOf(env, id, provider).members.map((m) => (m.spec.make as () => Backend)());
   return chain.length > 0 ? new FallbackBackend([primary, ...chain]) : primary;
 }

@@ -1,7 +1,7 @@
 /**
- * Whether this deployment has real secrets (docs/keys-and-billing.md: a deployment refuses to work
- * without them). Workers have no start-up hook that can refuse, so every authenticated request
- * asks this first and gets a 503 naming the secret to set.
+ * Whether this deployment has real secrets and no development flags (docs/deploy.md: a deployment
+ * refuses to work otherwise). Workers have no start-up hook that can refuse, so every
+ * authenticated request asks this first and gets a 503 naming what to fix.
  */
 import type { Env } from "../env";
 
@@ -11,6 +11,9 @@ export const DEV_SECRET_PREFIX = "dev_";
 export const MIN_ADMIN_SECRET_CHARS = 32;
 
 export const isDevelopment = (env: Env): boolean => env.ENVIRONMENT === "development";
+
+/** Vars that loosen the service for local work: mock models, plain-http webhooks and image URLs. */
+export const DEVELOPMENT_FLAGS = ["ALLOW_MOCK_BACKENDS", "ALLOW_HTTP_WEBHOOKS", "ALLOW_HTTP_IMAGE_URLS"] as const;
 
 /** What is wrong with this deployment's secrets or platform bindings, or null when nothing is. */
 export function configProblem(env: Env): string | null {
@@ -28,6 +31,10 @@ export function configProblem(env: Env): string | null {
   if (dev) return null;
   if (admin.startsWith(DEV_SECRET_PREFIX) || admin.length < MIN_ADMIN_SECRET_CHARS) {
     return `ADMIN_SECRET is a development value or shorter than ${MIN_ADMIN_SECRET_CHARS} characters: run \`wrangler secret put ADMIN_SECRET\` with a real random secret`;
+  }
+  for (const flag of DEVELOPMENT_FLAGS) {
+    if (env[flag] === "1")
+      return `${flag} is a development flag and is refused outside development (ENVIRONMENT is ${JSON.stringify(env.ENVIRONMENT ?? "")}): remove it from this environment's [vars] in wrangler.toml`;
   }
   if (env.DEV_API_KEY) {
     return 'DEV_API_KEY is set outside development (ENVIRONMENT is not "development"): remove it with `wrangler secret delete DEV_API_KEY` and create real keys with POST /admin/keys';

@@ -45,6 +45,29 @@ describe("registry", () => {
     expect((err as Error).message).toContain("wrangler dev --remote");
   });
 
+  it("the four-stage instruction follows the model: off for a LLaVA-CoT checkpoint, on for a base model, overridable", () => {
+    const base = { OPENAI_BASE_URL: "https://gpu.example.com/v1" };
+    const cot = getModelInfo(
+      e({ MODELS: "openai:Xkev/Llama-3.2V-11B-cot", ...base }),
+      "openai:Xkev/Llama-3.2V-11B-cot",
+    );
+    expect(cot?.format_prompt).toEqual({
+      enabled: false,
+      reason: expect.stringMatching(/off by default .*four-stage checkpoint/),
+    });
+    expect(getModelInfo(e({ MODELS: "openai:llava-cot", ...base }), "openai:llava-cot")?.format_prompt?.enabled).toBe(
+      false,
+    );
+    const llama = "openai:meta-llama/Llama-3.2-11B-Vision-Instruct";
+    expect(getModelInfo(e({ MODELS: llama, ...base }), llama)?.format_prompt?.enabled).toBe(true);
+    const forced = getModelInfo(e({ MODELS: llama, ...base, OPENAI_FORMAT_PROMPT: "0" }), llama);
+    expect(forced?.format_prompt).toEqual({ enabled: false, reason: 'OPENAI_FORMAT_PROMPT="0"' });
+    expect(getModelInfo(e({ MODELS: WA, AI: fakeAi() }), WA)?.format_prompt).toMatchObject({ enabled: true });
+    expect(getModelInfo(e({ MODELS: `${WA}:my-lora`, AI: fakeAi() }), `${WA}:my-lora`)?.format_prompt?.enabled).toBe(
+      false,
+    );
+  });
+
   it("lists every configured model with its status and what to fix", () => {
     const models = listModels(e({ MODELS: `${WA},openai:llava-cot,foo:bar,mock:fixed`, AI: undefined }));
     expect(models.map((m) => [m.id, m.status])).toEqual([

@@ -212,8 +212,19 @@ describe("admin routes", () => {
 
 describe("a deployment without real secrets", () => {
   const app = createApp();
+  // The suite's env carries development flags (wrangler.toml's, the suite's); a deployment has none.
   const request = (path: string, overrides: Record<string, unknown>, secret = TEST_API_KEY) =>
-    app.request(path, { headers: { authorization: `Bearer ${secret}` } }, { ...env, ...overrides });
+    app.request(
+      path,
+      { headers: { authorization: `Bearer ${secret}` } },
+      {
+        ...env,
+        ALLOW_MOCK_BACKENDS: undefined,
+        ALLOW_HTTP_WEBHOOKS: undefined,
+        ALLOW_HTTP_IMAGE_URLS: undefined,
+        ...overrides,
+      },
+    );
 
   it("without ADMIN_SECRET → 503 saying which secret to set, on /v1 and /admin", async () => {
     const prod = { ENVIRONMENT: "production", ADMIN_SECRET: undefined, DEV_API_KEY: undefined };
@@ -247,6 +258,18 @@ describe("a deployment without real secrets", () => {
       401,
       /unknown API key/,
     );
+  });
+
+  it("with a development flag outside development → 503 naming the flag", async () => {
+    const real = { ENVIRONMENT: "production", ADMIN_SECRET: "r".repeat(40), DEV_API_KEY: undefined };
+    for (const flag of ["ALLOW_MOCK_BACKENDS", "ALLOW_HTTP_WEBHOOKS", "ALLOW_HTTP_IMAGE_URLS"]) {
+      await expectError(
+        await request("/v1/models", { ...real, [flag]: "1" }),
+        503,
+        new RegExp(`${flag} is a development flag and is refused outside development`),
+        { code: "deployment_not_configured" },
+      );
+    }
   });
 
   it("without ADMIN_SECRET in development → 503 pointing at .dev.vars", async () => {

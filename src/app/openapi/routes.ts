@@ -37,7 +37,16 @@ export interface ResponseDoc {
   /** A named schema (see `SCHEMAS`) by its name, per media type. */
   /** Media type → a schema name ("" for raw bytes without a schema, such as an image). */
   content?: Partial<
-    Record<"application/json" | "text/event-stream" | "text/html" | "image/png" | "image/jpeg" | "image/webp", string>
+    Record<
+      | "application/json"
+      | "text/event-stream"
+      | "text/html"
+      | "application/octet-stream"
+      | "image/png"
+      | "image/jpeg"
+      | "image/webp",
+      string
+    >
   >;
   headers?: Record<string, string>;
 }
@@ -319,6 +328,26 @@ export const ROUTES: RouteDoc[] = [
     auth: "none",
     summary: "This document",
     responses: { "200": { description: "OpenAPI 3.1." } },
+  },
+  {
+    method: "get",
+    path: "/model-shards/{file}",
+    tag: "service",
+    auth: "none",
+    summary: 'The embedded model\'s files, only where MODEL_SHARDS_PUBLIC is "1" (else 404)',
+    parameters: [
+      {
+        name: "file",
+        in: "path",
+        required: true,
+        description: "A file of the model's manifest.",
+        schema: { type: "string" },
+      },
+    ],
+    responses: {
+      "200": { description: "The file.", content: { "application/octet-stream": "" } },
+      "404": { description: "Not public on this deployment.", content: json("Error") },
+    },
   },
   {
     method: "get",

@@ -22,5 +22,18 @@ export function docsRoutes(): Hono<AppEnv> {
       );
     return c.env.ASSETS.fetch(new Request(new URL("/docs/", c.req.url), { headers: c.req.raw.headers }));
   });
+  // The embedded model's files are static assets the Worker reads through its binding. They reach
+  // this route first (`run_worker_first` in wrangler.toml) and are served to anyone only when the
+  // deployment says so.
+  app.get("/model-shards/:file{.+}", async (c) => {
+    if (c.env.MODEL_SHARDS_PUBLIC !== "1" || !c.env.ASSETS)
+      throw new ApiError(
+        404,
+        "not_found_error",
+        'the model files are not public on this deployment (MODEL_SHARDS_PUBLIC is not "1")',
+        { code: "route_not_found" },
+      );
+    return c.env.ASSETS.fetch(c.req.raw);
+  });
   return app;
 }

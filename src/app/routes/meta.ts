@@ -15,6 +15,7 @@ const modelObject = (m: ModelInfo) => ({
   ...(m.error ? { error: m.error } : {}),
   ...(m.fallbacks ? { fallbacks: m.fallbacks } : {}),
   ...(m.fallback_errors ? { fallback_errors: m.fallback_errors } : {}),
+  ...(m.format_prompt ? { format_prompt: m.format_prompt } : {}),
 });
 
 export function metaRoutes(): Hono<AppEnv> {

@@ -5,20 +5,12 @@
  * every candidate); mean log-probabilities are reported. Judge and self-check calls are ordinary
  * prompts for this model (it was trained on them).
  */
-import type { Backend, BackendCapabilities, GenerateOptions, GenerateResult, Generation } from "../backend";
+import type { Backend, GenerateOptions, GenerateResult, Generation } from "../backend";
 import { BackendError } from "../backend";
 import type { FinishReason } from "../../reasoning/types";
 import { decodeImage, toModelImage } from "./image";
 import type { DecodeFinish, X1Model } from "./model";
-
-export const EMBEDDED_CAPABILITIES: BackendCapabilities = {
-  n: true,
-  stop: true,
-  logprobs: true,
-  prefill: true,
-  vision: true,
-  max_n: 16,
-};
+import { EMBEDDED_CAPABILITIES } from "./catalog";
 
 const FINISH: Record<DecodeFinish, FinishReason> = {
   eos: "stop",

@@ -1,15 +1,12 @@
 /**
- * The embedded model in the Worker: files from the static-assets binding (model-shards/ is served
- * under /model-shards/), verified, and one session per isolate (a failed load is retried on the
- * next call rather than cached).
+ * The embedded model in the Worker: files from the static-assets binding or an R2 bucket, verified,
+ * and one session per isolate (a failed load is retried on the next call rather than cached).
+ * Importing `./register` makes it available to the registry.
  */
 import { EmbeddedBackend } from "./backend";
-import { fetcherSource, loadModelFiles, type FileSource } from "./loader";
+import { loadModelFiles, type FileSource } from "./loader";
 import { X1Model } from "./model";
 import { workerdRuntime } from "./ort-workerd";
-
-export const EMBEDDED_MODELS: Record<string, string> = { "x1-shapes-tiny": "/model-shards" };
-export const ASSETS_ORIGIN = "https://assets.local";
 
 const models = new Map<string, Promise<X1Model>>();
 
@@ -24,13 +21,10 @@ export function loadEmbeddedModel(key: string, source: FileSource): Promise<X1Mo
   return pending;
 }
 
-export function embeddedBackend(id: string, model: string, assets: Fetcher): EmbeddedBackend {
-  const base = EMBEDDED_MODELS[model] as string;
-  return new EmbeddedBackend({
-    id,
-    model: () => loadEmbeddedModel(id, fetcherSource(assets, `${ASSETS_ORIGIN}${base}`)),
-  });
+export function embeddedBackend(id: string, key: string, source: FileSource): EmbeddedBackend {
+  return new EmbeddedBackend({ id, model: () => loadEmbeddedModel(key, source) });
 }
 
-export { EmbeddedBackend, EMBEDDED_CAPABILITIES } from "./backend";
+export { EmbeddedBackend } from "./backend";
+export { ASSETS_ORIGIN, EMBEDDED_CAPABILITIES } from "./catalog";
 export { ModelIntegrityError } from "./loader";

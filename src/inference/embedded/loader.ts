@@ -82,3 +82,12 @@ export function fetcherSource(fetcher: { fetch(input: string): Promise<Response>
     return new Uint8Array(await res.arrayBuffer());
   };
 }
+
+/** A FileSource over an R2 bucket: `<prefix><name>`. */
+export function r2Source(bucket: R2Bucket, prefix: string): FileSource {
+  return async (name) => {
+    const object = await bucket.get(`${prefix}${name}`);
+    if (!object) throw new Error(`no object ${prefix}${name} in the R2 bucket (upload it with npm run upload:model)`);
+    return new Uint8Array(await object.arrayBuffer());
+  };
+}

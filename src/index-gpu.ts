@@ -1,0 +1,8 @@
+// The GPU-only Worker: Workers AI and OpenAI-compatible backends, without the embedded model, so
+// onnxruntime-web is not bundled (docs/deploy.md, "Builds"). Everything else is src/index.ts.
+import { createApp } from "./app/create-app";
+
+export { ReasoningRun } from "./runs/reasoning-run";
+export { KeyLimiter } from "./platform/key-limiter";
+
+export default createApp();
