@@ -89,7 +89,7 @@ export function completionsBody(
 }
 
 export function mapFinishReason(raw: unknown): FinishReason {
-  if (raw === "stop" || raw === "eos" || raw === "stop_sequence") return "stop";
+  if (raw === "stop" || raw === "eos" || raw === "eos_token" || raw === "stop_sequence") return "stop";
   if (raw === "length" || raw === "max_tokens") return "length";
   return "other";
 }
@@ -106,6 +106,20 @@ export interface ParsedResponse {
 export class MalformedResponse extends Error {}
 
 /** Parses a chat or completions response; choices are ordered by `index`. */
+/**
+ * A valid reply with fewer choices than asked: a server that ignores `n` (Hugging Face TGI returns
+ * one). The choices it did return are kept.
+ */
+export class FewerChoices extends Error {
+  constructor(
+    readonly got: number,
+    readonly asked: number,
+    readonly parsed: ParsedResponse,
+  ) {
+    super(`${got} choices for n=${asked}`);
+  }
+}
+
 export function parseResponse(body: string, kind: "chat" | "completions", n: number): ParsedResponse {
   let json: unknown;
   try {
@@ -115,7 +129,8 @@ export function parseResponse(body: string, kind: "chat" | "completions", n: num
   }
   const choices = (json as { choices?: unknown } | null)?.choices;
   if (!Array.isArray(choices)) throw new MalformedResponse("body has no `choices` array");
-  if (choices.length < n) throw new MalformedResponse(`${choices.length} choices for n=${n}`);
+  if (choices.length === 0) throw new MalformedResponse(`0 choices for n=${n}`);
+  if (choices.length < n) throw new FewerChoices(choices.length, n, parseResponse(body, kind, choices.length));
   const ordered = [...(choices as Record<string, unknown>[])].sort(
     (a, b) => Number(a.index ?? 0) - Number(b.index ?? 0),
   );

@@ -3,8 +3,9 @@
  * URL and API key. Image parts go as data URLs; `n`, `stop`, `seed` and `logprobs` are passed
  * through; the assistant prefix is continued as configured (see openai-request.ts).
  *
- * - A server that rejects `n` > 1 (a 400 about `n`) is answered with concurrent single calls, one
- *   per seed, and this instance remembers it (the registry keeps one instance per configuration).
+ * - A server that rejects `n` > 1 (a 400 about `n`) or ignores it (fewer choices than asked, as
+ *   TGI does) is answered with concurrent single calls, one per seed, and this instance remembers
+ *   it (the registry keeps one instance per configuration).
  * - Every request has its own timeout, combined with the caller's abort signal. The caller's abort
  *   is rethrown as is (the executor knows cancel and deadline); our own timeout is a retryable
  *   BackendError.
@@ -25,6 +26,7 @@ import { cutAtStop } from "./stop-sequences";
 import {
   chatBody,
   completionsBody,
+  FewerChoices,
   MalformedResponse,
   parseResponse,
   type ParsedResponse,
@@ -99,18 +101,23 @@ export class OpenAiBackend implements Backend {
     };
     const request: GenerateOptions = { ...options, prompt, logprobs: options.logprobs && this.capabilities.logprobs };
     const n = Math.max(1, request.seeds.length);
+    let first: ParsedResponse | undefined;
     if (n > 1 && !this.singleOnly) {
       try {
         const parsed = await this.call(request, n, request.seeds[0]);
         return { ...parsed, warnings };
       } catch (err) {
-        if (!(err instanceof NRejected)) throw err;
+        if (err instanceof FewerChoices) first = err.parsed;
+        else if (!(err instanceof NRejected)) throw err;
         this.singleOnly = true;
       }
     }
-    if (n > 1) warnings.push(`n: the server refuses n > 1; sent ${n} concurrent single calls`);
-    const parts = await Promise.all(request.seeds.map((seed) => this.call(request, 1, seed)));
-    return { generations: parts.flatMap((p) => p.generations), usage: sumUsage(parts.map((p) => p.usage)), warnings };
+    if (n > 1) warnings.push(`n: the server does not return n > 1 choices; sent concurrent single calls`);
+    // A server that ignored n answered the first seed already; the others get a call each.
+    const kept = first?.generations.slice(0, 1) ?? [];
+    const rest = await Promise.all(request.seeds.slice(kept.length).map((seed) => this.call(request, 1, seed)));
+    const usages = [...(first ? [first.usage] : []), ...rest.map((p) => p.usage)];
+    return { generations: [...kept, ...rest.flatMap((p) => p.generations)], usage: sumUsage(usages), warnings };
   }
 
   private async call(options: GenerateOptions, n: number, seed: number | undefined): Promise<ParsedResponse> {
@@ -144,15 +151,18 @@ export class OpenAiBackend implements Backend {
       if (n > 1 && rejectsN(status, text)) throw new NRejected();
       throw httpError(status, text, responseHeaders, where, this.config.now?.() ?? Date.now());
     }
-    try {
-      const parsed = parseResponse(text, kind, n);
-      // Servers cut at the stop and leave it out; one that returns it anyway is cut here.
+    // Servers cut at the stop and leave it out; one that returns it anyway is cut here.
+    const cutStops = (parsed: ParsedResponse): ParsedResponse => {
       for (const g of parsed.generations) {
         const cut = cutAtStop(g.text, options.stop);
         if (cut.stopped) g.text = cut.text;
       }
       return parsed;
+    };
+    try {
+      return cutStops(parseResponse(text, kind, n));
     } catch (err) {
+      if (err instanceof FewerChoices) cutStops(err.parsed);
       if (err instanceof MalformedResponse)
         throw new BackendError(`${where}: malformed response (${err.message})`, true, status);
       throw err;

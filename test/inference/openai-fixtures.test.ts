@@ -19,6 +19,8 @@ import error500 from "../fixtures/openai/error-500.json";
 import error503 from "../fixtures/openai/error-503-html.json";
 import malformedNoChoices from "../fixtures/openai/malformed-no-choices.json";
 import malformed from "../fixtures/openai/malformed.json";
+import sglangN2 from "../fixtures/openai/sglang-chat-n2-top-logprobs.json";
+import tgiNIgnored from "../fixtures/openai/tgi-chat-n-ignored.json";
 import { request } from "./helpers";
 
 interface Fixture {
@@ -122,6 +124,37 @@ describe("openai fixtures: results", () => {
     expect(r.usage).toEqual({ input_tokens: 40, output_tokens: 9 });
   });
 
+  it("SGLang: n=2 with top_logprobs and matched_stop parse like vLLM's replies", async () => {
+    const r = await backend(replay(sglangN2).fetch).generate(
+      request({ n: 2, seeds: [3, 4], stop: ["</REASONING>"], logprobs: true }),
+    );
+    expect(r.generations.map((g) => g.text)).toEqual([
+      "Counting them: top left 1, center 2. So there are 2 red circles.",
+      "Counting them: top left 1. So there is 1 red circle.",
+    ]);
+    expect(r.generations[0]?.mean_logprob).toBeCloseTo(-0.2);
+    expect(r.usage).toEqual({ input_tokens: 1702, output_tokens: 36 });
+  });
+
+  it("TGI ignores n: its one choice is kept, the other seeds get single calls, and the instance remembers", async () => {
+    const { fetch, sent } = replay(tgiNIgnored);
+    const b = backend(fetch, { model: "Xkev/Llama-3.2V-11B-cot" });
+    const r = await b.generate(request({ n: 4, seeds: [1, 2, 3, 4], logprobs: true }));
+    expect(r.generations).toHaveLength(4);
+    expect(r.generations[0]?.finish_reason).toBe("stop");
+    expect(r.generations[0]?.mean_logprob).toBeCloseTo(-0.1);
+    expect(r.usage).toEqual({ input_tokens: 4 * 1650, output_tokens: 4 * 14 });
+    expect(r.warnings.join()).toMatch(/does not return n > 1 choices/);
+    expect(sent.map((s) => [s.body.n, s.body.seed])).toEqual([
+      [4, 1],
+      [1, 2],
+      [1, 3],
+      [1, 4],
+    ]);
+    await b.generate(request({ n: 2, seeds: [7, 8] }));
+    expect(sent.slice(4).map((s) => s.body.n)).toEqual([1, 1]);
+  });
+
   it("no usage in the reply → usage figures stay undefined (never 0)", async () => {
     const r = await backend(replay(chatNoUsage).fetch).generate(request());
     expect(r.usage).toEqual({});
@@ -133,7 +166,7 @@ describe("openai fixtures: results", () => {
     const b = backend(fetch);
     const r = await b.generate(request({ n: 3, seeds: [1, 2, 3] }));
     expect(r.generations).toHaveLength(3);
-    expect(r.warnings.join()).toMatch(/refuses n > 1/);
+    expect(r.warnings.join()).toMatch(/does not return n > 1 choices/);
     expect(sent.map((s) => [s.body.n, s.body.seed])).toEqual([
       [3, 1],
       [1, 1],
