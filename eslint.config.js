@@ -3,6 +3,9 @@ import tseslint from "typescript-eslint";
 
 const NODE_GLOBALS = [
   "AbortSignal",
+  "Headers",
+  "Request",
+  "Response",
   "TextDecoder",
   "TextEncoder",
   "process",

@@ -23,6 +23,8 @@ export default defineConfig({
           RETRY_BASE_MS: "5",
           WEBHOOK_SCHEDULE_SCALE: "0.001",
           ENVIRONMENT: "development",
+          // Every response a test receives is checked against /openapi.json (src/app/contract-check.ts).
+          VALIDATE_RESPONSES: "1",
           ADMIN_SECRET: "test_admin_secret_0123456789abcdef0123456789",
           DEV_API_KEY: TEST_API_KEY,
           TEST_MIGRATIONS: migrations,

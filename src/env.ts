@@ -30,6 +30,8 @@ export interface Env {
   WEBHOOK_SCHEDULE_SCALE?: string;
   /** One `KeyLimiter` Durable Object per API key: its request rate limit. */
   LIMITER?: DurableObjectNamespace<KeyLimiter>;
+  /** "1": every response is checked against /openapi.json; a mismatch becomes a 500 that says what drifted (tests, development). */
+  VALIDATE_RESPONSES?: string;
   /** "development" for `npm start` and the tests (.dev.vars); anything else is a real deployment. */
   ENVIRONMENT?: string;
   /** Secret for the /admin routes (`wrangler secret put ADMIN_SECRET`). */

@@ -3,7 +3,7 @@
  * one small call, declared capabilities, usage left undefined when unknown, warnings for
  * options a backend ignores, and errors that say whether a retry can help.
  */
-import type { BackendAttempt, FinishReason, ModelRequest, Usage } from "../reasoning/types";
+import type { BackendAttempt, FinishReason, ModelRequest, Usage, VerifyRequest } from "../reasoning/types";
 
 export type ImageMediaType = "image/png" | "image/jpeg" | "image/webp" | "image/gif";
 
@@ -23,6 +23,8 @@ export interface BackendCapabilities {
   vision: boolean;
   /** Largest n in one call, when limited. */
   max_n?: number;
+  /** Implements `verify`: scores candidates without generating (the `verifier` scorer). */
+  verify?: boolean;
 }
 
 export interface GenerateOptions extends ModelRequest {
@@ -48,11 +50,29 @@ export interface GenerateResult {
   attempts?: BackendAttempt[];
 }
 
+/** Candidates of one stage to score, usually continuing the same earlier stages (one batched call). */
+export interface VerifyOptions {
+  requests: VerifyRequest[];
+  image?: ImageInput;
+  signal?: AbortSignal;
+}
+
+export interface VerifyResult {
+  /** Per request: the probability that the candidate is correct; null when the verifier could not say. */
+  scores: (number | null)[];
+  usage: Usage;
+  warnings: string[];
+  served_by?: string;
+  attempts?: BackendAttempt[];
+}
+
 export interface Backend {
   /** `backend:model`, e.g. `embedded:x1-shapes-tiny`. */
   readonly id: string;
   readonly capabilities: BackendCapabilities;
   generate(options: GenerateOptions): Promise<GenerateResult>;
+  /** The stage verifier (capabilities.verify): one forward pass per candidate, nothing generated. */
+  verify?(options: VerifyOptions): Promise<VerifyResult>;
 }
 
 /** A backend failure. `retryable` follows HTTP practice: timeouts, 408, 409, 429, ≥ 500. */

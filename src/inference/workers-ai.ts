@@ -23,7 +23,7 @@ import {
 } from "./backend";
 import { renderLlama3Prompt } from "./chat-template";
 import { withFormatInstruction } from "./format-prompt";
-import { sseData } from "./sse-reader";
+import { readSse } from "../shared/sse-read";
 import { findStop, searchFrom } from "./stop-sequences";
 import { estimateTokens, sumUsage } from "./usage-estimate";
 import { toWorkersAiError } from "./workers-ai-errors";
@@ -136,7 +136,8 @@ export class WorkersAiBackend implements Backend {
     let stopAt: number | undefined;
     let ended = false;
     try {
-      for await (const data of sseData(stream)) {
+      for await (const { data, comment } of readSse(stream)) {
+        if (comment) continue;
         if (signal?.aborted) break;
         if (data.trim() === "[DONE]") {
           ended = true;

@@ -5,8 +5,8 @@
  * in one call with n = k and the concatenated seeds. Each step keeps its own seed, so results do
  * not depend on how steps were grouped (for backends that honour per-continuation seeds).
  */
-import type { BackendCapabilities, GenerateResult } from "../inference/backend";
-import type { ModelRequest, StepOutput, StepSpec, Usage } from "./types";
+import type { BackendCapabilities, GenerateResult, VerifyResult } from "../inference/backend";
+import type { ModelRequest, StepOutput, StepSpec, Usage, VerifyRequest } from "./types";
 
 export interface CallBatch {
   /** The steps served by this call, in the order of their seeds. */
@@ -27,7 +27,7 @@ export function coalesceGenerateSteps(steps: readonly StepSpec[], capabilities: 
   const open = new Map<string, CallBatch>();
   for (const step of steps) {
     const request = step.request;
-    if (!request) continue;
+    if (!request || request.purpose === "verify") continue;
     const key = request.purpose === "generate" ? groupKey(request) : undefined;
     const batch = key === undefined ? undefined : open.get(key);
     if (batch && batch.request.n + request.n <= limit) {
@@ -95,6 +95,61 @@ export function toStepOutputs(
       latency_ms: latencyMs,
     };
     if (gens.some((g) => g.mean_logprob !== undefined)) output.mean_logprobs = gens.map((g) => g.mean_logprob ?? null);
+    if (result.warnings.length > 0) output.warnings = [...result.warnings];
+    if (result.attempts && result.attempts.length > 0) output.fallback = result.attempts.map((a) => ({ ...a }));
+    return output;
+  });
+}
+
+/** Verify steps served by one `verify` call: candidates continuing the same stages share a call. */
+export interface VerifyBatch {
+  steps: StepSpec[];
+  requests: VerifyRequest[];
+}
+
+/** At most this many candidates in one verify call (stage_beam's largest N). */
+export const MAX_VERIFY_BATCH = 16;
+
+/** Groups verify steps into calls: one per stage and accepted prefix, in chunks of MAX_VERIFY_BATCH. */
+export function coalesceVerifySteps(steps: readonly StepSpec[]): VerifyBatch[] {
+  const batches: VerifyBatch[] = [];
+  const open = new Map<string, VerifyBatch>();
+  for (const step of steps) {
+    const request = step.request?.verify;
+    if (step.request?.purpose !== "verify" || !request) continue;
+    const key = JSON.stringify([request.stage, request.question, request.context, request.with_image]);
+    const batch = open.get(key);
+    if (batch && batch.steps.length < MAX_VERIFY_BATCH) {
+      batch.steps.push(step);
+      batch.requests.push(request);
+      continue;
+    }
+    const fresh: VerifyBatch = { steps: [step], requests: [request] };
+    batches.push(fresh);
+    open.set(key, fresh);
+  }
+  return batches;
+}
+
+/** Maps one verify result onto the steps it served; throws when the backend returned too few scores. */
+export function toVerifyOutputs(
+  steps: readonly StepSpec[],
+  result: VerifyResult,
+  backendId: string,
+  latencyMs: number,
+): StepOutput[] {
+  if (result.scores.length < steps.length)
+    throw new Error(`backend ${backendId} returned ${result.scores.length} scores for ${steps.length} candidates`);
+  const usages = splitUsage(result.usage, steps.length);
+  return steps.map((_, i) => {
+    const output: StepOutput = {
+      texts: [""],
+      finish_reasons: ["stop"],
+      scores: [result.scores[i] ?? null],
+      usage: usages[i] ?? {},
+      backend: result.served_by ?? backendId,
+      latency_ms: latencyMs,
+    };
     if (result.warnings.length > 0) output.warnings = [...result.warnings];
     if (result.attempts && result.attempts.length > 0) output.fallback = result.attempts.map((a) => ({ ...a }));
     return output;

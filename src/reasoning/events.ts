@@ -44,6 +44,16 @@ export function eventsForStep(
       if (c.stages) data.stages = c.stages;
       return [{ type: "candidate.generated", data }];
     }
+    case "verify": {
+      const v = view.verifications.find((x) => x.id === step.id);
+      if (!v || v.score === undefined) return [];
+      return [
+        {
+          type: "candidate.scored",
+          data: { stage: view.stage, step: step.id, candidate: v.candidate, score: v.score },
+        },
+      ];
+    }
     case "check": {
       const check = view.checks.find((k) => k.id === step.id);
       return check

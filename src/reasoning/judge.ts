@@ -20,6 +20,7 @@
 import { renderStages } from "./parser";
 import type { Stage } from "./stages";
 import type { Prompt } from "./types";
+import { buildVerifyPrompt } from "./verify";
 
 export type JudgedStage = Stage | "ANSWER";
 
@@ -164,18 +165,14 @@ function rationaleOf(raw: string): string {
   return text.length > 300 ? `${text.slice(0, 297)}...` : text;
 }
 
-/** Self-check of one REASONING candidate; the reply is a single CHECK line. */
+/** Self-check of one REASONING candidate; the reply is a single CHECK line (the verifier's prompt, generated). */
 export function buildSelfCheckPrompt(
   question: string,
   context: Partial<Record<Stage, string>>,
   reasoning: string,
   withImage = true,
 ): Prompt {
-  const user =
-    "Check the reasoning below against the image and the accepted stages. Is every step correct? " +
-    'Reply with exactly "CHECK: CORRECT" or "CHECK: INCORRECT".\n\n' +
-    `Question: ${question}${contextBlock(context)}\n\nReasoning:\n${reasoning}`;
-  return { user, assistant_prefix: "", with_image: withImage };
+  return { ...buildVerifyPrompt("REASONING", question, context, reasoning, withImage), assistant_prefix: "" };
 }
 
 export type SelfCheck = "correct" | "incorrect" | "unknown";

@@ -10,7 +10,7 @@
  *    by one (n = 1), matches one by one. Same answer and same trace, only slower.
  */
 import type { Backend, ImageInput } from "../inference/backend";
-import { coalesceGenerateSteps, toStepOutputs, type CallBatch } from "./batching";
+import { coalesceGenerateSteps, coalesceVerifySteps, toStepOutputs, toVerifyOutputs, type CallBatch } from "./batching";
 import { eventsForStep, initialEvents, plan, runLocalStep } from "./planner";
 import { buildTrace, type Trace } from "./trace";
 import type { CallPurpose, EventDraft, RunResult, RunSpec, StepOutput, StepSpec } from "./types";
@@ -20,6 +20,8 @@ export { toStepOutputs } from "./batching";
 export interface MemoryRunOptions {
   image?: ImageInput;
   schedule: "concurrent" | "sequential";
+  /** Serves verify steps (the `verifier` scorer); defaults to `backend`. */
+  verifier?: Backend;
   onStep?: (step: StepSpec, output: StepOutput, events: EventDraft[]) => void;
 }
 
@@ -70,9 +72,18 @@ export async function runInMemory(
     const batches: CallBatch[] =
       options.schedule === "concurrent"
         ? coalesceGenerateSteps(modelSteps, backend.capabilities)
-        : modelSteps.map((s) => ({ steps: [s], request: s.request as NonNullable<StepSpec["request"]> }));
-    await Promise.all(
-      batches.map(async (batch) => {
+        : modelSteps
+            .filter((s) => s.request?.purpose !== "verify")
+            .map((s) => ({ steps: [s], request: s.request as NonNullable<StepSpec["request"]> }));
+    const verifyBatches =
+      options.schedule === "concurrent"
+        ? coalesceVerifySteps(modelSteps)
+        : coalesceVerifySteps(modelSteps).flatMap((b) =>
+            b.steps.map((step, i) => ({ steps: [step], requests: b.requests.slice(i, i + 1) })),
+          );
+    const verifier = options.verifier ?? backend;
+    await Promise.all([
+      ...batches.map(async (batch) => {
         calls.push({ wave, purpose: batch.request.purpose, steps: batch.steps.map((s) => s.id), n: batch.request.n });
         const started = Date.now();
         const image = batch.request.prompt.with_image ? options.image : undefined;
@@ -81,7 +92,17 @@ export async function runInMemory(
           outputs.set(batch.steps[i]?.id ?? "", out),
         );
       }),
-    );
+      ...verifyBatches.map(async (batch) => {
+        if (!verifier.verify) throw new Error(`${verifier.id} cannot verify candidates`);
+        calls.push({ wave, purpose: "verify", steps: batch.steps.map((s) => s.id), n: batch.steps.length });
+        const started = Date.now();
+        const image = batch.requests.some((r) => r.with_image) ? options.image : undefined;
+        const result = await verifier.verify({ requests: batch.requests, ...(image ? { image } : {}) });
+        toVerifyOutputs(batch.steps, result, verifier.id, Date.now() - started).forEach((out, i) =>
+          outputs.set(batch.steps[i]?.id ?? "", out),
+        );
+      }),
+    ]);
     // Commit in frontier order, not completion order, so events are deterministic.
     for (const step of due) {
       const output = outputs.get(step.id);

@@ -16,9 +16,10 @@ import { buildJudgePrompt, buildSelfCheckPrompt } from "./judge";
 import { renderStages } from "./parser";
 import { judgeInputs } from "./scorers/judge";
 import { selectFrom } from "./scorers/index";
+import type { Candidate } from "./candidates";
 import { stageViews, type StageView } from "./stage-view";
 import { STAGES, type Stage } from "./stages";
-import { evaluationStep, generateStep, localStep, selectId, type StageKey } from "./steps";
+import { evaluationStep, generateStep, localStep, selectId, verifyStep, type StageKey } from "./steps";
 import type { Plan, RunResult, RunSpec, StepOutput, StepSpec } from "./types";
 
 export function plan(spec: RunSpec, done: ReadonlyMap<string, StepOutput>): Plan {
@@ -38,6 +39,11 @@ function frontier(spec: RunSpec, done: ReadonlyMap<string, StepOutput>, view: St
     );
   }
   const select = localStep(selectId(stage), "select", stage);
+  if (view.settings.scorer === "verifier") {
+    const pending = view.verifications.filter((v) => v.score === undefined);
+    if (pending.length === 0) return [select];
+    return pending.map((v) => verifyStep(spec, stage, view.byId.get(v.candidate) as Candidate));
+  }
   if (view.settings.scorer !== "judge") return [select];
 
   const steps: StepSpec[] = [];

@@ -23,6 +23,7 @@ import {
   selectId,
   stageSettings,
   swappedMatchId,
+  verifyId,
   type StageKey,
   type StageSettings,
 } from "./steps";
@@ -55,6 +56,14 @@ export interface MatchView {
   raw_swapped?: string;
 }
 
+/** The verifier's score of one (unique, valid) candidate; `score` once its step is done. */
+export interface VerifyView {
+  id: string;
+  candidate: string;
+  /** The probability that the candidate is correct; null when the verifier could not say. */
+  score?: number | null;
+}
+
 /** The persisted output of a select step (JSON in texts[0]). */
 export interface Selection {
   /** Unique candidate ids, best first. */
@@ -77,6 +86,8 @@ export interface StageView {
   generated: boolean;
   unique: Candidate[];
   checks: CheckView[];
+  /** Verifier scorer: one score per unique valid candidate. */
+  verifications: VerifyView[];
   bracket?: BracketState;
   matches: MatchView[];
   selection?: Selection;
@@ -110,11 +121,22 @@ export function deriveStageView(
     generated: candidates.length === genIds.length,
     unique: [],
     checks: [],
+    verifications: [],
     matches: [],
   };
   if (view.generated) {
     view.unique = mergeTwins(candidates);
     if (settings.scorer === "judge") scoreByJudge(spec, done, view);
+    if (settings.scorer === "verifier") {
+      // Invalid candidates rank last under every scorer: no call is spent on them.
+      view.verifications = view.unique
+        .filter((c) => c.valid)
+        .map((c) => {
+          const id = verifyId(stage, c.label);
+          const output = done.get(id);
+          return output ? { id, candidate: c.id, score: output.scores?.[0] ?? null } : { id, candidate: c.id };
+        });
+    }
   }
   const selected = done.get(selectId(stage));
   if (selected) view.selection = readSelection(selected);

@@ -16,6 +16,8 @@ export const matchId = (stage: StageKey, round: number, index: number): string =
 /** The same match judged with its two responses swapped (search.judge_orders = 2). */
 export const swappedMatchId = (id: string): string => `${id}/swapped`;
 export const selectId = (stage: StageKey): string => `${stage}/select`;
+/** The verifier's score of one candidate (`CAPTION/verify/0.2`, by the candidate's label). */
+export const verifyId = (stage: StageKey, label: string): string => `${stage}/verify/${label}`;
 export const bracketSeedKey = (stage: StageKey): string => `${stage}/bracket`;
 
 /** Judge replies: a rationale plus the verdict line. The embedded judge copies each response against its own reference (up to 180 tokens on X1-Shapes); 256 leave room for a wordy model. */
@@ -127,6 +129,42 @@ export function evaluationStep(
       temperature: 0,
       top_p: 1,
       logprobs: false,
+    },
+  };
+}
+
+/** The verifier's score of one candidate: one forward pass, nothing generated. */
+export function verifyStep(
+  spec: RunSpec,
+  stage: StageKey,
+  candidate: { label: string; text: string; accepted: Partial<Record<Stage, string>> },
+): StepSpec {
+  const id = verifyId(stage, candidate.label);
+  const prompt =
+    stage === "ANSWER"
+      ? buildAnswerPrompt(spec.question, spec.has_image)
+      : buildStagePrompt(spec.question, candidate.accepted, stage, spec.has_image);
+  return {
+    id,
+    kind: "verify",
+    stage,
+    request: {
+      purpose: "verify",
+      prompt,
+      n: 1,
+      seeds: [stepSeed(spec.sampling.seed, id)],
+      stop: [],
+      max_tokens: 1,
+      temperature: 0,
+      top_p: 1,
+      logprobs: true,
+      verify: {
+        stage,
+        question: spec.question,
+        context: stage === "ANSWER" ? {} : candidate.accepted,
+        candidate: candidate.text,
+        with_image: spec.has_image,
+      },
     },
   };
 }

@@ -5,80 +5,20 @@
  * Latency is left out on purpose: the tree records decisions, which do not depend on timing.
  * A step that a fallback chain moved to another backend names it, with the attempts that failed first.
  */
-import type { Stage } from "./stages";
 import { stageViews, type StageView } from "./stage-view";
-import type { StageKey } from "./steps";
-import type { BackendAttempt, FinishReason, RunSpec, ScorerName, StepOutput, Strategy, Usage } from "./types";
+import type { z } from "zod";
+import type { candidateTraceSchema, matchTraceSchema, stageTraceSchema, traceSchema } from "./trace-schema";
+import type { BackendAttempt, RunSpec, StepOutput } from "./types";
 
-export interface CandidateTrace {
-  /** The generate step id, which is also the candidate's id. */
-  id: string;
-  step: string;
-  prefix: number;
-  index: number;
-  text: string;
-  /** best_of_n: the parsed stages of the whole answer. */
-  stages?: Partial<Record<Stage, string>>;
-  valid: boolean;
-  repairs: string[];
-  issues: string[];
-  merged_into?: string;
-  mean_logprob: number | null;
-  finish_reason: FinishReason;
-  usage: Usage;
-  /** Set when a fallback chain moved the step: the `backend:model` that served it. */
-  backend?: string;
-  /** Backends of a fallback chain that failed before `backend` served it. */
-  fallback?: BackendAttempt[];
-}
-
-export interface MatchTrace {
-  step: string;
-  round: number;
-  index: number;
-  /** [Response 1, Response 2]. A plain array, not a tuple: RPC stub types turn tuples into arrays. */
-  pair: string[];
-  status: "pending" | "decided";
-  winner?: string;
-  decided_by?: string;
-  rationale?: string;
-  /** The judge's raw reply (judge and fallback decisions). */
-  raw?: string;
-  /** search.judge_orders = 2: the step judging the pair swapped, and its raw reply. */
-  swapped_step?: string;
-  raw_swapped?: string;
-  backend?: string;
-  fallback?: BackendAttempt[];
-}
+export type CandidateTrace = z.infer<typeof candidateTraceSchema>;
+export type MatchTrace = z.infer<typeof matchTraceSchema>;
+export type StageTrace = z.infer<typeof stageTraceSchema>;
+export type Trace = z.infer<typeof traceSchema>;
 
 /** For a step a fallback chain moved: the backend that served it and the attempts that failed first. */
-export interface ServedBy {
+interface ServedBy {
   backend?: string;
   fallback?: BackendAttempt[];
-}
-
-export interface StageTrace {
-  stage: StageKey;
-  scorer: ScorerName | "none";
-  status: "generating" | "scoring" | "completed";
-  prefixes: { index: number; parent: string | null }[];
-  candidates: CandidateTrace[];
-  selfchecks: ({ step: string; candidate: string; verdict: string | null; raw?: string } & ServedBy)[];
-  /** Seed order of the bracket (judge scorer). */
-  bracket?: string[];
-  matches: MatchTrace[];
-  ranking: string[];
-  selected: string[];
-  scores?: Record<string, number | null>;
-  issues: string[];
-}
-
-export interface Trace {
-  strategy: Strategy;
-  scorer: ScorerName;
-  candidates: number;
-  keep: number;
-  stages: StageTrace[];
 }
 
 export function buildTrace(spec: RunSpec, done: ReadonlyMap<string, StepOutput>): Trace {
@@ -125,6 +65,12 @@ function stageTrace(view: StageView, done: ReadonlyMap<string, StepOutput>): Sta
       verdict: k.verdict ?? null,
       ...(k.raw !== undefined ? { raw: k.raw } : {}),
       ...servedBy(done.get(k.id)),
+    })),
+    verifications: view.verifications.map((v) => ({
+      step: v.id,
+      candidate: v.candidate,
+      ...(v.score !== undefined ? { score: v.score } : {}),
+      ...servedBy(done.get(v.id)),
     })),
     matches: view.matches.map((m) => {
       const t: MatchTrace = {

@@ -6,7 +6,7 @@
 import type { Stage } from "./stages";
 
 export type Strategy = "stage_beam" | "greedy" | "best_of_n";
-export type ScorerName = "judge" | "logprob" | "vote";
+export type ScorerName = "judge" | "logprob" | "vote" | "verifier";
 
 export interface StageOverride {
   candidates?: number;
@@ -58,7 +58,7 @@ export interface Prompt {
   with_image: boolean;
 }
 
-export type CallPurpose = "generate" | "judge" | "check";
+export type CallPurpose = "generate" | "judge" | "check" | "verify";
 
 /** What a model step asks of a backend. */
 export interface ModelRequest {
@@ -73,9 +73,25 @@ export interface ModelRequest {
   temperature: number;
   top_p: number;
   logprobs: boolean;
+  /** purpose `verify`: the candidate to score, instead of text to generate. */
+  verify?: VerifyRequest;
 }
 
-export type StepKind = "generate" | "check" | "match" | "select";
+/**
+ * What the stage verifier scores: one candidate of a stage, continuing `context` (the earlier
+ * stages it was generated after). A backend answers the probability that it is correct, from one
+ * forward pass, without generating.
+ */
+export interface VerifyRequest {
+  /** `ANSWER` for best_of_n's whole answers (then `candidate` is the tagged answer). */
+  stage: Stage | "ANSWER";
+  question: string;
+  context: Partial<Record<Stage, string>>;
+  candidate: string;
+  with_image: boolean;
+}
+
+export type StepKind = "generate" | "check" | "match" | "select" | "verify";
 
 /**
  * One unit of work with a stable id, e.g. `CAPTION/gen/0.2`, `REASONING/check/3`,
@@ -107,6 +123,8 @@ export interface StepOutput {
   finish_reasons: FinishReason[];
   /** Per text: mean token log-probability, when the backend reports logprobs. */
   mean_logprobs?: (number | null)[];
+  /** Verify steps: the verifier's probability that the candidate is correct (null: it could not say). */
+  scores?: (number | null)[];
   usage: Usage;
   /** `backend:model` that served it, or `local`. */
   backend: string;
@@ -128,7 +146,13 @@ export interface BackendAttempt {
 
 /** An event the core asks the executor to persist when a step commits. */
 export interface EventDraft {
-  type: "stage.started" | "candidate.generated" | "selfcheck.decided" | "judge.decided" | "stage.completed";
+  type:
+    | "stage.started"
+    | "candidate.generated"
+    | "candidate.scored"
+    | "selfcheck.decided"
+    | "judge.decided"
+    | "stage.completed";
   data: Record<string, unknown>;
 }
 

@@ -3,10 +3,10 @@
  * Plain data only: it crosses the RPC boundary by structured clone.
  */
 import type { ImageInput } from "../inference/backend";
-import type { Trace } from "../reasoning/trace";
-import type { RunSpec, RunResult, Usage } from "../reasoning/types";
+import type { RunSpec, Usage } from "../reasoning/types";
+import type { RunStatus, RunView } from "./view-schema";
 
-export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
+export type { RunError, RunStatus, RunUsageView, RunView, WebhookView } from "./view-schema";
 export const TERMINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "canceled"];
 
 export interface RunLimits {
@@ -49,58 +49,6 @@ export interface CreateRunInput {
   owner?: string;
   price?: Price;
   webhook?: WebhookConfig;
-}
-
-export interface RunError {
-  type: string;
-  code: string;
-  message: string;
-}
-
-export interface RunUsageView {
-  input_tokens?: number;
-  output_tokens?: number;
-  judge_input_tokens?: number;
-  judge_output_tokens?: number;
-  total_tokens?: number;
-  /** Steps served by a backend (a batched call serving k candidates counts k). */
-  model_steps: number;
-  backend_ms: number;
-  estimated: boolean;
-  /** Cost in USD from the run's price snapshot (absent without a price or when token counts are unknown). */
-  cost_usd?: number;
-}
-
-export interface RunView {
-  id: string;
-  object: "run";
-  model: string;
-  status: RunStatus;
-  question: string;
-  search: RunSpec["search"];
-  sampling: RunSpec["sampling"];
-  answer: string | null;
-  stages: Partial<RunResult["stages"]>;
-  text: string | null;
-  trace: Trace;
-  usage: RunUsageView;
-  timings: { created_at: string; started_at: string | null; finished_at: string | null; duration_ms: number | null };
-  progress: { steps_done: number; current_stage: string | null };
-  error: RunError | null;
-  metadata: Record<string, string>;
-  /** The run's webhook (never its secret) and every delivery attempt; null without a webhook. */
-  webhook: WebhookView | null;
-}
-
-export interface WebhookView {
-  url: string;
-  events: string[];
-  deliveries: {
-    webhook_id: string;
-    event: string;
-    state: "pending" | "delivered" | "abandoned";
-    attempts: { at: string; status: number | null; error: string | null; duration_ms: number }[];
-  }[];
 }
 
 export type CreateRunOutcome =

@@ -4,7 +4,7 @@
  * rows, so a new instance after a crash or eviction carries on where the storage says.
  */
 import { BackendError, type Backend, type ImageInput } from "../inference/backend";
-import { coalesceGenerateSteps, toStepOutputs } from "../reasoning/batching";
+import { coalesceGenerateSteps, coalesceVerifySteps, toStepOutputs, toVerifyOutputs } from "../reasoning/batching";
 import { eventsForStep, initialEvents, plan, runLocalStep } from "../reasoning/planner";
 import type { RunResult, StepOutput, StepSpec } from "../reasoning/types";
 import type { RunError, RunStatus } from "./contract";
@@ -19,6 +19,8 @@ export interface ExecutorOptions {
   now?: () => number;
   /** Test hook: called after every commit (a thrown error simulates a crash at that point). */
   afterCommit?: (stepId: string) => void;
+  /** The backend that scores candidates for the `verifier` scorer (VERIFIER_MODEL); default: the run's own. */
+  resolveVerifier?: (runModel: string) => Backend;
 }
 
 export type Terminal = Exclude<RunStatus, "queued" | "running">;
@@ -184,36 +186,64 @@ export class RunExecutor {
 
   private async runModelSteps(run: RunRow, backend: Backend, due: StepSpec[]): Promise<RunError | null> {
     if (this.image === null) this.image = this.store.loadImage();
-    const batches = coalesceGenerateSteps(due, backend.capabilities);
+    const image = this.image ?? undefined;
+    // Each call: the steps it serves and how to make it, given a signal; outputs in step order.
+    const calls: { steps: StepSpec[]; call: (signal: AbortSignal, started: number) => Promise<StepOutput[]> }[] = [
+      ...coalesceGenerateSteps(due, backend.capabilities).map((batch) => ({
+        steps: batch.steps,
+        call: async (signal: AbortSignal, started: number) =>
+          toStepOutputs(
+            batch.steps,
+            await settleByAbort(
+              backend.generate({
+                ...batch.request,
+                image: batch.request.prompt.with_image ? image : undefined,
+                signal,
+              }),
+              signal,
+            ),
+            backend.id,
+            this.now() - started,
+          ),
+      })),
+      ...coalesceVerifySteps(due).map((batch) => ({
+        steps: batch.steps,
+        call: async (signal: AbortSignal, started: number) => {
+          const verifier = this.options.resolveVerifier?.(run.model) ?? backend;
+          if (!verifier.verify)
+            throw new BackendError(
+              `${verifier.id} cannot verify candidates (the verifier scorer needs VERIFIER_MODEL or a model that can)`,
+              false,
+            );
+          const withImage = batch.requests.some((r) => r.with_image);
+          const result = await settleByAbort(
+            verifier.verify({ requests: batch.requests, image: withImage ? image : undefined, signal }),
+            signal,
+          );
+          return toVerifyOutputs(batch.steps, result, verifier.id, this.now() - started);
+        },
+      })),
+    ];
     let fatal: RunError | null = null;
     await Promise.all(
-      batches.map(async (batch) => {
+      calls.map(async ({ steps, call }) => {
         const controller = new AbortController();
-        for (const s of batch.steps) this.inflight.set(s.id, controller);
+        for (const s of steps) this.inflight.set(s.id, controller);
         const started = this.now();
         const timeout = Math.max(1, Math.min(this.options.callTimeoutMs, run.limits.deadline_at - started));
         let outputs: StepOutput[];
         try {
-          const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(timeout)]);
-          const result = await settleByAbort(
-            backend.generate({
-              ...batch.request,
-              image: batch.request.prompt.with_image ? (this.image ?? undefined) : undefined,
-              signal,
-            }),
-            signal,
-          );
-          outputs = toStepOutputs(batch.steps, result, backend.id, this.now() - started);
+          outputs = await call(AbortSignal.any([controller.signal, AbortSignal.timeout(timeout)]), started);
         } catch (err) {
           const current = this.store.loadRun();
-          if (current && !isTerminal(current.status)) fatal ??= this.recordFailure(batch.steps, err);
+          if (current && !isTerminal(current.status)) fatal ??= this.recordFailure(steps, err);
           return;
         } finally {
-          for (const s of batch.steps) this.inflight.delete(s.id);
+          for (const s of steps) this.inflight.delete(s.id);
         }
         const current = this.store.loadRun();
         if (!current || isTerminal(current.status)) return; // canceled or ended while in flight
-        batch.steps.forEach((step, i) => {
+        steps.forEach((step, i) => {
           const out = outputs[i];
           if (out) this.commit(current, step, out);
         });

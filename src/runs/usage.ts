@@ -1,6 +1,7 @@
 /**
  * Roll a run's usage up from its committed steps. Generation tokens and judging tokens (judge
- * matches and self-checks) are kept apart, since callers pay for both and want to see each.
+ * matches, self-checks and the verifier's scoring) are kept apart, since callers pay for both and
+ * want to see each.
  * A figure stays undefined when any call did not report it: an unknown is never shown as 0.
  */
 import type { Price, RunUsageView } from "./contract";
@@ -23,7 +24,7 @@ export function rollUpUsage(steps: Iterable<CommittedStep>): RunUsageView {
     calls += 1;
     ms += out.latency_ms;
     estimated ||= out.usage.estimated === true;
-    const judging = kind === "match" || kind === "check";
+    const judging = kind === "match" || kind === "check" || kind === "verify";
     if (judging) {
       judgeIn = add(judgeIn, out.usage.input_tokens, true);
       judgeOut = add(judgeOut, out.usage.output_tokens, true);

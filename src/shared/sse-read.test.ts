@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sseData } from "./sse-reader";
+import { readSse } from "./sse-read";
 
 function streamOf(chunks: string[]): {
   stream: ReadableStream<Uint8Array>;
@@ -26,11 +26,11 @@ function streamOf(chunks: string[]): {
 
 async function collect(stream: ReadableStream<Uint8Array>): Promise<string[]> {
   const out: string[] = [];
-  for await (const d of sseData(stream)) out.push(d);
+  for await (const m of readSse(stream)) if (!m.comment) out.push(m.data);
   return out;
 }
 
-describe("sseData", () => {
+describe("readSse", () => {
   it("yields one payload per event, across chunk boundaries and line-ending styles", async () => {
     const { stream } = streamOf([
       'data: {"respo',
@@ -43,7 +43,7 @@ describe("sseData", () => {
 
   it("breaking out of the loop cancels the stream; nothing more is pulled", async () => {
     const { stream, state } = streamOf(["data: 1\n\n", "data: 2\n\n", "data: 3\n\n", "data: 4\n\n"]);
-    for await (const d of sseData(stream)) if (d === "2") break;
+    for await (const m of readSse(stream)) if (m.data === "2") break;
     expect(state.pulled).toBe(2);
     expect(state.cancelled).toBe(true);
   });
@@ -52,5 +52,15 @@ describe("sseData", () => {
     const { stream, state } = streamOf(["data: 1\n\n"]);
     await collect(stream);
     expect(state.cancelled).toBe(false);
+  });
+
+  it("keeps ids and event types, and reports comments", async () => {
+    const { stream } = streamOf(["id: 3\nevent: stage.completed\ndata: {}\n\n: ping\n\n"]);
+    const got = [];
+    for await (const m of readSse(stream)) got.push(m);
+    expect(got).toEqual([
+      { id: "3", event: "stage.completed", data: "{}" },
+      { data: "", comment: true },
+    ]);
   });
 });

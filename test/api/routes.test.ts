@@ -167,9 +167,16 @@ describe("run ids that are not runs → 404", () => {
     await expectError(await post(`/v1/runs/${id}/cancel`), 404, /no run with id/);
   });
 
-  it("a bad Prefer on GET is a 400", async () => {
+  it("a Prefer wait that is not a number is a 400; one past the limit is applied up to it and says so", async () => {
     const run = await finishedRun();
-    await expectError(await get(`/v1/runs/${run.id}`, { Prefer: "wait=600" }), 400, /Prefer: wait=600 is too long/);
+    await expectError(
+      await get(`/v1/runs/${run.id}`, { Prefer: "wait=soon" }),
+      400,
+      /Prefer: wait must be a whole number/,
+    );
+    const res = await get(`/v1/runs/${run.id}`, { Prefer: "wait=600" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Preference-Applied")).toBe("wait=60");
   });
 });
 

@@ -133,6 +133,19 @@ describe("requests as OpenAI clients send them", () => {
       user: "user-42",
       store: false,
       metadata: { ticket: "T-1" },
+      // What OpenAI clients send when they mean "not used": accepted, as OpenAI's API does.
+      stop: null,
+      tools: [],
+      tool_choice: "none",
+      logprobs: false,
+      top_logprobs: 0,
+      frequency_penalty: 0,
+      presence_penalty: 0,
+      logit_bias: {},
+      response_format: { type: "text" },
+      modalities: ["text"],
+      reasoning_effort: null,
+      service_tier: "auto",
     });
     const run = await fetchRun(json.run_id);
     expect(run.question).toBe("How many circles?");

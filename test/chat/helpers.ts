@@ -8,10 +8,10 @@ export const BASE = "https://api.test";
 export const PNG_DATA_URL = `data:image/png;base64,${PNG_8x6_B64}`;
 
 /** A real client: every request goes through the worker's fetch handler (SELF). */
-export function openaiClient(): OpenAI {
+export function openaiClient(apiKey: string = TEST_API_KEY): OpenAI {
   return new OpenAI({
     baseURL: `${BASE}/v1`,
-    apiKey: TEST_API_KEY,
+    apiKey,
     maxRetries: 0,
     fetch: (url, init) => SELF.fetch(url, init),
   });

@@ -7,6 +7,7 @@ import { SELF } from "cloudflare:test";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import type { RunView } from "../../src/runs/contract";
+import { createTestKey } from "../helpers/admin";
 import { authHeaders } from "../helpers/auth";
 import { BASE, openaiClient, visionMessages } from "./helpers";
 
@@ -139,5 +140,36 @@ describe("the openai SDK against /v1/chat/completions", () => {
     const models = [];
     for await (const m of openaiClient().models.list()) models.push(m.id);
     expect(models).toContain("mock:fixed");
+  });
+
+  it("a streaming request that cannot run gets its 4xx before any stream: the SDK sees the status", async () => {
+    const spent = await createTestKey({ budget_usd: 0 });
+    const stream = (client: OpenAI, body: Record<string, unknown>) =>
+      client.chat.completions
+        .create({
+          model: "mock:fixed",
+          messages: visionMessages(),
+          stream: true,
+          ...body,
+        } as OpenAI.ChatCompletionCreateParamsStreaming)
+        .then(async (s) => {
+          for await (const _ of s) void _;
+          return null;
+        })
+        .catch((e: unknown) => e);
+    const budget = await stream(openaiClient(spent.key), {});
+    expect(budget).toBeInstanceOf(OpenAI.APIError);
+    expect((budget as InstanceType<typeof OpenAI.APIError>).status).toBe(402);
+    const invalid = await stream(openaiClient(), { temperature: 9 });
+    expect((invalid as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
+    const unknown = await stream(openaiClient(), { model: "openai:nowhere" });
+    expect((unknown as InstanceType<typeof OpenAI.APIError>).status).toBe(400);
+  });
+
+  it("models carry OpenAI's created and owned_by", async () => {
+    for await (const m of openaiClient().models.list()) {
+      expect(m.created).toBeGreaterThan(1_700_000_000);
+      expect(typeof m.owned_by).toBe("string");
+    }
   });
 });

@@ -1,7 +1,7 @@
 /** The pure helpers behind the chat route: usage mapping and reading SSE frames back. */
 import { describe, expect, it } from "vitest";
 import { completionId, usageOf } from "../../src/app/chat/completion";
-import { readSseFrames } from "../../src/app/chat/sse-reader";
+import { readSse } from "../../src/shared/sse-read";
 
 describe("usageOf", () => {
   it("maps generation + judging onto prompt/completion tokens; the judging share is reasoning_tokens", () => {
@@ -46,7 +46,7 @@ describe("completionId", () => {
   });
 });
 
-describe("readSseFrames", () => {
+describe("readSse on a run object's stream", () => {
   it("reassembles frames split anywhere across chunks, multi-line data and comments included", async () => {
     const text =
       ': keep-alive\n\nid: 1\nevent: stage.completed\ndata: {"a":\ndata: 1}\n\nid: 2\nevent: run.succeeded\ndata: {}\n\n';
@@ -58,7 +58,7 @@ describe("readSseFrames", () => {
       },
     });
     const frames = [];
-    for await (const f of readSseFrames(stream)) frames.push(f);
+    for await (const f of readSse(stream)) frames.push(f);
     expect(frames).toEqual([
       { data: "", comment: true },
       { id: "1", event: "stage.completed", data: '{"a":\n1}' },

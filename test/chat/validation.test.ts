@@ -175,12 +175,20 @@ const cases: [string, unknown, number, RegExp, string | undefined][] = [
   ],
   [
     "unsupported OpenAI field",
-    { ...valid, tools: [] },
+    { ...valid, tools: [{ type: "function", function: { name: "f" } }] },
     400,
-    /^tools: this OpenAI parameter is not supported here/,
+    /^tools: this OpenAI parameter is not supported here \(accepted only as null or \[\]\)/,
     "tools",
   ],
   ["stop", { ...valid, stop: ["\n"] }, 400, /^stop: this OpenAI parameter is not supported here/, "stop"],
+  ["logprobs true", { ...valid, logprobs: true }, 400, /^logprobs: .*accepted only as null or false/, "logprobs"],
+  [
+    "reasoning_effort",
+    { ...valid, reasoning_effort: "low" },
+    400,
+    /^reasoning_effort: .*accepted only as null\)/,
+    "reasoning_effort",
+  ],
   [
     "model unknown",
     { ...valid, model: "gpt-4o" },

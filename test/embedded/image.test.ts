@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeImage, toModelImage } from "../../src/inference/embedded/image";
 import { sha256Hex } from "../../src/inference/embedded/loader";
-import { JPEG_8x6_B64, PNG_8x6_B64, fromBase64 } from "../fixtures/images";
+import { JPEG_8x6_B64, PNG_8x6_B64, PNG_INTERLACED_9x7_B64, fromBase64 } from "../fixtures/images";
 import { SAMPLES, sample } from "./helpers";
 
 describe("image preprocessing, as in training", () => {
@@ -31,6 +31,21 @@ describe("image preprocessing, as in training", () => {
       expect(g).toBeLessThan(80);
       expect(b).toBeLessThan(80);
     }
+  });
+
+  it("decodes an interlaced (Adam7) PNG pixel for pixel", async () => {
+    const img = await decodeImage(fromBase64(PNG_INTERLACED_9x7_B64), "image/png");
+    expect([img.width, img.height]).toEqual([9, 7]);
+    for (let y = 0; y < 7; y++)
+      for (let x = 0; x < 9; x++) {
+        const o = (y * 9 + x) * 4;
+        expect(Array.from(img.data.subarray(o, o + 4)), `${x},${y}`).toEqual([
+          (28 * x) % 256,
+          (36 * y) % 256,
+          (17 * (x + y)) % 256,
+          255,
+        ]);
+      }
   });
 
   it("rejects what it cannot read with a clear error", async () => {

@@ -6,7 +6,8 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
 import { createApp } from "../../src/app/create-app";
-import { metaRoutes } from "../../src/app/routes/meta";
+import { modelsRoutes } from "../../src/app/models/routes";
+import { newApp } from "../../src/app/openapi";
 import { FallbackBackend } from "../../src/inference/fallback";
 import { OpenAiBackend } from "../../src/inference/openai";
 import { defaultModelId, fallbackChains, getModelInfo, listModels, resolveBackend } from "../../src/inference/registry";
@@ -152,7 +153,9 @@ describe("GET /v1/models and POST /v1/runs with a misconfigured model", () => {
   const vars = e({ MODELS: `openai:llava-cot,${WA}`, ALLOW_MOCK_BACKENDS: "1", AI: undefined });
 
   it("/v1/models lists configured models with status and error (OpenAI list shape)", async () => {
-    const res = await metaRoutes().request("/v1/models", {}, vars);
+    const models = newApp();
+    modelsRoutes(models);
+    const res = await models.request("/v1/models", {}, vars);
     expect(res.status).toBe(200);
     const body = (await res.json()) as {
       object: string;

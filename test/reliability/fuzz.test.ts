@@ -15,7 +15,7 @@
 import { SELF, env, listDurableObjectIds } from "cloudflare:test";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { MAX_BODY_BYTES, MAX_IMAGE_BYTES, MAX_QUESTION_CHARS } from "../../src/app/limits";
+import { MAX_BODY_BYTES, MAX_IMAGE_BYTES, MAX_QUESTION_CHARS } from "../../src/app/http/limits";
 import { PNG_8x6_B64, JPEG_8x6_B64, GIF_8x6_B64 } from "../fixtures/images";
 import { createTestKey, adminHeaders } from "../helpers/admin";
 import { TEST_API_KEY } from "../helpers/auth";

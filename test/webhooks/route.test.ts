@@ -2,7 +2,7 @@
 import { SELF, listDurableObjectIds, env } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, inject, it } from "vitest";
-import { checkWebhookUrl } from "../../src/app/webhook-schema";
+import { checkWebhookUrl } from "../../src/app/runs/webhook-schema";
 import { createTestKey } from "../helpers/admin";
 
 const receiver = inject("webhookReceiver");

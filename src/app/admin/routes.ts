@@ -3,14 +3,13 @@
  * A key's secret and its webhook secret are in the creation response only: the service keeps the
  * key's hash, and the webhook secret only to sign deliveries.
  */
-import { Hono } from "hono";
 import { z } from "zod";
+import { adminSecurity, errors, json, register, type App } from "../openapi";
 import { createKey, DEFAULT_RATE_LIMIT_PER_MINUTE, listKeys, revokeKey, type ApiKey } from "../../platform/keys";
 import { spentByKey } from "../../platform/ledger";
-import { adminAuth, platformDb } from "../auth";
-import { readJsonBody } from "../body";
+import { platformDb } from "../middleware/auth";
+import { readJsonBody } from "../http/body";
 import { ApiError } from "../errors";
-import type { AppEnv } from "../types";
 import { apiErrorMap } from "../zod-messages";
 
 const MAX_ADMIN_BODY_BYTES = 16 * 1024;
@@ -18,29 +17,31 @@ export const MAX_KEY_NAME_CHARS = 100;
 export const MAX_BUDGET_USD = 1_000_000;
 export const MAX_RATE_LIMIT_PER_MINUTE = 100_000;
 
-export const createKeySchema = z.strictObject({
-  name: z
-    .string()
-    .trim()
-    .min(1, { error: "must not be empty" })
-    .max(MAX_KEY_NAME_CHARS, {
-      error: `must be at most ${MAX_KEY_NAME_CHARS} characters (limit: name ≤ ${MAX_KEY_NAME_CHARS} chars)`,
-    }),
-  budget_usd: z
-    .number()
-    .min(0, { error: `must be at least 0 (limit: 0 ≤ budget_usd ≤ ${MAX_BUDGET_USD}; null or absent = unlimited)` })
-    .max(MAX_BUDGET_USD, { error: `must be at most ${MAX_BUDGET_USD} (limit: 0 ≤ budget_usd ≤ ${MAX_BUDGET_USD})` })
-    .nullable()
-    .default(null),
-  rate_limit_per_minute: z
-    .number()
-    .int({ error: "must be an integer" })
-    .min(1, { error: `must be at least 1 (limit: 1 ≤ rate_limit_per_minute ≤ ${MAX_RATE_LIMIT_PER_MINUTE})` })
-    .max(MAX_RATE_LIMIT_PER_MINUTE, {
-      error: `must be at most ${MAX_RATE_LIMIT_PER_MINUTE} (limit: 1 ≤ rate_limit_per_minute ≤ ${MAX_RATE_LIMIT_PER_MINUTE})`,
-    })
-    .default(DEFAULT_RATE_LIMIT_PER_MINUTE),
-});
+export const createKeySchema = z
+  .strictObject({
+    name: z
+      .string()
+      .trim()
+      .min(1, { error: "must not be empty" })
+      .max(MAX_KEY_NAME_CHARS, {
+        error: `must be at most ${MAX_KEY_NAME_CHARS} characters (limit: name ≤ ${MAX_KEY_NAME_CHARS} chars)`,
+      }),
+    budget_usd: z
+      .number()
+      .min(0, { error: `must be at least 0 (limit: 0 ≤ budget_usd ≤ ${MAX_BUDGET_USD}; null or absent = unlimited)` })
+      .max(MAX_BUDGET_USD, { error: `must be at most ${MAX_BUDGET_USD} (limit: 0 ≤ budget_usd ≤ ${MAX_BUDGET_USD})` })
+      .nullable()
+      .default(null),
+    rate_limit_per_minute: z
+      .number()
+      .int({ error: "must be an integer" })
+      .min(1, { error: `must be at least 1 (limit: 1 ≤ rate_limit_per_minute ≤ ${MAX_RATE_LIMIT_PER_MINUTE})` })
+      .max(MAX_RATE_LIMIT_PER_MINUTE, {
+        error: `must be at most ${MAX_RATE_LIMIT_PER_MINUTE} (limit: 1 ≤ rate_limit_per_minute ≤ ${MAX_RATE_LIMIT_PER_MINUTE})`,
+      })
+      .default(DEFAULT_RATE_LIMIT_PER_MINUTE),
+  })
+  .meta({ id: "CreateKeyRequest" });
 
 const KEY_ID_PATTERN = /^key_[A-Za-z0-9_]{1,64}$/;
 
@@ -61,29 +62,79 @@ const noSuchKey = (id: string): ApiError =>
     code: "key_not_found",
   });
 
-export function adminRoutes(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.use(adminAuth());
+export const apiKeySchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("api_key"),
+    name: z.string(),
+    prefix: z.string().meta({ description: "The key's first characters, to recognise it." }),
+    budget_usd: z.number().nullable(),
+    rate_limit_per_minute: z.number().int(),
+    created_at: z.string(),
+    revoked_at: z.string().nullable(),
+    key: z.string().optional().meta({ description: "The secret (`sk_live_…`): in the creation response only." }),
+    webhook_secret: z.string().optional().meta({ description: "`whsec_…`: in the creation response only." }),
+    spent_usd: z.number().optional().meta({ description: "In the list only." }),
+  })
+  .meta({ id: "ApiKey" });
+export const apiKeyListSchema = z
+  .object({ object: z.literal("list"), data: z.array(apiKeySchema) })
+  .meta({ id: "ApiKeyList" });
 
-  app.post("/keys", async (c) => {
-    const body = createKeySchema.parse(await readJsonBody(c.req.raw, MAX_ADMIN_BODY_BYTES), { error: apiErrorMap });
-    const { key, secret, webhook_secret } = await createKey(platformDb(c), body);
-    // The only response that ever carries the secrets.
-    return c.json({ ...keyObject(key), key: secret, webhook_secret }, 201);
-  });
+const keyIdParam = z.object({ id: z.string().meta({ description: "A key id (`key_…`)." }) });
 
-  app.get("/keys", async (c) => {
-    const db = platformDb(c);
-    const [keys, spent] = await Promise.all([listKeys(db), spentByKey(db)]);
-    return c.json({ object: "list", data: keys.map((k) => ({ ...keyObject(k), spent_usd: spent.get(k.id) ?? 0 })) });
-  });
-
-  app.post("/keys/:id/revoke", async (c) => {
-    const id = c.req.param("id");
-    if (!KEY_ID_PATTERN.test(id)) throw noSuchKey(id);
-    const key = await revokeKey(platformDb(c), id);
-    if (!key) throw noSuchKey(id);
-    return c.json(keyObject(key));
-  });
-  return app;
+export function adminRoutes(app: App): void {
+  register(
+    app,
+    {
+      method: "post",
+      path: "/admin/keys",
+      tags: ["admin"],
+      security: adminSecurity,
+      summary: "Create an API key (its secret and webhook secret are shown once)",
+      request: { body: { required: true, content: { "application/json": { schema: createKeySchema } } } },
+      responses: { 201: json(apiKeySchema, "The key, with `key` and `webhook_secret`."), ...errors },
+    },
+    async (c) => {
+      const body = createKeySchema.parse(await readJsonBody(c.req.raw, MAX_ADMIN_BODY_BYTES), { error: apiErrorMap });
+      const { key, secret, webhook_secret } = await createKey(platformDb(c), body);
+      // The only response that ever carries the secrets.
+      return c.json({ ...keyObject(key), key: secret, webhook_secret }, 201);
+    },
+  );
+  register(
+    app,
+    {
+      method: "get",
+      path: "/admin/keys",
+      tags: ["admin"],
+      security: adminSecurity,
+      summary: "List API keys and what each has spent",
+      responses: { 200: json(apiKeyListSchema, "The keys."), ...errors },
+    },
+    async (c) => {
+      const db = platformDb(c);
+      const [keys, spent] = await Promise.all([listKeys(db), spentByKey(db)]);
+      return c.json({ object: "list", data: keys.map((k) => ({ ...keyObject(k), spent_usd: spent.get(k.id) ?? 0 })) });
+    },
+  );
+  register(
+    app,
+    {
+      method: "post",
+      path: "/admin/keys/{id}/revoke",
+      tags: ["admin"],
+      security: adminSecurity,
+      summary: "Revoke an API key",
+      request: { params: keyIdParam },
+      responses: { 200: json(apiKeySchema, "The key, revoked."), ...errors },
+    },
+    async (c) => {
+      const id = c.req.param("id") ?? "";
+      if (!KEY_ID_PATTERN.test(id)) throw noSuchKey(id);
+      const key = await revokeKey(platformDb(c), id);
+      if (!key) throw noSuchKey(id);
+      return c.json(keyObject(key));
+    },
+  );
 }

@@ -6,10 +6,10 @@
 import type { Env } from "../../env";
 import type { ImageInput } from "../../inference/backend";
 import { ApiError, invalidRequest } from "../errors";
-import { decodeInlineImage, fetchImage } from "../images";
-import { MAX_IMAGE_URL_CHARS, MAX_QUESTION_CHARS } from "../limits";
-import type { CheckedRun } from "../routes/runs";
-import { createRunSchema, resolveModel, toRunSpec, type CreateRunRequest, type ImageBody } from "../schemas";
+import { checkDecodable, decodeInlineImage, fetchImage } from "../images/images";
+import { MAX_IMAGE_URL_CHARS, MAX_QUESTION_CHARS } from "../http/limits";
+import type { CheckedRun } from "../runs/routes";
+import { createRunSchema, resolveModel, toRunSpec, type CreateRunRequest, type ImageBody } from "../runs/schemas";
 import { apiErrorMap } from "../zod-messages";
 import type { ChatCompletionBody, ChatMessage } from "./schema";
 
@@ -152,10 +152,13 @@ export async function checkChatRun(env: Env, chat: ChatCompletionBody): Promise<
   const body = createRunSchema.parse(request, { error: apiErrorMap });
   const model = atPart(image?.path, () => resolveModel(env, body));
   const loaded: ImageInput | undefined = image
-    ? await atPartAsync(image.path, () =>
-        image.body.url !== undefined
-          ? fetchImage(image.body.url, env)
-          : Promise.resolve(decodeInlineImage(image.body.data ?? "", image.body.media_type ?? "")),
+    ? await atPartAsync(image.path, async () =>
+        checkDecodable(
+          image.body.url !== undefined
+            ? await fetchImage(image.body.url, env)
+            : decodeInlineImage(image.body.data ?? "", image.body.media_type ?? ""),
+          "image_url",
+        ),
       )
     : undefined;
   return { body, model, image: loaded, spec: toRunSpec(body, loaded !== undefined) };

@@ -3,30 +3,44 @@
  * `POST /v1/runs` — every completion is a run (its id in `x-run-id` and `run_id`), created by the
  * same path after the same checks, so bad input creates nothing.
  */
-import { Hono, type Context } from "hono";
-import { readJsonBody } from "../body";
-import { completionId, completionOf, createdSeconds, failureStatus, runFailureBody } from "../chat/completion";
-import { checkChatRun } from "../chat/request";
-import { UNSUPPORTED_OPENAI_FIELDS, chatCompletionSchema } from "../chat/schema";
-import { streamCompletion } from "../chat/stream";
+import type { Context } from "hono";
+import { z } from "zod";
+import { errors, keyAuth, register, type App } from "../openapi";
+import { readJsonBody } from "../http/body";
+import { completionId, completionOf, createdSeconds, failureStatus, runFailureBody } from "./completion";
+import { checkChatRun } from "./request";
+import {
+  UNSUPPORTED_OPENAI_FIELDS,
+  chatCompletionChunkSchema,
+  chatCompletionResponseSchema,
+  chatCompletionSchema,
+} from "./schema";
+import { streamCompletion } from "./stream";
 import { ApiError, invalidRequest } from "../errors";
-import { bodyHash, parseIdempotencyKey } from "../idempotency";
-import { MAX_BODY_BYTES } from "../limits";
+import { bodyHash, parseIdempotencyKey } from "../http/idempotency";
+import { MAX_BODY_BYTES } from "../http/limits";
 import type { AppEnv } from "../types";
 import { apiErrorMap } from "../zod-messages";
-import { isTerminalView } from "./run-responses";
-import { fetchRunEvents, startRun } from "./runs";
+import { isTerminalView } from "../runs/responses";
+import { fetchRunEvents, startRun } from "../runs/routes";
 
 /** A non-streaming completion waits for its run's deadline, plus this, before answering 504. */
 const WAIT_GRACE_MS = 5_000;
 /** One RPC wait at most this long; the loop re-waits until the deadline. */
 const WAIT_SLICE_MS = 60_000;
 
+/** A field of UNSUPPORTED_OPENAI_FIELDS that asks for something: 400 naming it and what is accepted. */
 function rejectUnsupported(raw: unknown): void {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return;
-  const field = UNSUPPORTED_OPENAI_FIELDS.find((f) => f in raw);
-  if (field)
-    throw invalidRequest(`${field}: this OpenAI parameter is not supported here`, field, "unsupported_parameter");
+  for (const [field, { neutral, test }] of Object.entries(UNSUPPORTED_OPENAI_FIELDS)) {
+    const value = (raw as Record<string, unknown>)[field];
+    if (value === undefined || value === null || test(value)) continue;
+    throw invalidRequest(
+      `${field}: this OpenAI parameter is not supported here (accepted only as null${neutral === "(none)" ? "" : ` or ${neutral}`})`,
+      field,
+      "unsupported_parameter",
+    );
+  }
 }
 
 async function createCompletion(c: Context<AppEnv>): Promise<Response> {
@@ -97,8 +111,35 @@ async function createCompletion(c: Context<AppEnv>): Promise<Response> {
   return c.json(completionOf(view, chat.reasoning_format), 200, headers);
 }
 
-export function chatRoutes(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.post("/completions", createCompletion);
-  return app;
+export function chatRoutes(app: App): void {
+  register(
+    app,
+    {
+      method: "post",
+      path: "/v1/chat/completions",
+      tags: ["openai"],
+      security: keyAuth,
+      summary: "OpenAI-compatible chat completion (one run)",
+      description:
+        "The last user message's text parts are the question and its image_url part (a data: URL or an https URL; at most one image) the image. " +
+        "`max_tokens` caps each of the four stages. `reasoning_format`: `tagged` (default, the four stages in `content`) or `split` " +
+        "(SUMMARY, CAPTION and REASONING in `reasoning_content`, the CONCLUSION in `content`). The run's id is in `x-run-id`.",
+      request: {
+        headers: z.object({ "Idempotency-Key": z.string().max(255).optional() }),
+        body: { required: true, content: { "application/json": { schema: chatCompletionSchema } } },
+      },
+      responses: {
+        200: {
+          description: "The completion, or with `stream: true` a stream of chunks.",
+          content: {
+            "application/json": { schema: chatCompletionResponseSchema },
+            "text/event-stream": { schema: chatCompletionChunkSchema },
+          },
+          headers: z.object({ "x-run-id": z.string().meta({ description: "The run behind the completion." }) }),
+        },
+        ...errors,
+      },
+    },
+    createCompletion,
+  );
 }

@@ -7,38 +7,58 @@
  * every optional field, set to null).
  */
 import { z } from "zod";
-import { MAX_TOKENS_PER_STAGE, SEED, TEMPERATURE, TOP_P } from "../limits";
-import { createRunSchema, ranged } from "../schemas";
+import { MAX_TOKENS_PER_STAGE, SEED, TEMPERATURE, TOP_P } from "../http/limits";
+import { createRunSchema, ranged } from "../runs/schemas";
 
 export const MAX_MESSAGES = 256;
 export const REASONING_FORMATS = ["tagged", "split"] as const;
 export type ReasoningFormat = (typeof REASONING_FORMATS)[number];
 
+const isEmptyArray = (v: unknown): boolean => Array.isArray(v) && v.length === 0;
+const isEmptyObject = (v: unknown): boolean =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
+
 /**
- * OpenAI Chat Completions fields this API knows but cannot honour. They get their own message
- * (instead of "unknown field") so that a caller porting an OpenAI request knows it is not a typo.
+ * OpenAI Chat Completions fields this API knows but cannot honour. As OpenAI's own API does, each
+ * is accepted when it asks for nothing — null, or the value that means "not used" — and anything
+ * else is a 400 `unsupported_parameter` naming it (so a caller porting a request knows it is not a
+ * typo). Each entry: what "asks for nothing" is, in words and as a test.
  */
-export const UNSUPPORTED_OPENAI_FIELDS = [
-  "tools",
-  "tool_choice",
-  "parallel_tool_calls",
-  "functions",
-  "function_call",
-  "logprobs",
-  "top_logprobs",
-  "stop",
-  "frequency_penalty",
-  "presence_penalty",
-  "logit_bias",
-  "response_format",
-  "audio",
-  "modalities",
-  "prediction",
-  "reasoning_effort",
-  "verbosity",
-  "web_search_options",
-  "service_tier",
-] as const;
+export const UNSUPPORTED_OPENAI_FIELDS: Record<string, { neutral: string; test: (v: unknown) => boolean }> = {
+  tools: { neutral: "[]", test: isEmptyArray },
+  tool_choice: { neutral: '"none" or "auto"', test: (v) => v === "none" || v === "auto" },
+  parallel_tool_calls: { neutral: "true or false (no tools are called)", test: (v) => typeof v === "boolean" },
+  functions: { neutral: "[]", test: isEmptyArray },
+  function_call: { neutral: '"none" or "auto"', test: (v) => v === "none" || v === "auto" },
+  logprobs: { neutral: "false", test: (v) => v === false },
+  top_logprobs: { neutral: "0", test: (v) => v === 0 },
+  stop: { neutral: "[]", test: isEmptyArray },
+  frequency_penalty: { neutral: "0", test: (v) => v === 0 },
+  presence_penalty: { neutral: "0", test: (v) => v === 0 },
+  logit_bias: { neutral: "{}", test: isEmptyObject },
+  response_format: {
+    neutral: '{"type": "text"}',
+    test: (v) => isEmptyObject(v) || JSON.stringify(v) === '{"type":"text"}',
+  },
+  audio: { neutral: "(none)", test: () => false },
+  modalities: { neutral: '["text"]', test: (v) => JSON.stringify(v) === '["text"]' },
+  prediction: { neutral: "(none)", test: () => false },
+  reasoning_effort: { neutral: "(none)", test: () => false },
+  verbosity: { neutral: "(none)", test: () => false },
+  web_search_options: { neutral: "(none)", test: () => false },
+  service_tier: { neutral: '"auto" or "default"', test: (v) => v === "auto" || v === "default" },
+};
+
+/** The fields above, declared so that they are documented (and accepted when neutral). */
+const unsupportedFields = Object.fromEntries(
+  Object.entries(UNSUPPORTED_OPENAI_FIELDS).map(([field, { neutral }]) => [
+    field,
+    z
+      .unknown()
+      .optional()
+      .meta({ description: `Not supported: accepted only as null${neutral === "(none)" ? "" : ` or ${neutral}`}.` }),
+  ]),
+);
 
 /** Accepted for compatibility and ignored (they change nothing in what we compute). */
 export const IGNORED_OPENAI_FIELDS = ["user", "safety_identifier", "prompt_cache_key", "store"] as const;
@@ -143,6 +163,7 @@ export const chatCompletionSchema = z
     safety_identifier: z.string().nullish(),
     prompt_cache_key: z.string().nullish(),
     store: z.boolean().nullish(),
+    ...unsupportedFields,
   })
   .superRefine((b, ctx) => {
     if (b.n !== undefined && b.n !== null && b.n !== 1) {
@@ -162,7 +183,95 @@ export const chatCompletionSchema = z
     if (b.stream_options != null && b.stream !== true) {
       ctx.addIssue({ code: "custom", path: ["stream_options"], message: "is only allowed when stream is true" });
     }
-  });
+  })
+  .meta({ id: "ChatCompletionRequest" });
 
 export type ChatCompletionBody = z.output<typeof chatCompletionSchema>;
 export type ChatCompletionRequest = z.input<typeof chatCompletionSchema>;
+
+// ---------------------------------------------------------------- responses
+
+const count = z.number().int().min(0);
+
+export const chatUsageSchema = z
+  .object({
+    prompt_tokens: count
+      .optional()
+      .meta({ description: "Every prompt token the backend read, over all calls of the search (judging included)." }),
+    completion_tokens: count.optional().meta({
+      description: "Every token generated: all candidates of every stage, and the judge's and self-checks' output.",
+    }),
+    total_tokens: count.optional(),
+    completion_tokens_details: z
+      .object({
+        reasoning_tokens: count.meta({
+          description:
+            "The judging share of completion_tokens (judge matches and self-checks): generated, never shown.",
+        }),
+      })
+      .optional(),
+    cost_usd: z
+      .number()
+      .min(0)
+      .optional()
+      .meta({ description: "Extension: the run's cost, when the deployment prices its models." }),
+  })
+  .meta({ description: "A figure the backend did not report is absent, never 0." });
+
+const assistantMessage = z.object({
+  role: z.literal("assistant"),
+  content: z.string().meta({ description: "tagged: the four stages, tags included; split: the CONCLUSION only." }),
+  reasoning_content: z.string().optional().meta({
+    description: "split only: <SUMMARY>…</SUMMARY>, <CAPTION>…</CAPTION>, <REASONING>…</REASONING>, one per line.",
+  }),
+  refusal: z.null(),
+});
+
+export const chatCompletionResponseSchema = z
+  .object({
+    id: z.string().meta({ description: "chatcmpl- + the run's hex id." }),
+    object: z.literal("chat.completion"),
+    created: count,
+    model: z.string(),
+    choices: z.array(
+      z.object({
+        index: z.literal(0),
+        message: assistantMessage,
+        finish_reason: z.literal("stop"),
+        logprobs: z.null(),
+      }),
+    ),
+    usage: chatUsageSchema,
+    run_id: z
+      .string()
+      .meta({ description: "Extension: the run (also in the x-run-id header); GET /v1/runs/{id} has its trace." }),
+  })
+  .meta({ id: "ChatCompletion" });
+
+export const chatCompletionChunkSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("chat.completion.chunk"),
+    created: count,
+    model: z.string(),
+    choices: z.array(
+      z.object({
+        index: z.literal(0),
+        delta: z.object({
+          role: z.literal("assistant").optional(),
+          content: z.string().optional(),
+          reasoning_content: z.string().optional(),
+        }),
+        finish_reason: z.literal("stop").nullable(),
+        logprobs: z.null(),
+      }),
+    ),
+    usage: chatUsageSchema.nullish(),
+    run_id: z.string(),
+  })
+  .meta({
+    id: "ChatCompletionChunk",
+    description:
+      "stream: true answers text/event-stream: `data: <chunk>` frames (a role chunk, one chunk per completed stage, a final chunk with finish_reason, " +
+      'a usage chunk with empty choices when stream_options.include_usage), then `data: [DONE]`. A run that fails mid-stream ends with `data: {"error": …}`.',
+  });

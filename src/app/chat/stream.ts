@@ -21,7 +21,7 @@ import {
   type ChunkHead,
 } from "./completion";
 import type { ReasoningFormat } from "./schema";
-import { readSseFrames } from "./sse-reader";
+import { readSse } from "../../shared/sse-read";
 
 export interface ChatStreamOptions {
   head: ChunkHead;
@@ -90,7 +90,7 @@ export function streamCompletion(
 
   async function pump(): Promise<void> {
     await send(chunkOf(head, { role: "assistant", content: "" }));
-    for await (const frame of readSseFrames(events)) {
+    for await (const frame of readSse(events)) {
       if (frame.comment) {
         await write(sseComment("keep-alive"));
       } else if (frame.event === "stage.completed" && !hold) {

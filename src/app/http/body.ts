@@ -3,7 +3,7 @@
  * size cap is enforced while streaming (Content-Length can be absent or lie), and a parse error
  * says where the JSON broke.
  */
-import { ApiError, invalidRequest } from "./errors";
+import { ApiError, invalidRequest } from "../errors";
 import { formatBytes } from "./limits";
 
 /** Read a stream into one buffer, failing as soon as more than `max` bytes have arrived. */

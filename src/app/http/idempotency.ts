@@ -3,7 +3,7 @@
  * picks the run's Durable Object by name, and a hash of the body tells a retry (same body) from a
  * misuse (same key, different body → 409).
  */
-import { invalidRequest } from "./errors";
+import { invalidRequest } from "../errors";
 import { IDEMPOTENCY_KEY_CHARS } from "./limits";
 
 /**

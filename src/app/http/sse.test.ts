@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatSseFrame, sseComment } from "../shared/sse-frame";
+import { formatSseFrame, sseComment } from "../../shared/sse-frame";
 import { parseResumePoint } from "./sse";
 
 describe("formatSseFrame", () => {

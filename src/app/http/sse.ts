@@ -1,5 +1,5 @@
 /** The resume position an SSE client asks for (framing lives in src/shared/sse-frame.ts). */
-import { invalidRequest } from "./errors";
+import { invalidRequest } from "../errors";
 
 /**
  * The event sequence number to resume after: `Last-Event-ID` (sent by EventSource on reconnect)

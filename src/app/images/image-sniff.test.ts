@@ -7,7 +7,7 @@ import {
   fromBase64,
   jpegClaiming,
   pngClaiming,
-} from "../../test/fixtures/images";
+} from "../../../test/fixtures/images";
 import { jpegDimensions, pngDimensions, sniffImageType } from "./image-sniff";
 
 describe("sniffImageType", () => {

@@ -7,10 +7,10 @@ import {
   jpegClaiming,
   pngClaiming,
   toBase64,
-} from "../../test/fixtures/images";
-import { ApiError } from "./errors";
+} from "../../../test/fixtures/images";
+import { ApiError } from "../errors";
 import { checkImageUrl, decodeInlineImage, fetchImage } from "./images";
-import { MAX_IMAGE_BYTES } from "./limits";
+import { MAX_IMAGE_BYTES } from "../http/limits";
 
 function apiError(fn: () => unknown): ApiError {
   try {

@@ -2,15 +2,16 @@
  * Turning the request's `image` into checked bytes (`ImageInput`) before any run exists:
  * inline base64 or an https URL, the real type sniffed from the bytes, the pixel count bounded.
  */
-import type { Env } from "../env";
-import type { ImageInput } from "../inference/backend";
-import { decodeBase64, decodedLength } from "./base64";
-import { readCapped } from "./body";
-import { ApiError, invalidRequest } from "./errors";
+import type { Env } from "../../env";
+import type { ImageInput } from "../../inference/backend";
+import { decodeImage } from "../../inference/embedded/image";
+import { decodeBase64, decodedLength } from "../http/base64";
+import { readCapped } from "../http/body";
+import { ApiError, invalidRequest } from "../errors";
 import { checkOutboundUrl } from "./outbound-url";
 import { jpegDimensions, pngDimensions, sniffImageType } from "./image-sniff";
-import { IMAGE_FETCH_TIMEOUT_MS, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, formatBytes } from "./limits";
-import type { ImageBody } from "./schemas";
+import { IMAGE_FETCH_TIMEOUT_MS, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, formatBytes } from "../http/limits";
+import type { ImageBody } from "../runs/schemas";
 
 export const SUPPORTED_IMAGE_TYPES = ["image/png", "image/jpeg"] as const;
 type Supported = (typeof SUPPORTED_IMAGE_TYPES)[number];
@@ -146,6 +147,28 @@ export async function loadImage(
   options?: FetchImageOptions,
 ): Promise<ImageInput | undefined> {
   if (!image) return undefined;
-  if (image.url !== undefined) return fetchImage(image.url, env, options);
-  return decodeInlineImage(image.data ?? "", image.media_type ?? "");
+  const param = image.url !== undefined ? "image.url" : "image.data";
+  const loaded =
+    image.url !== undefined
+      ? await fetchImage(image.url, env, options)
+      : decodeInlineImage(image.data ?? "", image.media_type ?? "");
+  return checkDecodable(loaded, param);
+}
+
+/**
+ * The whole image decoded once, with the decoders the embedded model uses (fast-png, jpeg-js),
+ * before a run exists: an image that passed the header checks but cannot be read (corrupt data, a
+ * truncated stream) is a 400 now, not a failed run later.
+ */
+export async function checkDecodable(image: ImageInput, param: string): Promise<ImageInput> {
+  try {
+    await decodeImage(image.bytes, image.media_type);
+  } catch (err) {
+    throw invalidRequest(
+      `${param}: the ${image.media_type === "image/png" ? "PNG" : "JPEG"} cannot be decoded: ${err instanceof Error ? err.message : String(err)}`,
+      param,
+      "invalid_image",
+    );
+  }
+  return image;
 }

@@ -3,7 +3,7 @@
  * webhooks; docs/api.md): absolute, https, no credentials — plain http only to this machine, and
  * only when the given development flag is on.
  */
-import { invalidRequest } from "./errors";
+import { invalidRequest } from "../errors";
 
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 

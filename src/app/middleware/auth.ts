@@ -4,12 +4,12 @@
  * failure is a JSON error saying what was wrong: missing, malformed, unknown or revoked.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { secretsEqual } from "../platform/crypto";
-import { configProblem } from "../platform/deployment";
-import { devKeyFor } from "../platform/dev-key";
-import { API_KEY_PATTERN, findKeyBySecret } from "../platform/keys";
-import { ApiError } from "./errors";
-import type { AppEnv } from "./types";
+import { secretsEqual } from "../../platform/crypto";
+import { configProblem } from "../../platform/deployment";
+import { devKeyFor } from "../../platform/dev-key";
+import { API_KEY_PATTERN, findKeyBySecret } from "../../platform/keys";
+import { ApiError } from "../errors";
+import type { AppEnv } from "../types";
 
 const CHALLENGE = { "WWW-Authenticate": 'Bearer realm="llava-x1-edge"' };
 

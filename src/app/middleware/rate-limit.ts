@@ -3,9 +3,9 @@
  * `KeyLimiter` Durable Object. Over the limit: 429 with `Retry-After` (seconds) naming the limit.
  */
 import type { MiddlewareHandler } from "hono";
-import type { KeyLimiter } from "../platform/key-limiter";
-import { ApiError } from "./errors";
-import type { AppEnv } from "./types";
+import type { KeyLimiter } from "../../platform/key-limiter";
+import { ApiError } from "../errors";
+import type { AppEnv } from "../types";
 
 export function keyRateLimit(): MiddlewareHandler<AppEnv> {
   return async function keyRateLimit(c, next) {

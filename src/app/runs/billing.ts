@@ -4,13 +4,13 @@
  * or a 402 before anything is created when the budget is spent.
  */
 import type { Context } from "hono";
-import { budgetState, runCostCap } from "../platform/budget";
-import { parsePriceTable, priceOf, PriceTableError } from "../platform/prices";
-import { indexRun } from "../platform/run-index";
-import type { CreateRunInput } from "../runs/contract";
-import { platformDb } from "./auth";
-import { ApiError } from "./errors";
-import type { AppEnv } from "./types";
+import { budgetState, runCostCap } from "../../platform/budget";
+import { parsePriceTable, priceOf, PriceTableError } from "../../platform/prices";
+import { indexRun } from "../../platform/run-index";
+import type { CreateRunInput } from "../../runs/contract";
+import { platformDb } from "../middleware/auth";
+import { ApiError } from "../errors";
+import type { AppEnv } from "../types";
 
 export type RunBilling = Required<Pick<CreateRunInput, "owner">> &
   Pick<CreateRunInput, "price"> & { max_cost_usd?: number };

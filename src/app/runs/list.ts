@@ -6,12 +6,12 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { decodeCursor, encodeCursor, listRuns, type IndexedRun } from "../../platform/run-index";
-import { platformDb } from "../auth";
+import { platformDb } from "../middleware/auth";
 import { invalidRequest } from "../errors";
-import { runStub } from "../run-ids";
+import { runStub } from "./run-ids";
 import type { AppEnv } from "../types";
 import { apiErrorMap } from "../zod-messages";
-import { runLinks } from "./run-responses";
+import { runLinks } from "./responses";
 
 export const MAX_LIST_LIMIT = 100;
 export const DEFAULT_LIST_LIMIT = 20;

@@ -3,26 +3,36 @@
  * request — body, headers, image bytes — before any Durable Object is touched, so bad input
  * never leaves a run behind.
  */
-import { Hono, type Context } from "hono";
+import type { Context } from "hono";
+import { z } from "zod";
 import type { ImageInput } from "../../inference/backend";
 import type { ModelInfo } from "../../inference/registry";
 import type { RunSpec } from "../../reasoning/types";
 import { OWNER_HEADER, type CreateRunOutcome } from "../../runs/contract";
-import { idempotencyName, indexOwnedRun, runBilling } from "../billing";
-import { readJsonBody } from "../body";
+import { runViewSchema } from "../../runs/view-schema";
+import { errors, json, keyAuth, register, type App } from "../openapi";
+import { idempotencyName, indexOwnedRun, runBilling } from "./billing";
+import { readJsonBody } from "../http/body";
 import { ApiError } from "../errors";
-import { bodyHash, parseIdempotencyKey } from "../idempotency";
-import { loadImage } from "../images";
-import { MAX_BODY_BYTES } from "../limits";
-import { parsePreferWait } from "../prefer";
-import { noSuchRun, parseRunId, publicRunId, runStub, type RunStub } from "../run-ids";
-import { createRunSchema, resolveModel, toRunSpec, type CreateRunBody } from "../schemas";
-import { parseResumePoint } from "../sse";
+import { bodyHash, parseIdempotencyKey } from "../http/idempotency";
+import { loadImage } from "../images/images";
+import { MAX_BODY_BYTES } from "../http/limits";
+import { parsePreferWait } from "../http/prefer";
+import { noSuchRun, parseRunId, publicRunId, runStub, type RunStub } from "./run-ids";
+import {
+  createRunSchema,
+  resolveModel,
+  runAcceptedSchema,
+  runListSchema,
+  toRunSpec,
+  type CreateRunBody,
+} from "./schemas";
+import { parseResumePoint } from "../http/sse";
 import type { AppEnv } from "../types";
-import { checkWebhookUrl } from "../webhook-schema";
+import { checkWebhookUrl } from "./webhook-schema";
 import { apiErrorMap } from "../zod-messages";
-import { listOwnRuns } from "./run-list";
-import { isTerminalView, respondWithRun } from "./run-responses";
+import { listOwnRuns, listQuerySchema } from "./list";
+import { isTerminalView, respondWithRun } from "./responses";
 
 async function createRun(c: Context<AppEnv>): Promise<Response> {
   const env = c.env;
@@ -176,13 +186,144 @@ async function cancelRun(c: Context<AppEnv>): Promise<Response> {
   return c.json(view, 200);
 }
 
-export function runsRoutes(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.get("/", listOwnRuns);
-  app.post("/", createRun);
-  app.get("/:id", getRun);
-  app.get("/:id/events", streamRunEvents);
-  app.get("/:id/image", getRunImage);
-  app.post("/:id/cancel", cancelRun);
-  return app;
+const runIdParam = z.object({
+  id: z
+    .string()
+    .regex(/^run_[0-9a-f]{64}$/)
+    .meta({ description: "A run id (`run_` + 64 hex digits).", example: `run_${"0".repeat(64)}` }),
+});
+const preferHeader = z.object({
+  Prefer: z
+    .string()
+    .optional()
+    .meta({ description: "`wait=N`: wait up to N seconds (at most 60) for the run to finish.", example: "wait=30" }),
+});
+const idempotencyHeader = z.object({
+  "Idempotency-Key": z.string().max(255).optional().meta({
+    description:
+      "The same key with the same body returns the same run (`Idempotent-Replayed: true`); with a different body, 409.",
+  }),
+});
+const preferenceApplied = z.object({
+  "Preference-Applied": z.string().optional().meta({ description: "The `wait` that was applied, e.g. `wait=60`." }),
+});
+
+export function runsRoutes(app: App): void {
+  register(
+    app,
+    {
+      method: "get",
+      path: "/v1/runs",
+      tags: ["runs"],
+      security: keyAuth,
+      summary: "List the caller's runs, newest first",
+      request: { query: listQuerySchema },
+      responses: { 200: json(runListSchema, "A page of runs."), ...errors },
+    },
+    listOwnRuns,
+  );
+  register(
+    app,
+    {
+      method: "post",
+      path: "/v1/runs",
+      tags: ["runs"],
+      security: keyAuth,
+      summary: "Start a run",
+      description:
+        "Validates everything (body, model, image bytes) before a run exists: a rejected request creates nothing.",
+      request: {
+        headers: preferHeader.extend(idempotencyHeader.shape),
+        body: { required: true, content: { "application/json": { schema: createRunSchema } } },
+      },
+      responses: {
+        200: { ...json(runViewSchema, "The finished run (with `Prefer: wait`)."), headers: preferenceApplied },
+        202: {
+          ...json(runAcceptedSchema, "The run started; poll or stream it."),
+          headers: preferenceApplied.extend({ Location: z.string().meta({ description: "The run's URL." }) }),
+        },
+        ...errors,
+      },
+    },
+    createRun,
+  );
+  register(
+    app,
+    {
+      method: "get",
+      path: "/v1/runs/{id}",
+      tags: ["runs"],
+      security: keyAuth,
+      summary: "Get a run: status, answer, stages, trace, usage",
+      request: { params: runIdParam, headers: preferHeader },
+      responses: { 200: { ...json(runViewSchema, "The run."), headers: preferenceApplied }, ...errors },
+    },
+    getRun,
+  );
+  register(
+    app,
+    {
+      method: "get",
+      path: "/v1/runs/{id}/events",
+      tags: ["runs"],
+      security: keyAuth,
+      summary: "Follow a run's events (Server-Sent Events)",
+      request: {
+        params: runIdParam,
+        headers: z.object({
+          "Last-Event-ID": z.string().optional().meta({ description: "Replay the events after this id." }),
+        }),
+        query: z.object({
+          after: z
+            .string()
+            .optional()
+            .meta({ description: "Same as Last-Event-ID, for clients that cannot set headers." }),
+        }),
+      },
+      responses: {
+        200: {
+          description:
+            "Server-Sent Events: each frame has `id` (the event's number in the run), `event` (its type) and JSON `data`; the stream closes after the terminal event.",
+          content: { "text/event-stream": { schema: { type: "string" } } },
+        },
+        ...errors,
+      },
+    },
+    streamRunEvents,
+  );
+  register(
+    app,
+    {
+      method: "get",
+      path: "/v1/runs/{id}/image",
+      tags: ["runs"],
+      security: keyAuth,
+      summary: "The run's input image, as sent",
+      request: { params: runIdParam },
+      responses: {
+        200: {
+          description: "The image bytes, with the media type they were sent as.",
+          content: {
+            "image/png": { schema: { type: "string", format: "binary" } },
+            "image/jpeg": { schema: { type: "string", format: "binary" } },
+          },
+        },
+        ...errors,
+      },
+    },
+    getRunImage,
+  );
+  register(
+    app,
+    {
+      method: "post",
+      path: "/v1/runs/{id}/cancel",
+      tags: ["runs"],
+      security: keyAuth,
+      summary: "Cancel a run (a finished run is returned unchanged)",
+      request: { params: runIdParam },
+      responses: { 200: json(runViewSchema, "The run."), ...errors },
+    },
+    cancelRun,
+  );
 }

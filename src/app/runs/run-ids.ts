@@ -2,9 +2,9 @@
  * Public run ids are `run_` + the Durable Object's 64-hex id: the id alone finds the object, with
  * no index lookup, and `idFromString` rejects ids this namespace never issued.
  */
-import type { Env } from "../env";
-import type { RunObjectApi } from "../runs/contract";
-import { ApiError } from "./errors";
+import type { Env } from "../../env";
+import type { RunObjectApi } from "../../runs/contract";
+import { ApiError } from "../errors";
 
 export const RUN_ID_PATTERN = /^run_[0-9a-f]{64}$/;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createRunSchema, toRunSpec } from "./schemas";
-import { apiErrorMap } from "./zod-messages";
+import { apiErrorMap } from "../zod-messages";
 
 const parse = (body: unknown) => createRunSchema.parse(body, { error: apiErrorMap });
 

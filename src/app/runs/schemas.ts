@@ -8,11 +8,11 @@
  * - `stage_beam` needs keep ≤ candidates (B prefixes survive out of N candidates per stage).
  */
 import { z } from "zod";
-import type { Env } from "../env";
-import { getModelInfo, listModels, defaultModelId, type ModelInfo } from "../inference/registry";
-import { STAGES, type Stage } from "../reasoning/stages";
-import type { RunSpec, SearchConfig, StageOverride } from "../reasoning/types";
-import { ApiError, invalidRequest } from "./errors";
+import type { Env } from "../../env";
+import { getModelInfo, listModels, defaultModelId, type ModelInfo } from "../../inference/registry";
+import { STAGES, type Stage } from "../../reasoning/stages";
+import type { RunSpec, SearchConfig, StageOverride } from "../../reasoning/types";
+import { ApiError, invalidRequest } from "../errors";
 import { webhookSchema } from "./webhook-schema";
 import {
   CANDIDATES,
@@ -34,7 +34,7 @@ import {
   TOP_P,
   describeRange,
   type Range,
-} from "./limits";
+} from "../http/limits";
 
 /** A number in `r`, with messages that name the limit. */
 export function ranged(r: Range, kind: "int" | "number") {
@@ -175,23 +175,60 @@ const metadataSchema = z.record(z.string(), z.string()).superRefine((m, ctx) => 
   }
 });
 
-export const createRunSchema = z.strictObject({
-  model: z.string().min(1, { error: "must not be empty (omit it for the default model)" }).optional(),
-  image: imageSchema.optional(),
-  question: z
-    .string()
-    .trim()
-    .min(1, { error: "must not be empty" })
-    .max(MAX_QUESTION_CHARS, {
-      error: `must be at most ${MAX_QUESTION_CHARS} characters (limit: question ≤ ${MAX_QUESTION_CHARS} chars)`,
-    }),
-  // prefault, not default: the empty object is parsed, so the inner defaults apply.
-  search: searchSchema.prefault({}),
-  sampling: samplingSchema.prefault({}),
-  limits: limitsSchema.prefault({}),
-  metadata: metadataSchema.optional(),
-  webhook: webhookSchema.optional(),
-});
+export const createRunSchema = z
+  .strictObject({
+    model: z.string().min(1, { error: "must not be empty (omit it for the default model)" }).optional(),
+    image: imageSchema.optional(),
+    question: z
+      .string()
+      .trim()
+      .min(1, { error: "must not be empty" })
+      .max(MAX_QUESTION_CHARS, {
+        error: `must be at most ${MAX_QUESTION_CHARS} characters (limit: question ≤ ${MAX_QUESTION_CHARS} chars)`,
+      }),
+    // prefault, not default: the empty object is parsed, so the inner defaults apply.
+    search: searchSchema.prefault({}),
+    sampling: samplingSchema.prefault({}),
+    limits: limitsSchema.prefault({}),
+    metadata: metadataSchema.optional(),
+    webhook: webhookSchema.optional(),
+  })
+  .meta({
+    id: "CreateRunRequest",
+    description: "Unknown fields are rejected by name; every limit is named in the error.",
+  });
+
+const runLinksSchema = z.object({ self: z.string(), events: z.string(), cancel: z.string() });
+
+/** 202: the run started; poll it or follow its events. */
+export const runAcceptedSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("run"),
+    status: z.enum(["queued", "running", "succeeded", "failed", "canceled"]),
+    model: z.string(),
+    seed: z.number().int().min(0),
+    links: runLinksSchema,
+  })
+  .meta({ id: "RunAccepted" });
+
+export const runListSchema = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(
+      z.object({
+        id: z.string(),
+        object: z.literal("run"),
+        model: z.string(),
+        status: z.string().meta({ description: "queued, running, succeeded, failed, canceled (or unknown)" }),
+        created_at: z.string(),
+        links: runLinksSchema,
+      }),
+    ),
+    has_more: z.boolean(),
+    next_cursor: z.string().nullable().meta({ description: "Pass as `cursor` for the next page." }),
+  })
+  .meta({ id: "RunList" });
 
 export type CreateRunBody = z.output<typeof createRunSchema>;
 export type CreateRunRequest = z.input<typeof createRunSchema>;

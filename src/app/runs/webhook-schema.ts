@@ -4,8 +4,8 @@
  * URL (deliveries are authenticated by their signature, not by the URL).
  */
 import { z } from "zod";
-import type { Env } from "../env";
-import { checkOutboundUrl } from "./outbound-url";
+import type { Env } from "../../env";
+import { checkOutboundUrl } from "../images/outbound-url";
 
 export const WEBHOOK_EVENTS = [
   "run.started",

@@ -1,119 +1,66 @@
 /**
- * The OpenAPI 3.1 document, assembled from ROUTES and the zod schemas (`z.toJSONSchema`, whose
- * JSON Schema 2020-12 is OpenAPI 3.1's schema dialect). Built once per isolate: it depends on
- * code only, never on bindings.
+ * The OpenAPI 3.1 document: every route's declaration (registered with its handler, see
+ * ../openapi.ts) and a `webhooks` section with each event's delivery, generated once per isolate —
+ * it depends on code only, never on bindings.
  */
 import { z } from "zod";
-import { errorSchema } from "./response-schemas";
-import { ROUTES, SCHEMAS, type RouteDoc } from "./routes";
+import { RUN_EVENT_TYPES, webhookPayloadSchema } from "../../runs/event-schema";
+import type { App } from "../openapi";
 
-type Json = Record<string, unknown>;
+const webhookHeaders = z.object({
+  "webhook-id": z.string().meta({ description: "Stable for an event across retries: deduplicate on it." }),
+  "webhook-timestamp": z.string().meta({ description: "Seconds since the epoch, when the attempt was signed." }),
+  "webhook-signature": z.string().meta({
+    description:
+      "`v1,<base64 HMAC-SHA256>` over `${webhook-id}.${webhook-timestamp}.${body}`, keyed by the API key's whsec_ secret.",
+  }),
+});
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-
-/** Named schemas as components; references between registered schemas become `$ref`s. */
-function componentSchemas(schemas: Record<string, z.ZodType>, io: "input" | "output"): Record<string, Json> {
-  const registry = z.registry<{ id: string }>();
-  for (const [id, schema] of Object.entries(schemas)) registry.add(schema, { id });
-  const { schemas: out } = z.toJSONSchema(registry, {
-    io,
-    unrepresentable: "any",
-    uri: (id) => `#/components/schemas/${id}`,
-  }) as { schemas: Record<string, Json> };
-  for (const s of Object.values(out)) {
-    delete s.$schema;
-    delete s.$id;
-  }
-  return out;
-}
-
-const ERROR_RESPONSES: Record<string, string> = {
-  "400": "Invalid input: the message names the field and the limit.",
-  "401": "Missing or invalid API key.",
-  "402": "The key's budget is exhausted.",
-  "404": "No such run, model or route.",
-  "413": "Body or image too large.",
-  "415": "Content-Type is not application/json, or the image type is not PNG or JPEG.",
-  "429": "Rate limited (see Retry-After).",
-};
-
-function operation(route: RouteDoc): Json {
-  const op: Json = {
-    tags: [route.tag],
-    summary: route.summary,
-    operationId: `${route.method}${route.path.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? "").toUpperCase())}`,
-  };
-  if (route.description) op.description = route.description;
-  if (route.parameters)
-    op.parameters = route.parameters.map((p) => ({
-      ...p,
-      required: p.in === "path" ? true : (p.required ?? false),
-      schema: p.schema ?? { type: "string" },
-    }));
-  if (route.body) op.requestBody = { required: true, content: { "application/json": { schema: ref(route.body) } } };
-  const responses: Json = {};
-  for (const [status, r] of Object.entries(route.responses)) {
-    const res: Json = { description: r.description };
-    if (r.content)
-      res.content = Object.fromEntries(
-        Object.entries(r.content).map(([type, name]) => [type, name ? { schema: ref(name) } : {}]),
-      );
-    if (r.headers)
-      res.headers = Object.fromEntries(
-        Object.entries(r.headers).map(([h, d]) => [h, { description: d, schema: { type: "string" } }]),
-      );
-    responses[status] = res;
-  }
-  const errors = route.auth === "none" ? {} : ERROR_RESPONSES;
-  for (const [status, description] of Object.entries(errors)) {
-    if (status === "401" && route.auth === "none") continue;
-    responses[status] ??= { description, content: { "application/json": { schema: ref("Error") } } };
-  }
-  responses.default = { description: "Any other error.", content: { "application/json": { schema: ref("Error") } } };
-  op.responses = responses;
-  op.security = route.auth === "key" ? [{ bearerAuth: [] }] : route.auth === "admin" ? [{ adminAuth: [] }] : [];
-  return op;
-}
-
-export function buildOpenApiDocument(routes: RouteDoc[] = ROUTES): Json {
-  const paths: Record<string, Json> = {};
-  for (const route of routes) (paths[route.path] ??= {})[route.method] = operation(route);
-  return {
-    openapi: "3.1.0",
-    info: {
-      title: "LLaVA-X1 Edge API",
-      version: "1",
+function registerWebhooks(app: App): void {
+  for (const type of RUN_EVENT_TYPES) {
+    app.openAPIRegistry.registerWebhook({
+      method: "post",
+      path: type,
+      tags: ["webhooks"],
+      summary: `A run's ${type} event, delivered to the run's webhook.url (Standard Webhooks)`,
       description:
-        "Structured visual reasoning (SUMMARY → CAPTION → REASONING → CONCLUSION) with stage-level beam search. " +
-        'Every error is `{"error": {"type", "message", "param"?, "code"?}}`; request bodies are strict (unknown fields are rejected by name).',
-    },
-    servers: [{ url: "/" }],
-    tags: [
-      { name: "runs", description: "Reasoning runs: durable, traced, streamable." },
-      { name: "openai", description: "OpenAI-compatible API." },
-      { name: "models", description: "Models served here." },
-      { name: "usage", description: "Metering and budgets." },
-      { name: "admin", description: "API key management (admin secret)." },
-      { name: "service", description: "Service metadata and docs." },
-    ],
-    paths,
-    components: {
-      securitySchemes: {
-        bearerAuth: { type: "http", scheme: "bearer", description: "An API key: `Authorization: Bearer <key>`." },
-        adminAuth: {
-          type: "http",
-          scheme: "bearer",
-          description: "The deployment's admin secret (ADMIN_SECRET): `Authorization: Bearer <secret>`.",
-        },
+        "Signed per Standard Webhooks; answer 2xx to acknowledge. Events of a run arrive in order; a failed delivery is retried (docs/webhooks.md).",
+      request: {
+        headers: webhookHeaders,
+        body: { required: true, content: { "application/json": { schema: webhookPayloadSchema(type) } } },
       },
-      schemas: {
-        Error: componentSchemas({ Error: errorSchema }, "output").Error,
-        ...componentSchemas(SCHEMAS.requests, "input"),
-        ...componentSchemas(SCHEMAS.responses, "output"),
-      },
-    },
-  };
+      responses: { 200: { description: "Any 2xx acknowledges the delivery." } },
+    });
+  }
 }
 
-let cached: Json | undefined;
-export const openApiDocument = (): Json => (cached ??= buildOpenApiDocument());
+const documents = new WeakMap<App, Record<string, unknown>>();
+
+export function openApiDocument(app: App): Record<string, unknown> {
+  let doc = documents.get(app);
+  if (!doc) {
+    registerWebhooks(app);
+    doc = app.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: {
+        title: "LLaVA-X1 Edge API",
+        version: "1",
+        description:
+          "Structured visual reasoning (SUMMARY → CAPTION → REASONING → CONCLUSION) with stage-level beam search. " +
+          'Every error is `{"error": {"type", "message", "param"?, "code"?}}`; request bodies are strict (unknown fields are rejected by name).',
+      },
+      servers: [{ url: "/" }],
+      tags: [
+        { name: "runs", description: "Reasoning runs: durable, traced, streamable." },
+        { name: "openai", description: "OpenAI-compatible API." },
+        { name: "models", description: "Models served here." },
+        { name: "usage", description: "Metering and budgets." },
+        { name: "admin", description: "API key management (admin secret)." },
+        { name: "service", description: "Service metadata and docs." },
+        { name: "webhooks", description: "What a run delivers to its webhook." },
+      ],
+    }) as unknown as Record<string, unknown>;
+    documents.set(app, doc);
+  }
+  return doc;
+}

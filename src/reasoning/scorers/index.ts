@@ -4,6 +4,7 @@ import { invalidLast } from "../candidates";
 import type { Selection, StageView } from "../stage-view";
 import { rankByLogprob } from "./logprob";
 import type { ScoreResult } from "./result";
+import { rankByVerifier } from "./verifier";
 import { rankByVote } from "./vote";
 
 export type { ScoreResult } from "./result";
@@ -23,6 +24,8 @@ export function scoreStage(view: StageView): ScoreResult {
       return rankByLogprob(view.unique);
     case "vote":
       return rankByVote(view.stage, view.candidates, view.unique);
+    case "verifier":
+      return rankByVerifier(view);
     case "judge": {
       if (!view.bracket) return { ranking: [], scores: {}, issues: ["bracket not played"] };
       const ranking = rankBracket(view.bracket, (id) => view.byId.get(id)?.mean_logprob);
