@@ -19,7 +19,7 @@ const rounds = arg("rounds", 3);
 
 // The dev key's rate limit (6,000/min) would turn most of the load into 429s: the benchmark makes
 // its own key with a limit the load cannot reach, so it times the limiter without tripping it.
-const service = await startFreshService({ vars: { MOCK_LATENCY_MS: "5" } });
+const service = await startFreshService({ vars: { MOCK_LATENCY_MS: "5", VALIDATE_RESPONSES: "0" } });
 try {
   const admin = (await import("node:fs")).readFileSync(".dev.vars", "utf8").match(/ADMIN_SECRET="([^"]+)"/)?.[1];
   const created = await fetch(`${service.url}/admin/keys`, {
