@@ -15,7 +15,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_TEMPERATURE, DEFAULT_TOP_P } from "../../src/app/limits";
+import { DEFAULT_TEMPERATURE, DEFAULT_TOP_P } from "../../src/app/http/limits";
 import { EmbeddedBackend } from "../../src/inference/embedded/backend";
 import { loadModelFiles } from "../../src/inference/embedded/loader";
 import { X1Model } from "../../src/inference/embedded/model";
