@@ -15,6 +15,18 @@ function tinyApp(handler: () => never) {
 }
 
 describe("onError", () => {
+  it("maps D1's missing table to a 503 that says which migrations to apply", async () => {
+    const res = await tinyApp(() => {
+      throw new Error("D1_ERROR: no such table: api_keys: SQLITE_ERROR", {
+        cause: new Error("no such table: api_keys"),
+      });
+    }).request("/boom");
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("database_not_migrated");
+    expect(body.error.message).toMatch(/no table "api_keys".*wrangler d1 migrations apply DB --local.*--remote/);
+  });
+
   it("maps ApiError to its status and the JSON error shape", async () => {
     const res = await tinyApp(() => {
       throw new ApiError(413, "invalid_request_error", "too big", { param: "image", code: "image_too_large" });

@@ -74,6 +74,20 @@ export const onError: ErrorHandler = function onError(err, c) {
   if (err instanceof HTTPException && err.status < 500) {
     return c.json(errorBody("invalid_request_error", err.message || "bad request"), err.status);
   }
+  const table = missingTable(err);
+  if (table) {
+    // A deployment whose D1 migrations were never applied: the operator's to fix, and say how.
+    console.error(`D1 has no table ${table}: the migrations were not applied`);
+    return c.json(
+      errorBody(
+        "api_error",
+        `this deployment is not set up: its database has no table "${table}". Apply the D1 migrations: \`npx wrangler d1 migrations apply DB --local\` for \`npm start\` (npm start does it), \`--remote\` for a deployment (docs/deploy.md)`,
+        { code: "database_not_migrated" },
+      ),
+      503,
+      { "Retry-After": "60" },
+    );
+  }
   // Anything else is our bug, never the caller's input: log it, answer without internals.
   const request_id = requestIdOf(c);
   console.error(`unhandled error (request ${request_id ?? "?"})`, err);
@@ -85,6 +99,15 @@ export const onError: ErrorHandler = function onError(err, c) {
     500,
   );
 };
+
+/** The table a D1 error says is missing ("no such table: api_keys"), searching the cause chain. */
+export function missingTable(err: unknown): string | null {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const m = /no such table: ([\w.]+)/i.exec(e.message);
+    if (m) return m[1] ?? null;
+  }
+  return null;
+}
 
 export const onNotFound: NotFoundHandler = function onNotFound(c) {
   return c.json(

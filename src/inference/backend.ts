@@ -3,7 +3,7 @@
  * one small call, declared capabilities, usage left undefined when unknown, warnings for
  * options a backend ignores, and errors that say whether a retry can help.
  */
-import type { BackendAttempt, FinishReason, ModelRequest, Usage, VerifyRequest } from "../reasoning/types";
+import type { BackendAttempt, FinishReason, ModelRequest, Prompt, Usage, VerifyRequest } from "../reasoning/types";
 
 export type ImageMediaType = "image/png" | "image/jpeg" | "image/webp" | "image/gif";
 
@@ -25,6 +25,8 @@ export interface BackendCapabilities {
   max_n?: number;
   /** Implements `verify`: scores candidates without generating (the `verifier` scorer). */
   verify?: boolean;
+  /** Most input tokens an image can cost, when known (budget reservations; docs/keys-and-billing.md). */
+  image_tokens?: number;
 }
 
 export interface GenerateOptions extends ModelRequest {
@@ -71,6 +73,8 @@ export interface Backend {
   readonly id: string;
   readonly capabilities: BackendCapabilities;
   generate(options: GenerateOptions): Promise<GenerateResult>;
+  /** The input tokens a call with this prompt reports, counted exactly (budget reservations); absent: bounded. */
+  countInputTokens?(prompt: Prompt): Promise<number>;
   /** The stage verifier (capabilities.verify): one forward pass per candidate, nothing generated. */
   verify?(options: VerifyOptions): Promise<VerifyResult>;
 }

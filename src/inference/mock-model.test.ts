@@ -88,6 +88,20 @@ describe("createFixedLatencyModel", () => {
     expect(parsed).toMatchObject({ valid: true, missing: [], repairs: [] });
   });
 
+  it("honours max_tokens (a token is a word): longer replies are cut, finish_reason length", async () => {
+    const whole = request({
+      prompt: { user: "q", assistant_prefix: "<SUMMARY>", with_image: true },
+      stop: ["</CONCLUSION>"],
+    });
+    const cut = await model.generate({ ...whole, max_tokens: 3 });
+    expect(cut.generations[0]?.text).toBe("SUMMARY draft 00000007</SUMMARY>");
+    expect(cut.generations[0]?.finish_reason).toBe("length");
+    expect(cut.usage.output_tokens).toBe(3);
+    const fits = await model.generate({ ...whole, max_tokens: 1000 });
+    expect(fits.generations[0]?.finish_reason).toBe("stop");
+    expect(await model.countInputTokens?.(whole.prompt)).toBe(fits.usage.input_tokens);
+  });
+
   it("sleeps once per call regardless of n, like a batched server", async () => {
     const started = Date.now();
     await model.generate(request({ n: 8, seeds: [1, 2, 3, 4, 5, 6, 7, 8] }));

@@ -8,7 +8,7 @@
  *   module and the worker share one module instance in vitest-pool-workers).
  */
 import type { Backend, BackendCapabilities, GenerateOptions, GenerateResult, Generation } from "./backend";
-import type { CallPurpose } from "../reasoning/types";
+import type { CallPurpose, Prompt } from "../reasoning/types";
 
 export type ScriptedReply = string | string[] | GenerateResult;
 
@@ -20,6 +20,8 @@ export interface ScriptedModelOptions {
   respond?: (options: GenerateOptions, callIndex: number) => ScriptedReply | Promise<ScriptedReply>;
   /** Replies in call order; an Error is thrown (a BackendError keeps its retryable flag). After the sequence, `respond` answers if given. */
   sequence?: Array<ScriptedReply | Error>;
+  /** The model's own count of a prompt's input tokens (`Backend.countInputTokens`); absent: the executor bounds it. */
+  inputTokens?: (prompt: Prompt) => number;
 }
 
 const DEFAULT_CAPABILITIES: BackendCapabilities = { n: true, stop: true, logprobs: false, prefill: true, vision: true };
@@ -48,7 +50,11 @@ export class ScriptedModel implements Backend {
     this.options = options;
     this.id = options.id ?? "mock:scripted";
     this.capabilities = { ...DEFAULT_CAPABILITIES, ...options.capabilities };
+    const count = options.inputTokens;
+    if (count) this.countInputTokens = async (prompt: Prompt) => count(prompt);
   }
+
+  countInputTokens?: (prompt: Prompt) => Promise<number>;
 
   callsBy(purpose: CallPurpose): GenerateOptions[] {
     return this.calls.filter((c) => c.purpose === purpose);
@@ -70,6 +76,16 @@ export class ScriptedModel implements Backend {
 
 const hex = (seed: number): string => (seed >>> 0).toString(16).padStart(8, "0");
 const words = (text: string): number => text.split(/\s+/).filter(Boolean).length;
+
+/** The text up to the end of its `max`-th word (all of it when it has no more). */
+function firstWords(text: string, max: number): string {
+  let count = 0;
+  for (const m of text.matchAll(/\S+/g)) {
+    count += 1;
+    if (count === max) return text.slice(0, (m.index ?? 0) + m[0].length);
+  }
+  return text;
+}
 const STAGE_AT_END = /<(SUMMARY|CAPTION|REASONING|CONCLUSION)>$/;
 
 /** Deterministic text for one continuation: depends on the request and its seed only. */
@@ -94,14 +110,22 @@ function fixedText(options: GenerateOptions, seed: number): string {
 export function createFixedLatencyModel(config: { id: string; latencyMs: number }): Backend {
   return {
     id: config.id,
-    capabilities: { n: true, stop: true, logprobs: true, prefill: true, vision: true },
+    capabilities: { n: true, stop: true, logprobs: true, prefill: true, vision: true, image_tokens: 0 },
+    async countInputTokens(prompt: Prompt): Promise<number> {
+      return words(prompt.user) + words(prompt.assistant_prefix);
+    },
     async generate(options: GenerateOptions): Promise<GenerateResult> {
       if (config.latencyMs > 0) await sleep(config.latencyMs);
-      const generations: Generation[] = options.seeds.map((seed) => ({
-        text: fixedText(options, seed),
-        finish_reason: "stop",
-        mean_logprob: -0.05 - (seed % 1000) / 1000,
-      }));
+      // A token is a word here; a reply longer than max_tokens is cut there, finish_reason "length".
+      const generations: Generation[] = options.seeds.map((seed) => {
+        const full = fixedText(options, seed);
+        const cut = firstWords(full, options.max_tokens);
+        return {
+          text: cut,
+          finish_reason: cut === full ? "stop" : "length",
+          mean_logprob: -0.05 - (seed % 1000) / 1000,
+        };
+      });
       return {
         generations,
         usage: {

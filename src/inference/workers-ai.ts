@@ -61,7 +61,15 @@ export class WorkersAiBackend implements Backend {
 
   constructor(private readonly config: WorkersAiConfig) {
     this.id = config.id ?? `workers-ai:${config.model}${config.lora ? `:${config.lora}` : ""}`;
-    this.capabilities = { n: false, stop: false, logprobs: false, prefill: true, vision: /vision/i.test(config.model) };
+    // Usage is estimated from the text (usage-estimate.ts), where Mllama's image is one token.
+    this.capabilities = {
+      n: false,
+      stop: false,
+      logprobs: false,
+      prefill: true,
+      vision: /vision/i.test(config.model),
+      image_tokens: 1,
+    };
   }
 
   async generate(options: GenerateOptions): Promise<GenerateResult> {

@@ -118,3 +118,20 @@ export async function revokeKey(db: D1Database, id: string, now = Date.now()): P
     .bind(now, id)
     .first<ApiKey>();
 }
+
+/** Change a key's budget and/or rate limit (absent fields stay); null when there is no such key. */
+export async function updateKey(
+  db: D1Database,
+  id: string,
+  change: { budget_usd?: number | null; rate_limit_per_minute?: number },
+): Promise<ApiKey | null> {
+  const budgetGiven = change.budget_usd !== undefined ? 1 : 0;
+  return db
+    .prepare(
+      `UPDATE api_keys SET budget_usd = CASE WHEN ? THEN ? ELSE budget_usd END,
+         rate_limit_per_minute = COALESCE(?, rate_limit_per_minute)
+       WHERE id = ? RETURNING ${COLUMNS}`,
+    )
+    .bind(budgetGiven, change.budget_usd ?? null, change.rate_limit_per_minute ?? null, id)
+    .first<ApiKey>();
+}

@@ -14,8 +14,14 @@ export interface RunLimits {
   deadline_at: number;
   /** Token budget over all calls (input + output); the run ends `failed` with code `budget_exceeded`. */
   max_total_tokens?: number;
-  /** Cost budget in USD (the key's remaining budget at creation); the run ends `failed` / `budget_exceeded`. */
+  /** The run's own cost cap in USD (a request's); the run ends `failed` / `budget_exceeded`. */
   max_cost_usd?: number;
+  /**
+   * The owner key's budget when the run was created: each call reserves its worst-case cost
+   * against it in the key's KeyLimiter before it is sent (runs created before this field existed
+   * were capped by `max_cost_usd` instead).
+   */
+  key_budget_usd?: number;
 }
 
 /** Price of a model, snapshotted into the run at creation so its bill never changes afterwards. */
@@ -81,6 +87,14 @@ export interface RunObjectApi {
   wait(timeout_ms: number, owner?: string): Promise<RunView | null>;
   /** Stop scheduling; a terminal run is returned unchanged. Null as for view. */
   cancel(owner?: string): Promise<RunView | null>;
+  /**
+   * An idempotent request seen before: `existing` (same body hash) or `conflict`; null when this
+   * object holds no run yet (or another key's). Checked before budgets and rate limits, so a
+   * replay always gets the run it made.
+   */
+  replay(body_hash: string, owner: string): Promise<CreateRunOutcome | null>;
+  /** Failed webhook deliveries sent again, in order, on a fresh schedule; null as for view. */
+  retryWebhooks(owner?: string): Promise<{ retried: number; view: RunView } | null>;
   /** Events with seq > after, at most `limit`. */
   events(after: number, limit: number, owner?: string): Promise<RunEvent[]>;
   /** The run's input image as it was sent; null when the run has none (or null as for view). */

@@ -6,6 +6,7 @@
 import type { WebhookConfig } from "./contract";
 
 export type OutboxKind = "ledger" | "webhook";
+/** `abandoned`: given up (the API calls it `failed`; schema v2's CHECK names it so). */
 export type OutboxState = "pending" | "delivered" | "abandoned";
 
 export interface OutboxRow {
@@ -15,6 +16,8 @@ export interface OutboxRow {
   event_type: string;
   payload: string;
   attempts: number;
+  /** Attempts made before the current schedule began (a retry by the user starts a new one). */
+  schedule_base: number;
   next_at: number;
   state: OutboxState;
   last_error: string | null;
@@ -39,7 +42,7 @@ export function wantsEvent(webhook: WebhookConfig, type: string): boolean {
 export class OutboxStore {
   constructor(private readonly sql: SqlStorage) {}
 
-  enqueue(row: Omit<OutboxRow, "attempts" | "state" | "last_error">): void {
+  enqueue(row: Omit<OutboxRow, "attempts" | "schedule_base" | "state" | "last_error">): void {
     this.sql.exec(
       `INSERT OR IGNORE INTO outbox (id, kind, seq, event_type, payload, attempts, next_at, state) VALUES (?, ?, ?, ?, ?, 0, ?, 'pending')`,
       row.id,
@@ -72,6 +75,38 @@ export class OutboxStore {
         `SELECT outbox_id, attempt, at, status, error, duration_ms FROM delivery_attempt ORDER BY n`,
       )
       .toArray();
+  }
+
+  stateOf(id: string): OutboxState | undefined {
+    return this.sql.exec<{ state: OutboxState }>(`SELECT state FROM outbox WHERE id = ?`, id).toArray()[0]?.state;
+  }
+
+  /**
+   * Give up the pending webhook deliveries after `seq` (held back behind one that failed for good),
+   * so a run's events stay in order; a retry by the user sends them again, in order.
+   */
+  holdBackAfter(seq: number, reason: string): void {
+    this.sql.exec(
+      `UPDATE outbox SET state = 'abandoned', last_error = ? WHERE kind = 'webhook' AND state = 'pending' AND seq > ?`,
+      reason,
+      seq,
+    );
+  }
+
+  /** The seq of the run's first webhook delivery that failed for good, if any. */
+  firstFailedWebhook(): number | null {
+    const row = this.sql
+      .exec<{ seq: number }>(`SELECT MIN(seq) AS seq FROM outbox WHERE kind = 'webhook' AND state = 'abandoned'`)
+      .toArray()[0];
+    return row?.seq ?? null;
+  }
+
+  /** The failed webhook deliveries back to pending, due now, on a fresh schedule; how many. */
+  retryFailed(now: number): number {
+    return this.sql.exec(
+      `UPDATE outbox SET state = 'pending', next_at = ?, schedule_base = attempts WHERE kind = 'webhook' AND state = 'abandoned'`,
+      now,
+    ).rowsWritten;
   }
 
   /** Record one attempt and the row's new state in one transaction. */

@@ -8,8 +8,18 @@ import { webhookHeaders } from "../platform/webhook-signature";
 import type { WebhookConfig } from "./contract";
 import type { OutboxRow, OutboxStore } from "./outbox-store";
 
-/** Standard Webhooks' suggested schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
-export const WEBHOOK_SCHEDULE_MS = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+/**
+ * Waits before each retry of a webhook delivery: seconds first, so a receiver back from a short
+ * outage (a deploy, a restart) has its events within about a minute, then minutes and hours, about
+ * a day in all (Standard Webhooks' reference services give up after a few days; a run's events
+ * are worth less after a day). Each wait gets ±20 % jitter, so receivers coming back together
+ * are not hit by every run at the same instant.
+ */
+export const WEBHOOK_SCHEDULE_MS = [
+  1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000, 7_200_000,
+  14_400_000, 28_800_000, 28_800_000,
+];
+const JITTER = 0.2;
 /** The ledger is money: it is retried for as long as the object lives, backing off to an hour. */
 const LEDGER_RETRY_CAP_MS = 3_600_000;
 const WEBHOOK_TIMEOUT_MS = 10_000;
@@ -23,6 +33,8 @@ export interface OutboxDeps {
   now: () => number;
   /** Multiplies the webhook schedule (tests shrink it). */
   scheduleScale: number;
+  /** [0, 1) for the schedule's jitter; Math.random unless a test fixes it. */
+  random?: () => number;
   /** Test hook: called after a delivery succeeded, before it is marked (a throw simulates a crash there). */
   afterDelivery?: (row: OutboxRow) => void;
 }
@@ -32,16 +44,26 @@ export async function dispatchOutbox(deps: OutboxDeps): Promise<void> {
   for (const row of deps.outbox.pending().filter((r) => r.kind === "ledger")) {
     if (row.next_at <= deps.now()) await deliver(deps, row, () => writeLedger(deps.db, row.payload), ledgerRetry);
   }
-  // Webhooks go out in event order: a failing event holds back the ones after it.
+  // Webhooks go out in event order: a failing event holds back the ones after it, and one that
+  // failed for good holds them back until the user retries (they are marked failed with it).
+  const failed = deps.outbox.firstFailedWebhook();
+  if (failed !== null) {
+    deps.outbox.holdBackAfter(failed, `held back: an earlier event of this run (${failed}) was not delivered`);
+    return;
+  }
   for (const row of deps.outbox.pending().filter((r) => r.kind === "webhook")) {
     if (row.next_at > deps.now()) break;
     const retryAt = await deliver(
       deps,
       row,
       () => postWebhook(deps, row),
-      (attempts) => webhookRetry(attempts, deps.scheduleScale),
+      (attempts) => webhookRetry(attempts - row.schedule_base, deps.scheduleScale, deps.random ?? Math.random),
     );
     if (retryAt !== null) break;
+    if (deps.outbox.stateOf(row.id) === "abandoned") {
+      deps.outbox.holdBackAfter(row.seq, `held back: an earlier event of this run (${row.seq}) was not delivered`);
+      break;
+    }
   }
 }
 
@@ -86,10 +108,11 @@ async function deliver(
   return at + wait;
 }
 
-/** Wait before the next attempt after `attemptsMade` attempts, or null when the schedule is over. */
-export function webhookRetry(attemptsMade: number, scale: number): number | null {
-  const wait = WEBHOOK_SCHEDULE_MS[attemptsMade];
-  return wait === undefined ? null : Math.round(wait * scale);
+/** Wait before the next attempt after `attemptsMade` attempts of this schedule, or null when it is over. */
+export function webhookRetry(attemptsMade: number, scale: number, random: () => number = Math.random): number | null {
+  const wait = WEBHOOK_SCHEDULE_MS[attemptsMade - 1];
+  if (wait === undefined) return null;
+  return Math.round(wait * scale * (1 - JITTER + 2 * JITTER * random()));
 }
 
 function ledgerRetry(attemptsMade: number): number {

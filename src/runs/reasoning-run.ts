@@ -15,7 +15,7 @@ import {
   type RunView,
 } from "./contract";
 import { streamEvents } from "./event-stream";
-import { isTerminal, RunExecutor } from "./executor";
+import { isTerminal, RunExecutor, type SpendCounter } from "./executor";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
 import { dispatchOutbox, outboxDueAt } from "./outbox";
 import { RunStore, type RunRow } from "./run-store";
@@ -68,6 +68,23 @@ export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
     );
     await this.ctx.storage.setAlarm(Date.now());
     return { kind: "created", view: this.currentView() };
+  }
+
+  async replay(body_hash: string, owner: string): Promise<CreateRunOutcome | null> {
+    const existing = this.ownedRun(owner);
+    if (!existing) return null;
+    if (existing.idem_hash !== null && existing.idem_hash === body_hash)
+      return { kind: "existing", view: this.currentView() };
+    return { kind: "conflict" };
+  }
+
+  async retryWebhooks(owner?: string): Promise<{ retried: number; view: RunView } | null> {
+    const run = this.ownedRun(owner);
+    if (!run) return null;
+    const retried = run.webhook ? this.store.outbox.retryFailed(Date.now()) : 0;
+    // The alarm delivers them (and, for a run still going, carries on with its steps as usual).
+    if (retried > 0) await this.ctx.storage.setAlarm(Date.now());
+    return { retried, view: this.currentView() };
   }
 
   async view(owner?: string): Promise<RunView | null> {
@@ -188,6 +205,17 @@ export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
     return run;
   }
 
+  /** The owner key's spend counter: its KeyLimiter object (calls reserve there before they are sent). */
+  private spendCounter(owner: string): SpendCounter | undefined {
+    const limiters = this.env.LIMITER;
+    if (!limiters) return undefined;
+    const limiter = () => limiters.get(limiters.idFromName(owner));
+    return {
+      reserve: (id, usd, budgetUsd) => limiter().reserve(owner, id, usd, budgetUsd),
+      settle: (id, usd) => limiter().settle(owner, id, usd),
+    };
+  }
+
   private getExecutor(): RunExecutor {
     if (!this.executor) {
       const run = this.store.loadRun();
@@ -198,6 +226,7 @@ export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
           policy: retryPolicy(this.env),
           callTimeoutMs: CALL_TIMEOUT_MS,
           afterCommit: run ? afterCommitHooks.get(run.id) : undefined,
+          spend: run?.owner ? this.spendCounter(run.owner) : undefined,
         },
         () => this.notify(),
       );

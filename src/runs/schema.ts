@@ -73,6 +73,23 @@ export const MIGRATIONS: string[][] = [
        duration_ms INTEGER NOT NULL
      )`,
   ],
+  // v3: a delivery the user retries starts the schedule again (schedule_base: attempts made before
+  // it), and steps of the verifier scorer (kind 'verify'), which v1's CHECK did not allow — SQLite
+  // cannot alter a CHECK, so the table is rebuilt with its rows.
+  [
+    `ALTER TABLE outbox ADD COLUMN schedule_base INTEGER NOT NULL DEFAULT 0`,
+    `CREATE TABLE step_v3 (
+       id TEXT PRIMARY KEY,
+       kind TEXT NOT NULL CHECK (kind IN ('generate','check','match','select','verify')),
+       stage TEXT NOT NULL,
+       output TEXT NOT NULL,
+       attempts INTEGER NOT NULL,
+       committed_at INTEGER NOT NULL
+     )`,
+    `INSERT INTO step_v3 SELECT id, kind, stage, output, attempts, committed_at FROM step`,
+    `DROP TABLE step`,
+    `ALTER TABLE step_v3 RENAME TO step`,
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -53,7 +53,15 @@ export const webhookViewSchema = z
       z.object({
         webhook_id: z.string(),
         event: z.string(),
-        state: z.enum(["pending", "delivered", "abandoned"]),
+        state: z.enum(["pending", "delivered", "failed"]).meta({
+          description:
+            "failed: the retry schedule ended without a 2xx (or an earlier event of the run failed); POST /v1/runs/{id}/webhooks/retry sends it again",
+        }),
+        last_error: z.string().optional().meta({ description: "Why a failed delivery failed." }),
+        next_attempt_at: z
+          .string()
+          .optional()
+          .meta({ description: "When a pending delivery that failed before is retried." }),
         attempts: z.array(
           z.object({
             at: z.string(),

@@ -53,7 +53,9 @@ function webhookView(run: RunRow, outbox: OutboxStore): WebhookView {
       .map((r) => ({
         webhook_id: r.id,
         event: r.event_type,
-        state: r.state,
+        state: r.state === "abandoned" ? ("failed" as const) : r.state,
+        ...(r.state === "abandoned" && r.last_error ? { last_error: r.last_error } : {}),
+        ...(r.state === "pending" && r.attempts > 0 ? { next_attempt_at: iso(r.next_at) ?? "" } : {}),
         attempts: attempts
           .filter((a) => a.outbox_id === r.id)
           .map((a) => ({ at: iso(a.at) ?? "", status: a.status, error: a.error, duration_ms: a.duration_ms })),

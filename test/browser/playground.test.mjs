@@ -238,7 +238,7 @@ describe("playground", () => {
       await page.click("#run-button");
       await page.waitForSelector("#run-panel[data-run-status='failed']", { timeout: RUN_TIMEOUT });
       text = await waitForAlert(page, /The run failed/);
-      assert.match(text, /budget/i);
+      assert.match(text, /token_limit_exceeded.*max_total_tokens=1/);
       await page.fill("#max-tokens", "");
 
       // An unknown run id.

@@ -96,15 +96,19 @@ describe("cancel, deadline and budget", () => {
     expect(view.error?.message).toContain("deadline");
   });
 
-  it("a token budget ends the run with budget_exceeded and keeps the trace", async () => {
-    register("mock:budget", deterministicRespond);
-    const run = newRun("mock:budget", makeSpec({ candidates: 4 }), { max_total_tokens: 100 });
+  it("a token limit ends the run before a call that could pass it, keeping the trace", async () => {
+    // deterministicRespond reports 10 input tokens per continuation: at most 40 a call (n ≤ 4).
+    testBackends.set(
+      "mock:budget",
+      new ScriptedModel({ id: "mock:budget", respond: deterministicRespond, inputTokens: () => 40 }),
+    );
+    const run = newRun("mock:budget", makeSpec({ candidates: 4 }), { max_total_tokens: 300 });
     await run.stub.create(run.input);
     const view = await waitTerminal(run.stub);
     expect(view.status).toBe("failed");
-    expect(view.error?.code).toBe("budget_exceeded");
-    expect(view.error?.message).toContain("max_total_tokens=100");
-    expect(view.usage.total_tokens).toBeGreaterThanOrEqual(100);
+    expect(view.error?.code).toBe("token_limit_exceeded");
+    expect(view.error?.message).toContain("max_total_tokens=300");
+    expect(view.usage.total_tokens).toBeLessThanOrEqual(300);
     expect(view.progress.steps_done).toBeGreaterThan(0);
     expect(JSON.stringify(view.trace)).toContain("summary draft");
   });

@@ -16,6 +16,36 @@ function post(key: string, body: unknown): Promise<Response> {
 }
 
 describe("webhook through the API", () => {
+  it("POST /v1/runs/{id}/webhooks/retry: 0 retried when nothing failed, 409 without a webhook, 404 for another key's run", async () => {
+    const key = await createTestKey({ name: "retry key" });
+    const withHook = (await (
+      await post(key.key, {
+        question: "How many red circles are there?",
+        search: { strategy: "greedy" },
+        webhook: { url: `${receiver}/ok/retry-route`, events: ["run.succeeded"] },
+      })
+    ).json()) as { id: string };
+    const retry = (id: string, k: string) =>
+      SELF.fetch(`https://api.test/v1/runs/${id}/webhooks/retry`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${k}` },
+      });
+    const ok = await retry(withHook.id, key.key);
+    expect(ok.status).toBe(200);
+    const body = (await ok.json()) as { object: string; retried: number; run: { id: string } };
+    expect(body).toMatchObject({ object: "webhook_retry", retried: 0, run: { id: withHook.id } });
+
+    const plain = (await (
+      await post(key.key, { question: "How many red circles are there?", search: { strategy: "greedy" } })
+    ).json()) as { id: string };
+    const none = await retry(plain.id, key.key);
+    expect(none.status).toBe(409);
+    expect(((await none.json()) as { error: { code: string } }).error.code).toBe("run_has_no_webhook");
+
+    const other = await createTestKey({ name: "other key" });
+    expect((await retry(withHook.id, other.key)).status).toBe(404);
+  });
+
   it("delivers the run's events signed with the key's secret (shown once at key creation)", async () => {
     const key = await createTestKey({ name: "webhook key" });
     const res = await post(key.key, {

@@ -591,6 +591,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runs/{id}/webhooks/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the run's failed webhook deliveries again
+         * @description Every delivery in state `failed` goes back to `pending`, due now, in event order, on a fresh retry schedule. Delivered events are not sent again.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A run id (`run_` + 64 hex digits). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description How many deliveries were retried, and the run. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WebhookRetry"];
+                    };
+                };
+                /** @description An error (4xx or 5xx); see `error.code`. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/chat/completions": {
         parameters: {
             query?: never;
@@ -772,6 +823,61 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/admin/keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a key's budget or rate limit
+         * @description `budget_usd: null` makes the budget unlimited. The new values apply from the key's next request; what it has spent stays.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A key id (`key_…`). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["UpdateKeyRequest"];
+                };
+            };
+            responses: {
+                /** @description The key. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ApiKey"];
+                    };
+                };
+                /** @description An error (4xx or 5xx); see `error.code`. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/admin/keys/{id}/revoke": {
@@ -1791,8 +1897,15 @@ export interface components {
             deliveries: {
                 webhook_id: string;
                 event: string;
-                /** @enum {string} */
-                state: "pending" | "delivered" | "abandoned";
+                /**
+                 * @description failed: the retry schedule ended without a 2xx (or an earlier event of the run failed); POST /v1/runs/{id}/webhooks/retry sends it again
+                 * @enum {string}
+                 */
+                state: "pending" | "delivered" | "failed";
+                /** @description Why a failed delivery failed. */
+                last_error?: string;
+                /** @description When a pending delivery that failed before is retried. */
+                next_attempt_at?: string;
                 attempts: {
                     at: string;
                     status: number | null;
@@ -1903,6 +2016,13 @@ export interface components {
                  */
                 events?: ("run.started" | "stage.started" | "candidate.generated" | "selfcheck.decided" | "judge.decided" | "stage.completed" | "run.succeeded" | "run.failed" | "run.canceled" | "*")[];
             };
+        };
+        WebhookRetry: {
+            /** @enum {string} */
+            object: "webhook_retry";
+            /** @description Failed deliveries now pending again (0: none had failed). */
+            retried: number;
+            run: components["schemas"]["Run"];
         };
         ChatCompletion: {
             /** @description chatcmpl- + the run's hex id. */
@@ -2193,6 +2313,10 @@ export interface components {
             /** @enum {string} */
             object: "list";
             data: components["schemas"]["ApiKey"][];
+        };
+        UpdateKeyRequest: {
+            budget_usd?: number | null;
+            rate_limit_per_minute?: number;
         };
     };
     responses: never;

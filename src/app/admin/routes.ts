@@ -5,7 +5,14 @@
  */
 import { z } from "zod";
 import { adminSecurity, errors, json, register, type App } from "../openapi";
-import { createKey, DEFAULT_RATE_LIMIT_PER_MINUTE, listKeys, revokeKey, type ApiKey } from "../../platform/keys";
+import {
+  createKey,
+  DEFAULT_RATE_LIMIT_PER_MINUTE,
+  listKeys,
+  revokeKey,
+  updateKey,
+  type ApiKey,
+} from "../../platform/keys";
 import { spentByKey } from "../../platform/ledger";
 import { platformDb } from "../middleware/auth";
 import { readJsonBody } from "../http/body";
@@ -42,6 +49,13 @@ export const createKeySchema = z
       .default(DEFAULT_RATE_LIMIT_PER_MINUTE),
   })
   .meta({ id: "CreateKeyRequest" });
+
+export const updateKeySchema = z
+  .strictObject({
+    budget_usd: createKeySchema.shape.budget_usd.removeDefault().optional(),
+    rate_limit_per_minute: createKeySchema.shape.rate_limit_per_minute.removeDefault().optional(),
+  })
+  .meta({ id: "UpdateKeyRequest" });
 
 const KEY_ID_PATTERN = /^key_[A-Za-z0-9_]{1,64}$/;
 
@@ -116,6 +130,31 @@ export function adminRoutes(app: App): void {
       const db = platformDb(c);
       const [keys, spent] = await Promise.all([listKeys(db), spentByKey(db)]);
       return c.json({ object: "list", data: keys.map((k) => ({ ...keyObject(k), spent_usd: spent.get(k.id) ?? 0 })) });
+    },
+  );
+  register(
+    app,
+    {
+      method: "patch",
+      path: "/admin/keys/{id}",
+      tags: ["admin"],
+      security: adminSecurity,
+      summary: "Change a key's budget or rate limit",
+      description:
+        "`budget_usd: null` makes the budget unlimited. The new values apply from the key's next request; what it has spent stays.",
+      request: {
+        params: keyIdParam,
+        body: { required: true, content: { "application/json": { schema: updateKeySchema } } },
+      },
+      responses: { 200: json(apiKeySchema, "The key."), ...errors },
+    },
+    async (c) => {
+      const id = c.req.param("id") ?? "";
+      const body = updateKeySchema.parse(await readJsonBody(c.req.raw, MAX_ADMIN_BODY_BYTES), { error: apiErrorMap });
+      if (!KEY_ID_PATTERN.test(id)) throw noSuchKey(id);
+      const key = await updateKey(platformDb(c), id, body);
+      if (!key) throw noSuchKey(id);
+      return c.json(keyObject(key));
     },
   );
   register(

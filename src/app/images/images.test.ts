@@ -108,12 +108,9 @@ describe("checkImageUrl", () => {
 describe("fetchImage", () => {
   const env = {};
   const serve =
-    (body: BodyInit | null, init: ResponseInit & { url?: string } = {}): typeof fetch =>
-    async (input) => {
-      const res = new Response(body, init);
-      Object.defineProperty(res, "url", { value: init.url ?? String(input) });
-      return res;
-    };
+    (body: BodyInit | null, init: ResponseInit = {}): typeof fetch =>
+    async () =>
+      new Response(body, init);
 
   it("fetches and sniffs the image", async () => {
     const img = await fetchImage("https://img.test/a", env, {
@@ -127,11 +124,15 @@ describe("fetchImage", () => {
     expect(e.message).toMatch(/failed with HTTP 404/);
   });
 
-  it("refuses a redirect to plain http", async () => {
-    const e = await apiErrorAsync(
-      fetchImage("https://img.test/a", env, { fetcher: serve(fromBase64(PNG_8x6_B64), { url: "http://img.test/b" }) }),
-    );
+  it("refuses a redirect to plain http, checked before it is followed", async () => {
+    const seen: string[] = [];
+    const redirecting: typeof fetch = async (input) => {
+      seen.push(String(input));
+      return new Response(null, { status: 302, headers: { Location: "http://img.test/b" } });
+    };
+    const e = await apiErrorAsync(fetchImage("https://img.test/a", env, { fetcher: redirecting }));
     expect(e.message).toMatch(/must use https/);
+    expect(seen).toEqual(["https://img.test/a"]);
   });
 
   it("413 from Content-Length or while streaming", async () => {

@@ -8,7 +8,7 @@ import { decodeImage } from "../../inference/embedded/image";
 import { decodeBase64, decodedLength } from "../http/base64";
 import { readCapped } from "../http/body";
 import { ApiError, invalidRequest } from "../errors";
-import { checkOutboundUrl } from "./outbound-url";
+import { checkOutboundUrl, fetchChecked, type OutboundUrlRule } from "../http/outbound-url";
 import { jpegDimensions, pngDimensions, sniffImageType } from "./image-sniff";
 import { IMAGE_FETCH_TIMEOUT_MS, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, formatBytes } from "../http/limits";
 import type { ImageBody } from "../runs/schemas";
@@ -80,13 +80,15 @@ export function decodeInlineImage(data: string, mediaType: string): ImageInput {
 
 /** https only; plain http only to this machine, and only when the dev flag is on (docs/api.md). */
 export function checkImageUrl(raw: string, env: Pick<Env, "ALLOW_HTTP_IMAGE_URLS">): URL {
-  return checkOutboundUrl(raw, {
-    param: "image.url",
-    code: "invalid_image_url",
-    allowLocalHttp: env.ALLOW_HTTP_IMAGE_URLS === "1",
-    flag: "ALLOW_HTTP_IMAGE_URLS",
-  });
+  return checkOutboundUrl(raw, imageUrlRule(env));
 }
+
+const imageUrlRule = (env: Pick<Env, "ALLOW_HTTP_IMAGE_URLS">): OutboundUrlRule => ({
+  param: "image.url",
+  code: "invalid_image_url",
+  allowLocalHttp: env.ALLOW_HTTP_IMAGE_URLS === "1",
+  flag: "ALLOW_HTTP_IMAGE_URLS",
+});
 
 export interface FetchImageOptions {
   /** Injected in tests; the global fetch otherwise. */
@@ -105,13 +107,13 @@ export async function fetchImage(
   // One deadline for the whole exchange: headers and body (a slow drip must not hold the request).
   const signal = AbortSignal.timeout(timeoutMs);
   try {
-    const res = await fetcher(url.toString(), {
-      redirect: "follow",
-      signal,
-      headers: { Accept: SUPPORTED_IMAGE_TYPES.join(", ") },
-    });
-    // A redirect must not downgrade to plain http (or anywhere the first URL could not go).
-    if (res.url) checkImageUrl(res.url, env);
+    // Redirects are followed one hop at a time, each checked like the first URL.
+    const res = await fetchChecked(
+      url,
+      { signal, headers: { Accept: SUPPORTED_IMAGE_TYPES.join(", ") } },
+      imageUrlRule(env),
+      fetcher,
+    );
     if (!res.ok) {
       await res.body?.cancel();
       throw invalidRequest(`image.url: fetching the image failed with HTTP ${res.status}`, param, "image_fetch_failed");

@@ -4,16 +4,18 @@
  * or a 402 before anything is created when the budget is spent.
  */
 import type { Context } from "hono";
-import { budgetState, runCostCap } from "../../platform/budget";
+import { liveBudgetState, runCostCap } from "../../platform/budget";
+import type { KeyLimiter } from "../../platform/key-limiter";
 import { parsePriceTable, priceOf, PriceTableError } from "../../platform/prices";
 import { indexRun } from "../../platform/run-index";
+import { formatUsd } from "../../shared/money";
 import type { CreateRunInput } from "../../runs/contract";
 import { platformDb } from "../middleware/auth";
 import { ApiError } from "../errors";
 import type { AppEnv } from "../types";
 
 export type RunBilling = Required<Pick<CreateRunInput, "owner">> &
-  Pick<CreateRunInput, "price"> & { max_cost_usd?: number };
+  Pick<CreateRunInput, "price"> & { max_cost_usd?: number; key_budget_usd?: number };
 
 /** The run's owner, price and cost cap; a 402 when the key's budget is exhausted. */
 export async function runBilling(c: Context<AppEnv>, model: string, requestedMaxCostUsd?: number): Promise<RunBilling> {
@@ -28,16 +30,26 @@ export async function runBilling(c: Context<AppEnv>, model: string, requestedMax
       });
     throw err;
   }
-  const budget = await budgetState(platformDb(c), key);
+  const limiter = c.env.LIMITER as DurableObjectNamespace<KeyLimiter>; // checked by the auth middleware
+  const budget = await liveBudgetState(limiter.get(limiter.idFromName(key.id)), key);
   if (budget && budget.remaining_usd <= 0) {
+    const reserved =
+      budget.reserved_usd > 0 ? ` (and runs in flight have reserved ${formatUsd(budget.reserved_usd)})` : "";
     throw new ApiError(
       402,
       "budget_error",
-      `budget exhausted: key ${key.id} has spent $${budget.spent_usd.toFixed(6)} of its $${budget.budget_usd.toFixed(2)} budget (limit: budget_usd = ${budget.budget_usd}); no run was started`,
+      `budget exhausted: key ${key.id} has spent ${formatUsd(budget.spent_usd)}${reserved} of its ${formatUsd(budget.budget_usd)} budget (limit: budget_usd = ${budget.budget_usd}); no run was started`,
       { code: "budget_exhausted" },
     );
   }
-  return { owner: key.id, price, max_cost_usd: runCostCap(budget, requestedMaxCostUsd) };
+  // The key's budget is enforced call by call (reservations in its KeyLimiter); the run's own cap
+  // only when the request sets one.
+  return {
+    owner: key.id,
+    price,
+    max_cost_usd: runCostCap(null, requestedMaxCostUsd),
+    ...(key.budget_usd !== null ? { key_budget_usd: key.budget_usd } : {}),
+  };
 }
 
 /** The Durable Object name for an Idempotency-Key: scoped to the key, so two keys never collide. */

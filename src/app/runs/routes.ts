@@ -90,13 +90,22 @@ export async function startRun(
     events: body.webhook.events,
     secret: key.webhook_secret,
   };
-  // The key's budget is checked here, before any object exists: a 402 leaves no run behind.
-  const { owner, price, max_cost_usd } = await runBilling(c, model.id);
   // Idempotency-Keys are per API key: the same key string from two keys names two runs.
   const objectId =
     idempotency === undefined ? env.RUNS.newUniqueId() : env.RUNS.idFromName(idempotencyName(key.id, idempotency.key));
   const id = publicRunId(objectId);
   const stub = runStub(env, objectId);
+  // A replay gets the run it made whatever the key's budget says now (so does a conflict its 409).
+  if (idempotency !== undefined) {
+    const prior = await stub.replay(idempotency.body_hash, key.id);
+    if (prior) {
+      if (prior.kind === "existing")
+        await indexOwnedRun(c, { id, model: prior.view.model, created_at: Date.parse(prior.view.timings.created_at) });
+      return { id, stub, outcome: prior };
+    }
+  }
+  // The key's budget is checked here, before any object exists: a 402 leaves no run behind.
+  const { owner, price, max_cost_usd, key_budget_usd } = await runBilling(c, model.id);
   const now = Date.now();
   const outcome = await stub.create({
     id,
@@ -108,6 +117,7 @@ export async function startRun(
       deadline_at: now + body.limits.deadline_seconds * 1000,
       max_total_tokens: body.limits.max_total_tokens,
       max_cost_usd,
+      key_budget_usd,
     },
     idempotency_body_hash: idempotency?.body_hash,
     created_at: now,
@@ -185,6 +195,26 @@ async function cancelRun(c: Context<AppEnv>): Promise<Response> {
   if (!view) throw noSuchRun(id);
   return c.json(view, 200);
 }
+
+async function retryWebhooks(c: Context<AppEnv>): Promise<Response> {
+  const id = c.req.param("id") ?? "";
+  const outcome = await runStub(c.env, parseRunId(c.env, id)).retryWebhooks(c.get("apiKey").id);
+  if (!outcome) throw noSuchRun(id);
+  if (!outcome.view.webhook)
+    throw new ApiError(409, "invalid_request_error", `run ${id} was created without a webhook: nothing to retry`, {
+      param: "id",
+      code: "run_has_no_webhook",
+    });
+  return c.json({ object: "webhook_retry" as const, retried: outcome.retried, run: outcome.view }, 200);
+}
+
+const webhookRetrySchema = z
+  .object({
+    object: z.literal("webhook_retry"),
+    retried: z.number().int().min(0).meta({ description: "Failed deliveries now pending again (0: none had failed)." }),
+    run: runViewSchema,
+  })
+  .meta({ id: "WebhookRetry" });
 
 const runIdParam = z.object({
   id: z
@@ -325,5 +355,20 @@ export function runsRoutes(app: App): void {
       responses: { 200: json(runViewSchema, "The run."), ...errors },
     },
     cancelRun,
+  );
+  register(
+    app,
+    {
+      method: "post",
+      path: "/v1/runs/{id}/webhooks/retry",
+      tags: ["runs"],
+      security: keyAuth,
+      summary: "Send the run's failed webhook deliveries again",
+      description:
+        "Every delivery in state `failed` goes back to `pending`, due now, in event order, on a fresh retry schedule. Delivered events are not sent again.",
+      request: { params: runIdParam },
+      responses: { 200: json(webhookRetrySchema, "How many deliveries were retried, and the run."), ...errors },
+    },
+    retryWebhooks,
   );
 }

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { Env } from "../../env";
-import { checkOutboundUrl } from "../images/outbound-url";
+import { checkOutboundUrl } from "../http/outbound-url";
 
 export const WEBHOOK_EVENTS = [
   "run.started",

@@ -7,7 +7,7 @@
  */
 import type { Backend, GenerateOptions, GenerateResult, Generation } from "../backend";
 import { BackendError } from "../backend";
-import type { FinishReason } from "../../reasoning/types";
+import type { FinishReason, Prompt } from "../../reasoning/types";
 import { decodeImage, toModelImage } from "./image";
 import type { DecodeFinish, X1Model } from "./model";
 import { EMBEDDED_CAPABILITIES } from "./catalog";
@@ -31,6 +31,11 @@ export class EmbeddedBackend implements Backend {
 
   constructor(private readonly options: EmbeddedBackendOptions) {
     this.id = options.id;
+  }
+
+  /** Exactly what `generate` reports as input tokens: the prompt's token ids (the image's tokens included). */
+  async countInputTokens(prompt: Prompt): Promise<number> {
+    return (await this.options.model()).tokenizer.encodePrompt(prompt).length;
   }
 
   async generate(options: GenerateOptions): Promise<GenerateResult> {
