@@ -6,6 +6,10 @@
  *               N = 4 with the judge scorer (30 model calls per run);
  *   - embedded: the embedded int8 model (`embedded:x1-shapes-tiny`, running inside workerd),
  *               stage_beam N = 2 with the judge scorer (greedy with --embedded-strategy greedy).
+ *   - batch:    one POST /v1/batches of --batch-runs greedy mock runs, while the same key sends
+ *               an interactive run every --interactive-every-ms: the batch's throughput, and the
+ *               interactive runs' latency during the batch against the same runs on an idle
+ *               service (measured just before); then 1,000 results in order, each run once.
  * Both on the committed sample images and their questions (data/x1-shapes/samples/), in turn.
  * Measured per scenario: submission latency (POST /v1/runs → 202), completion latency (the run's
  * own created_at → finished_at, and as the client saw it: POST sent → terminal status read),
@@ -45,7 +49,10 @@ import { ROOT, d1Query, freePort, parseSse, prepareState, startService } from ".
 
 /** name → [default, description]; `--name value` or LOAD_NAME (upper snake case) overrides. */
 const OPTIONS = {
-  scenarios: ["mock,embedded", "which scenarios to run, in order"],
+  scenarios: ["mock,embedded,batch", "which scenarios to run, in order (batch: one batch of --batch-runs)"],
+  "batch-runs": [1000, "requests in the batch scenario's one batch (greedy runs of the mock model)"],
+  "batch-concurrency": [16, "the batch's concurrency (and the key's BATCH_KEY_CONCURRENCY)"],
+  "interactive-every-ms": [500, "batch scenario: one interactive run of the same key every this many ms"],
   "mock-runs": [300, "runs in the mock scenario"],
   "mock-latency-ms": [25, "MOCK_LATENCY_MS: the mock model's latency per call"],
   "mock-candidates": [4, "N of the mock scenario's stage_beam (judge scorer)"],
@@ -584,9 +591,104 @@ function scenarioList() {
     .map((s) => s.trim())
     .filter(Boolean)
     .map((s) => {
-      if (!all[s]) throw new Error(`unknown scenario ${s} (mock, embedded)`);
+      if (s === "batch") return { name: "batch" };
+      if (!all[s]) throw new Error(`unknown scenario ${s} (mock, embedded, batch)`);
       return all[s];
     });
+}
+
+/**
+ * The batch scenario, with its own key (so the other scenarios' list and ledger checks see only
+ * their runs): the batch's wall time and throughput, and interactive runs of the same key before
+ * and during it.
+ */
+async function runBatchScenario(base, adminSecret) {
+  const n = opts["batch-runs"];
+  console.log(`\n# batch: ${n} greedy runs of mock:fixed in one batch, ${opts["batch-concurrency"]} at a time`);
+  const created = await fetch(`${base}/admin/keys`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminSecret}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "bench/load.mjs batch", rate_limit_per_minute: 100_000 }),
+  }).then((r) => r.json());
+  const headers = { authorization: `Bearer ${created.key}`, "content-type": "application/json" };
+  const interactive = async (i) => {
+    const t = performance.now();
+    const res = await fetch(`${base}/v1/runs`, {
+      method: "POST",
+      headers: { ...headers, Prefer: "wait=60" },
+      body: JSON.stringify({ model: "mock:fixed", question: `interactive ${i}`, search: { strategy: "greedy" } }),
+    });
+    const run = await res.json();
+    return { ms: performance.now() - t, ok: run.status === "succeeded" };
+  };
+  const idle = [];
+  for (let i = 0; i < 10; i++) idle.push(await interactive(`idle-${i}`));
+
+  const requests = Array.from({ length: n }, (_, i) => ({
+    custom_id: `b-${i}`,
+    body: {
+      model: "mock:fixed",
+      question: `How many shapes? (${i})`,
+      search: { strategy: "greedy" },
+      sampling: { seed: i },
+    },
+  }));
+  const t0 = performance.now();
+  const submitted = await fetch(`${base}/v1/batches`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ requests, concurrency: opts["batch-concurrency"] }),
+  });
+  const batch = await submitted.json();
+  const submitMs = performance.now() - t0;
+  if (submitted.status !== 202)
+    throw new Error(`POST /v1/batches answered ${submitted.status}: ${JSON.stringify(batch).slice(0, 300)}`);
+  const during = [];
+  let done = false;
+  const probes = (async () => {
+    for (let i = 0; !done; i++) {
+      during.push(await interactive(`during-${i}`));
+      await sleep(opts["interactive-every-ms"]);
+    }
+  })();
+  let view;
+  for (;;) {
+    view = await fetch(`${base}/v1/batches/${batch.id}`, { headers }).then((r) => r.json());
+    if (view.status !== "running") break;
+    if (performance.now() - t0 > opts["stuck-after-s"] * 1000) break;
+    await sleep(250);
+  }
+  const wallS = (performance.now() - t0) / 1000;
+  done = true;
+  await probes;
+  const lines = (await fetch(`${base}/v1/batches/${batch.id}/results`, { headers }).then((r) => r.text()))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  const inOrder = lines.every((l, i) => l.custom_id === `b-${i}`);
+  const succeeded = lines.filter((l) => l.status === "succeeded").length;
+  const distinct = new Set(lines.map((l) => l.run_id)).size;
+  const idleMs = summary(idle.map((x) => x.ms));
+  const duringMs = summary(during.map((x) => x.ms));
+  const result = {
+    name: "batch",
+    runs_requested: n,
+    concurrency: opts["batch-concurrency"],
+    status: view.status,
+    counts: view.counts,
+    submit_ms: round(submitMs, 0),
+    wall_s: round(wallS, 1),
+    runs_per_s: round(succeeded / wallS, 1),
+    results_in_order: inOrder,
+    distinct_runs: distinct,
+    interactive_idle_ms: idleMs,
+    interactive_during_ms: duringMs,
+    interactive_failed: [...idle, ...during].filter((x) => !x.ok).length,
+  };
+  console.log(
+    `# batch: ${view.status} ${JSON.stringify(view.counts)} in ${result.wall_s} s (${result.runs_per_s} runs/s); interactive runs p50 idle ${ms(idleMs.p50)}, during ${ms(duringMs.p50)} (p99 ${ms(duringMs.p99)}, ${during.length} runs)`,
+  );
+  return result;
 }
 
 function machine() {
@@ -634,6 +736,16 @@ function printTables(results) {
       `| ${s.name} | ${s.runs_created} (${s.distinct_run_ids}) | ${l.lost.length} | ${l.duplicated.length} | ${l.unexpected.length} | ${s.stuck.length} | ${s.failed.length} | ${twins.filter((t) => t.first === t.second).length}/${twins.filter((t) => t.second !== null).length} answered | ${s.post_retries.length}${s.post_retries.length ? ` (${s.retried_posts_found_their_run} found the run an unanswered attempt made)` : ""} | ${s.checks.events.runs_checked} / ${s.checks.events.events} / ${s.checks.events.problems.length} | ${s.checks.ledger_rows ?? "–"} |`,
     );
   }
+  const b = results.batch;
+  if (b) {
+    console.log(
+      `\n| batch | concurrency | POST /v1/batches | wall | runs/s | results | interactive run (same key) p50 / p99, idle | during the batch | during ÷ idle (p50) |`,
+    );
+    console.log("|---|---|---|---|---|---|---|---|---|");
+    console.log(
+      `| ${b.runs_requested} greedy runs of \`mock:fixed\`, ${results.config["mock-latency-ms"]} ms/call | ${b.concurrency} | ${ms(b.submit_ms)} | ${b.wall_s} s | ${b.runs_per_s} | ${b.counts.succeeded}/${b.runs_requested} succeeded, ${b.results_in_order ? "in order" : "NOT in order"}, ${b.distinct_runs} distinct runs | ${ms(b.interactive_idle_ms.p50)} / ${ms(b.interactive_idle_ms.p99)} | ${ms(b.interactive_during_ms.p50)} / ${ms(b.interactive_during_ms.p99)} (${b.interactive_during_ms.n} runs) | ${(b.interactive_during_ms.p50 / b.interactive_idle_ms.p50).toFixed(2)}× |`,
+    );
+  }
   const L = results.ledger;
   console.log(
     `\nLedger (D1 usage_ledger, read after the service stopped): ${L.rows} rows for ${L.runs} runs, ${L.problems.length} problems; GET /v1/usage counted ${results.usage.usage_total_runs} runs (expected ${results.usage.expected}). ` +
@@ -653,7 +765,10 @@ async function main() {
   let service;
   try {
     prepareState(state);
-    const vars = { MOCK_LATENCY_MS: String(opts["mock-latency-ms"]) };
+    const vars = {
+      MOCK_LATENCY_MS: String(opts["mock-latency-ms"]),
+      BATCH_KEY_CONCURRENCY: String(opts["batch-concurrency"]),
+    };
     service = await startService({ state, port: await freePort(), vars });
     results.service_ready_s = round(service.readyMs / 1000, 2);
     console.log(`# service ready in ${results.service_ready_s} s at ${service.url}`);
@@ -676,7 +791,9 @@ async function main() {
 
     results.scenarios = [];
     const allRuns = [];
-    for (const scenario of scenarios) {
+    // The batch goes first, on its own key, so the run scenarios' checks see only their own runs.
+    if (scenarios.some((x) => x.name === "batch")) results.batch = await runBatchScenario(service.url, adminSecret);
+    for (const scenario of scenarios.filter((x) => x.name !== "batch")) {
       const r = await runScenario(http, scenario, nonce);
       allRuns.push(...r.runs);
       const createdIds = r.runs.map((x) => x.id);
@@ -732,6 +849,14 @@ async function main() {
     if (s.checks.events.problems.length) failures.push(`${s.name}: ${s.checks.events.problems.length} event problems`);
   }
   if (results.ledger.problems.length) failures.push(`ledger: ${results.ledger.problems.length} problems`);
+  const b = results.batch;
+  if (b) {
+    if (b.status !== "completed" || b.counts.succeeded !== b.runs_requested)
+      failures.push(`batch: ${b.status} with ${JSON.stringify(b.counts)}`);
+    if (!b.results_in_order) failures.push("batch: results not in input order");
+    if (b.distinct_runs !== b.runs_requested) failures.push(`batch: ${b.distinct_runs} distinct runs`);
+    if (b.interactive_failed) failures.push(`batch: ${b.interactive_failed} interactive runs failed`);
+  }
   if (results.usage.usage_total_runs !== results.usage.expected)
     failures.push(`GET /v1/usage counted ${results.usage.usage_total_runs} runs, expected ${results.usage.expected}`);
   results.failures = failures;

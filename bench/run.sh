@@ -7,11 +7,12 @@
 #   load       hundreds of concurrent runs over HTTP against `wrangler dev --local` (mock and embedded)
 #   cold       deploy bundle size (wrangler deploy --dry-run) and the first request's latency
 #   hotpath    authenticated GET /v1/runs/:id against GET /healthz under 200 concurrent clients
+#   cache      the result cache's hit path and a fork, against a full run of the same request
 # BENCH_ONLY=schedule,load runs a subset. Takes 15-25 minutes on a 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/results tools/.cache
-ONLY="${BENCH_ONLY:-schedule,embedded,load,cold,hotpath}"
+ONLY="${BENCH_ONLY:-schedule,embedded,load,cold,hotpath,cache}"
 want() { [[ ",$ONLY," == *",$1,"* ]]; }
 
 if want schedule; then
@@ -35,4 +36,8 @@ fi
 if want hotpath; then
   echo "== hot path"
   node bench/hot-path.mjs
+fi
+if want cache; then
+  echo "== result cache"
+  node bench/cache-hit.mjs
 fi

@@ -1,13 +1,20 @@
 import type { KeyLimiter } from "./platform/key-limiter";
 import type { ReasoningRun } from "./runs/reasoning-run";
+import type { BatchRun } from "./app/batches/batch-object";
 
 /** Bindings and vars, as declared in wrangler.toml. */
 export interface Env {
   RUNS: DurableObjectNamespace<ReasoningRun>;
+  /** One `BatchRun` Durable Object per batch (POST /v1/batches). */
+  BATCHES?: DurableObjectNamespace<BatchRun>;
+  /** How many batch runs of one key go at once, across its batches (default 8). */
+  BATCH_KEY_CONCURRENCY?: string;
   /** Static files under public/ (playground, docs, and the embedded model's files under /model-shards). */
   ASSETS?: Fetcher;
   /** Where the embedded model's files are read from: "assets" (default) or "r2" (MODEL_BUCKET). */
   MODEL_SOURCE?: string;
+  /** Any string, part of every run's content hash: change it to invalidate the result cache. */
+  CACHE_VERSION?: string;
   /** R2 bucket holding the embedded model's files under `<model>/` (npm run upload:model). */
   MODEL_BUCKET?: R2Bucket;
   /** "1" serves /model-shards/* to anyone; by default the files are read by the Worker only. */

@@ -4,5 +4,6 @@ import { createApp } from "./app/create-app";
 
 export { ReasoningRun } from "./runs/reasoning-run";
 export { KeyLimiter } from "./platform/key-limiter";
+export { BatchRun } from "./app/batches/batch-object";
 
 export default createApp();

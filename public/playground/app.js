@@ -16,7 +16,7 @@ import {
 } from "./api.js";
 import { fmtInt, fmtMs, fmtUsd, h } from "./dom.js";
 import { followEvents } from "./sse.js";
-import { STAGES, applyEvent, emptyTrace, renderStage, waitingStage } from "./tree.js";
+import { STAGES, applyEvent, emptyTrace, givenStage, renderStage, waitingStage } from "./tree.js";
 
 const MAX_IMAGE_BYTES = 4 * 1024 * 1024;
 const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
@@ -504,9 +504,13 @@ function drawTrace(trace, live) {
     const key = JSON.stringify([stage ?? null, live.timing[name] ?? null, live.expected[name] ?? null, ended ?? null]);
     const cached = stageCache.get(name);
     if (cached && cached.key === key) return cached.node;
+    const given = trace.given?.[name];
+    const source = state.run?.view?.forked_from?.run_id ?? state.run?.view?.cached_from ?? "another run";
     const node = stage
       ? renderStage(stage, { number: i + 1, timing: live.timing[name], expected: live.expected[name], keep, ended })
-      : waitingStage(name, i + 1, ended);
+      : given !== undefined
+        ? givenStage(name, i + 1, given, source)
+        : waitingStage(name, i + 1, ended);
     stageCache.set(name, { key, node });
     return node;
   });
@@ -583,6 +587,7 @@ function renderSummary(view) {
         copy,
       ),
       h("p", { class: "question" }, h("span", { class: "q-label", text: "Q: " }), view.question ?? ""),
+      lineage(view),
       answer,
       h("h3", { class: "chain-title", text: "The reasoning, as chosen" }),
       h("ol", { class: "chain", id: "chain" }),
@@ -596,6 +601,47 @@ function renderSummary(view) {
   renderChain(state.run);
 }
 
+/** Where a forked or cached run came from, linked; null for an ordinary run. */
+function lineage(view) {
+  const link = (id) => h("a", { href: shareUrl(id), text: id });
+  const reused = view.usage?.reused;
+  if (view.cached_from)
+    return h(
+      "p",
+      { class: "lineage", "data-node": "lineage" },
+      "Cached: the result of ",
+      link(view.cached_from),
+      ", with no model call and no tokens billed.",
+    );
+  if (view.forked_from)
+    return h(
+      "p",
+      { class: "lineage", "data-node": "lineage" },
+      "Forked from ",
+      link(view.forked_from.run_id),
+      ` at ${view.forked_from.from}${reused?.stages.length ? `; ${reused.stages.join(", ")} taken as given, not billed again` : ""}.`,
+    );
+  return null;
+}
+
+/** Start a fork of the shown run from `stage`, with the search chosen in the form. */
+async function forkFrom(stage) {
+  const parent = state.run?.view;
+  if (!parent) return;
+  clearError();
+  setStatus(`Forking ${parent.id} from ${stage}…`);
+  try {
+    const view = await api(`/v1/runs/${encodeURIComponent(parent.id)}/fork`, {
+      method: "POST",
+      body: { from: stage, search: requestBody().search },
+    });
+    follow(view);
+  } catch (err) {
+    setStatus("The fork was not started.");
+    reportError(err, `Forking from ${stage}`);
+  }
+}
+
 /** The selected text of each stage, filling in as stages are chosen. */
 function renderChain(run) {
   const list = document.getElementById("chain");
@@ -604,11 +650,26 @@ function renderChain(run) {
   list.replaceChildren(
     ...STAGES.map((name) => {
       const text = fromView[name] ?? run.chain[name];
+      // A finished run can be forked from any stage whose earlier stages it accepted.
+      const forkable =
+        TERMINAL.has(run.view?.status) && STAGES.slice(0, STAGES.indexOf(name)).every((s) => fromView[s]);
+      let fork = null;
+      if (forkable) {
+        fork = h("button", {
+          type: "button",
+          class: "secondary small fork",
+          "data-fork-stage": name,
+          title: `A new run that keeps the stages before ${name} and searches the rest with the search chosen above`,
+          text: "Fork from here",
+        });
+        fork.addEventListener("click", () => forkFrom(name));
+      }
       return h(
         "li",
         { class: text === undefined ? "is-waiting" : "", "data-chain-stage": name },
         h("span", { class: "chain-stage", text: name }),
         h("span", { class: "chain-text", text: text ?? (TERMINAL.has(run.view?.status) ? "—" : "waiting…") }),
+        fork,
       );
     }),
   );

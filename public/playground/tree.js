@@ -341,6 +341,28 @@ export function waitingStage(name, number, ended) {
   );
 }
 
+/** A stage taken as given (a fork's parent's, or a cached run's source's): its text, no tree. */
+export function givenStage(name, number, text, source) {
+  const word = `given: from ${source}`;
+  return h(
+    "section",
+    {
+      class: "stage is-given",
+      "data-node": "stage",
+      "data-stage": name,
+      "data-status": "given",
+      "aria-label": `${name}: ${word}`,
+    },
+    h(
+      "header",
+      { class: "stage-head" },
+      h("h3", {}, h("span", { class: "num", text: String(number) }), name),
+      h("span", { class: "status", text: word }),
+    ),
+    h("p", { class: "chosen", text }),
+  );
+}
+
 /** One stage: header, the chosen text, and its tree. */
 export function renderStage(stage, { number, timing, expected, keep, ended }) {
   const label = labeller(stage);

@@ -12,6 +12,8 @@ import { adminAuth, apiKeyAuth } from "./middleware/auth";
 import { keyRateLimit } from "./middleware/rate-limit";
 import { modelsRoutes } from "./models/routes";
 import { newApp, type App } from "./openapi";
+import { batchRoutes } from "./batches/routes";
+import { forkRoutes } from "./runs/fork";
 import { runsRoutes } from "./runs/routes";
 import { serviceRoutes } from "./service/routes";
 import { usageRoutes } from "./usage/routes";
@@ -28,6 +30,8 @@ export function createApp(): App {
   serviceRoutes(app);
   modelsRoutes(app);
   runsRoutes(app);
+  forkRoutes(app);
+  batchRoutes(app);
   chatRoutes(app);
   usageRoutes(app);
   adminRoutes(app);

@@ -27,6 +27,18 @@ describe("onError", () => {
     expect(body.error.message).toMatch(/no table "api_keys".*wrangler d1 migrations apply DB --local.*--remote/);
   });
 
+  it("maps a later migration's missing column to the same 503", async () => {
+    const res = await tinyApp(() => {
+      throw new Error("D1_ERROR: table runs has no column named content_hash: SQLITE_ERROR", {
+        cause: new Error("table runs has no column named content_hash"),
+      });
+    }).request("/boom");
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("database_not_migrated");
+    expect(body.error.message).toMatch(/no column "content_hash".*migrations apply/);
+  });
+
   it("maps ApiError to its status and the JSON error shape", async () => {
     const res = await tinyApp(() => {
       throw new ApiError(413, "invalid_request_error", "too big", { param: "image", code: "image_too_large" });

@@ -77,11 +77,11 @@ export const onError: ErrorHandler = function onError(err, c) {
   const table = missingTable(err);
   if (table) {
     // A deployment whose D1 migrations were never applied: the operator's to fix, and say how.
-    console.error(`D1 has no table ${table}: the migrations were not applied`);
+    console.error(`D1 has no ${table}: the migrations were not applied`);
     return c.json(
       errorBody(
         "api_error",
-        `this deployment is not set up: its database has no table "${table}". Apply the D1 migrations: \`npx wrangler d1 migrations apply DB --local\` for \`npm start\` (npm start does it), \`--remote\` for a deployment (docs/deploy.md)`,
+        `this deployment is not set up: its database has no ${table}. Apply the D1 migrations: \`npx wrangler d1 migrations apply DB --local\` for \`npm start\` (npm start does it), \`--remote\` for a deployment (docs/deploy.md)`,
         { code: "database_not_migrated" },
       ),
       503,
@@ -100,11 +100,14 @@ export const onError: ErrorHandler = function onError(err, c) {
   );
 };
 
-/** The table a D1 error says is missing ("no such table: api_keys"), searching the cause chain. */
+/**
+ * What a D1 error says is missing — `table "api_keys"` for "no such table: api_keys", `column
+ * "content_hash"` for a later migration's column — searching the cause chain; null otherwise.
+ */
 export function missingTable(err: unknown): string | null {
   for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const m = /no such table: ([\w.]+)/i.exec(e.message);
-    if (m) return m[1] ?? null;
+    const m = /no such (table|column): ([\w.]+)|has no (column) named ([\w.]+)/i.exec(e.message);
+    if (m) return `${(m[1] ?? m[3])?.toLowerCase()} "${m[2] ?? m[4]}"`;
   }
   return null;
 }

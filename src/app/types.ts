@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import type { RequestIdVariables } from "hono/request-id";
 import type { Env } from "../env";
 import type { ApiKeyWithSecret } from "../platform/keys";
@@ -10,3 +11,14 @@ export interface AppEnv {
     apiKey: ApiKeyWithSecret;
   };
 }
+
+/**
+ * Who asks for a run, and with which bindings: what creating a run needs of a request, so that a
+ * batch (a Durable Object, no request at hand) creates its runs through the same code.
+ */
+export interface Caller {
+  env: Env;
+  key: ApiKeyWithSecret;
+}
+
+export const callerOf = (c: Context<AppEnv>): Caller => ({ env: c.env, key: c.get("apiKey") });

@@ -15,6 +15,7 @@ import type { Backend, BackendCapabilities } from "./backend";
 import { FallbackBackend, commonCapabilities } from "./fallback";
 import { ASSETS_ORIGIN, EMBEDDED_CAPABILITIES, EMBEDDED_MODELS } from "./embedded/catalog";
 import { fetcherSource, r2Source, type FileSource } from "./embedded/loader";
+import { parseManifest } from "./embedded/manifest";
 import { embeddedProvider, type EmbeddedProvider } from "./embedded-provider";
 import { createFixedLatencyModel, testBackends } from "./mock-model";
 import { DEFAULT_OPENAI_TIMEOUT_MS, OpenAiBackend, type OpenAiConfig } from "./openai";
@@ -376,4 +377,30 @@ export function resolveBackend(env: Env, id: string, provider = thisBuild()): Ba
   const primary = spec.make();
   const chain = chainOf(env, id, provider).members.map((m) => (m.spec.make as () => Backend)());
   return chain.length > 0 ? new FallbackBackend([primary, ...chain]) : primary;
+}
+
+/** Embedded models' versions read from their manifests, kept a minute per isolate. */
+const versionCache = new Map<string, { version: string; until: number }>();
+const VERSION_TTL_MS = 60_000;
+
+/**
+ * What identifies the weights behind a served model, for the result cache: an embedded model's
+ * manifest version (read from wherever its files live, so new shards in R2 count), else the
+ * backend id with its fallback chain; `CACHE_VERSION` (any string) is added to both, so an operator
+ * who swaps the checkpoint behind a served name can invalidate the cache.
+ */
+export async function modelVersion(env: Env, id: string): Promise<string> {
+  const suffix = env.CACHE_VERSION ? `#${env.CACHE_VERSION}` : "";
+  const chain = fallbackChains(env).get(id) ?? [];
+  const { backend, model } = splitId(id);
+  if (backend !== "embedded") return [id, ...chain].join("=>") + suffix;
+  const source = embeddedFiles(env, model).source;
+  if (!source) return id + suffix;
+  const key = `${id}@${env.MODEL_SOURCE ?? "assets"}`;
+  const cached = versionCache.get(key);
+  if (cached && cached.until > Date.now()) return cached.version + suffix;
+  const manifest = parseManifest(new TextDecoder().decode(await source("manifest.json")));
+  const version = `${id}@${manifest.version}`;
+  versionCache.set(key, { version, until: Date.now() + VERSION_TTL_MS });
+  return version + suffix;
 }

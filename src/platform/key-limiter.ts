@@ -31,6 +31,9 @@ export interface ReserveResult {
 /** A reservation whose run never settled it (the object crashed mid-call) lapses after this. */
 export const RESERVATION_TTL_MS = 15 * 60_000;
 
+/** A batch's run slot whose batch never released it (its object crashed) lapses after this. */
+export const BATCH_SLOT_TTL_MS = 30 * 60_000;
+
 export class KeyLimiter extends DurableObject<Env> {
   private bucket: Bucket | null = null;
 
@@ -42,6 +45,7 @@ export class KeyLimiter extends DurableObject<Env> {
     );
     sql.exec(`CREATE TABLE IF NOT EXISTS spend (id INTEGER PRIMARY KEY CHECK (id = 1), spent_usd REAL NOT NULL)`);
     sql.exec(`CREATE TABLE IF NOT EXISTS reservation (id TEXT PRIMARY KEY, usd REAL NOT NULL, at INTEGER NOT NULL)`);
+    sql.exec(`CREATE TABLE IF NOT EXISTS batch_slot (id TEXT PRIMARY KEY, at INTEGER NOT NULL)`);
     this.bucket =
       sql.exec<{ tokens: number; at: number }>(`SELECT tokens, at FROM bucket WHERE id = 1`).toArray()[0] ?? null;
   }
@@ -98,6 +102,25 @@ export class KeyLimiter extends DurableObject<Env> {
     if (again) return again.spent_usd;
     sql.exec(`INSERT INTO spend (id, spent_usd) VALUES (1, ?)`, fromLedger);
     return fromLedger;
+  }
+
+  /**
+   * One of the key's `max` slots for batch runs, for run `slot` (held again by the same id: a
+   * batch that restarts does not count its runs twice); false when all are taken. Batches share
+   * these slots, interactive runs never use them: a key's batches cannot crowd out its own requests.
+   */
+  async acquireBatchSlot(slot: string, max: number): Promise<boolean> {
+    const sql = this.ctx.storage.sql;
+    sql.exec(`DELETE FROM batch_slot WHERE at < ?`, Date.now() - BATCH_SLOT_TTL_MS);
+    if (sql.exec(`SELECT 1 FROM batch_slot WHERE id = ?`, slot).toArray().length > 0) return true;
+    const held = sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM batch_slot`).one().n;
+    if (held >= max) return false;
+    sql.exec(`INSERT INTO batch_slot (id, at) VALUES (?, ?)`, slot, Date.now());
+    return true;
+  }
+
+  async releaseBatchSlot(slot: string): Promise<void> {
+    this.ctx.storage.sql.exec(`DELETE FROM batch_slot WHERE id = ?`, slot);
   }
 
   /** Take one request's token under a limit of `perMinute` requests per minute. */

@@ -104,6 +104,11 @@ export async function findKeyBySecret(db: D1Database, secret: string): Promise<A
     .first<ApiKeyWithSecret>();
 }
 
+/** A key by id with its webhook secret (a batch re-reads its key before it starts each run). */
+export async function findKeyById(db: D1Database, id: string): Promise<ApiKeyWithSecret | null> {
+  return db.prepare(`SELECT ${COLUMNS}, webhook_secret FROM api_keys WHERE id = ?`).bind(id).first<ApiKeyWithSecret>();
+}
+
 export async function listKeys(db: D1Database): Promise<ApiKey[]> {
   const { results } = await db
     .prepare(`SELECT ${COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC`)

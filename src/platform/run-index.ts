@@ -26,12 +26,30 @@ export interface Position {
 /** Idempotent: an Idempotency-Key replay (or a retry after a failed insert) adds nothing. */
 export async function indexRun(
   db: D1Database,
-  row: { run_id: string; key_id: string; model: string; created_at: number },
+  row: { run_id: string; key_id: string; model: string; created_at: number; content_hash?: string },
 ): Promise<void> {
   await db
-    .prepare(`INSERT INTO runs (run_id, key_id, model, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING`)
-    .bind(row.run_id, row.key_id, row.model, row.created_at)
+    .prepare(
+      `INSERT INTO runs (run_id, key_id, model, created_at, content_hash) VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id) DO NOTHING`,
+    )
+    .bind(row.run_id, row.key_id, row.model, row.created_at, row.content_hash ?? null)
     .run();
+}
+
+/**
+ * The key's newest run with this content hash that succeeded (its ledger row says so: written
+ * once the run has ended), or null. Scoped to the key: another key's runs are never found.
+ */
+export async function findSucceededRun(db: D1Database, keyId: string, contentHash: string): Promise<string | null> {
+  const row = await db
+    .prepare(
+      `SELECT r.run_id FROM runs r JOIN usage_ledger l ON l.run_id = r.run_id
+       WHERE r.key_id = ?1 AND r.content_hash = ?2 AND l.status = 'succeeded'
+       ORDER BY r.created_at DESC, r.run_id DESC LIMIT 1`,
+    )
+    .bind(keyId, contentHash)
+    .first<{ run_id: string }>();
+  return row?.run_id ?? null;
 }
 
 /** One page of the key's runs, newest first (ties broken by run id), after `after` when given. */

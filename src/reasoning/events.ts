@@ -9,8 +9,8 @@ import type { EventDraft, RunSpec, StepOutput, StepSpec } from "./types";
 
 /** The first `stage.started` of a run. */
 export function initialEvents(spec: RunSpec): EventDraft[] {
-  const stage = spec.search.strategy === "best_of_n" ? "ANSWER" : "SUMMARY";
-  return [stageStarted(spec, stage, 1)];
+  const first = stageViews(spec, new Map())[0];
+  return first ? [stageStarted(spec, first.stage, 1)] : [];
 }
 
 function stageStarted(spec: RunSpec, stage: StageView["stage"], prefixes: number): EventDraft {

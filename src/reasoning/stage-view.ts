@@ -14,7 +14,7 @@ import {
   type MatchMode,
 } from "./scorers/judge";
 import { stepSeed } from "./seeds";
-import { STAGES } from "./stages";
+import { STAGES, type Stage } from "./stages";
 import {
   bracketSeedKey,
   checkId,
@@ -234,14 +234,37 @@ export function nextPrefixes(view: StageView): Prefix[] {
   });
 }
 
-const ROOT: Prefix = { index: 0, parent: null, accepted: {} };
+/** The stages a run takes as given (a prefix of STAGES), in order. */
+export function givenStages(spec: RunSpec): Stage[] {
+  const given = spec.given ?? {};
+  return STAGES.filter((s) => given[s] !== undefined);
+}
+
+/**
+ * The stages a run has accepted so far, in order: the given ones, then each selected stage's top
+ * candidate with the stages it continued (best_of_n: the chosen answer's stages, once chosen).
+ */
+export function acceptedStages(spec: RunSpec, done: ReadonlyMap<string, StepOutput>): Partial<Record<Stage, string>> {
+  let accepted: Partial<Record<Stage, string>> = { ...spec.given };
+  for (const view of stageViews(spec, done)) {
+    const top = view.byId.get(view.selection?.selected[0] ?? "");
+    if (!top) break;
+    accepted = view.stage === "ANSWER" ? { ...accepted, ...top.stages } : { ...top.accepted, [view.stage]: top.text };
+  }
+  return accepted;
+}
 
 /** Views of every stage reached so far, in order; the last one is the current stage unless it is selected. */
 export function stageViews(spec: RunSpec, done: ReadonlyMap<string, StepOutput>): StageView[] {
-  if (spec.search.strategy === "best_of_n") return [deriveStageView(spec, done, "ANSWER", [ROOT])];
+  const given = spec.given ?? {};
+  const open = STAGES.filter((s) => given[s] === undefined);
+  // Everything given (a cached run): nothing to search.
+  if (open.length === 0) return [];
+  const root: Prefix = { index: 0, parent: null, accepted: { ...given } };
+  if (spec.search.strategy === "best_of_n") return [deriveStageView(spec, done, "ANSWER", [root])];
   const views: StageView[] = [];
-  let prefixes = [ROOT];
-  for (const stage of STAGES) {
+  let prefixes = [root];
+  for (const stage of open) {
     const view = deriveStageView(spec, done, stage, prefixes);
     views.push(view);
     if (!view.selection) break;

@@ -119,6 +119,10 @@ export const traceSchema = z
     scorer: z.enum(SCORER_NAMES),
     candidates: z.number().int(),
     keep: z.number().int(),
+    given: stageTexts.optional().meta({
+      description:
+        "Stages taken as given, not searched: a fork's stages from its parent, or a cached run's whole answer (see the run's `origin`).",
+    }),
     stages: z.array(stageTraceSchema),
   })
   .meta({ id: "Trace", description: "The search tree: every candidate, self-check, judge match and selection." });

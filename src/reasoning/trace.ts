@@ -23,7 +23,9 @@ interface ServedBy {
 
 export function buildTrace(spec: RunSpec, done: ReadonlyMap<string, StepOutput>): Trace {
   const { strategy, scorer, candidates, keep } = spec.search;
-  return { strategy, scorer, candidates, keep, stages: stageViews(spec, done).map((v) => stageTrace(v, done)) };
+  const stages = stageViews(spec, done).map((v) => stageTrace(v, done));
+  const given = spec.given && Object.keys(spec.given).length > 0 ? { given: { ...spec.given } } : {};
+  return { strategy, scorer, candidates, keep, ...given, stages };
 }
 
 /**

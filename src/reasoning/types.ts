@@ -47,6 +47,13 @@ export interface RunSpec {
   has_image: boolean;
   search: SearchConfig;
   sampling: SamplingConfig;
+  /**
+   * Stages taken as given instead of searched: the first k stages, in order (a fork carries its
+   * parent's accepted stages; a cached run carries all four). The search starts after them, with
+   * them as the accepted prefix; absent = none (runs persisted before forks replay unchanged).
+   * best_of_n only takes all four or none: its whole answers cannot continue a partial one.
+   */
+  given?: Partial<Record<Stage, string>>;
 }
 
 /** A prompt in backend-neutral form: one user turn (with the run's image) and an assistant prefix to continue. */

@@ -3,8 +3,9 @@
  * Plain data only: it crosses the RPC boundary by structured clone.
  */
 import type { ImageInput } from "../inference/backend";
+import type { Stage } from "../reasoning/stages";
 import type { RunSpec, Usage } from "../reasoning/types";
-import type { RunStatus, RunView } from "./view-schema";
+import type { RunStatus, RunUsageView, RunView } from "./view-schema";
 
 export type { RunError, RunStatus, RunUsageView, RunView, WebhookView } from "./view-schema";
 export const TERMINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "canceled"];
@@ -40,6 +41,31 @@ export interface WebhookConfig {
   secret: string;
 }
 
+/** What a run took from another run instead of computing it, and what that had cost there. */
+export interface ReusedWork {
+  /** The stages taken as given (all four for a cached run). */
+  stages: Stage[];
+  /** The source run's usage for those stages: shown, never billed again. */
+  usage: RunUsageView;
+}
+
+/** Where a run came from: a fork of another run (from a stage on), or a cached copy of one. */
+export type RunOrigin =
+  | { kind: "fork"; run_id: string; from: Stage; reused: ReusedWork }
+  | { kind: "cache"; run_id: string; reused: ReusedWork };
+
+/** What a run offers to a fork or a cache hit: its inputs and the stages it accepted. */
+export interface RunLineage {
+  model: string;
+  spec: RunSpec;
+  status: RunStatus;
+  image?: ImageInput;
+  /** Accepted stages, in order, as far as they are committed (all four once it succeeded). */
+  accepted: Partial<Record<Stage, string>>;
+  /** What the run spent on each stage's steps (best_of_n's whole answers: under `ANSWER`). */
+  usageByStage: Partial<Record<Stage | "ANSWER", RunUsageView>>;
+}
+
 export interface CreateRunInput {
   /** Public run id (`run_` + the object's hex id). */
   id: string;
@@ -55,6 +81,7 @@ export interface CreateRunInput {
   owner?: string;
   price?: Price;
   webhook?: WebhookConfig;
+  origin?: RunOrigin;
 }
 
 export type CreateRunOutcome =
@@ -95,6 +122,8 @@ export interface RunObjectApi {
   replay(body_hash: string, owner: string): Promise<CreateRunOutcome | null>;
   /** Failed webhook deliveries sent again, in order, on a fresh schedule; null as for view. */
   retryWebhooks(owner?: string): Promise<{ retried: number; view: RunView } | null>;
+  /** The run's inputs and accepted stages, for a fork or a cache hit; null as for view. */
+  lineage(owner?: string): Promise<RunLineage | null>;
   /** Events with seq > after, at most `limit`. */
   events(after: number, limit: number, owner?: string): Promise<RunEvent[]>;
   /** The run's input image as it was sent; null when the run has none (or null as for view). */

@@ -35,8 +35,11 @@ export interface DeliveryAttempt {
 /** Standard Webhooks message id: stable for an event, so every retry carries the same one. */
 export const webhookId = (runId: string, seq: number): string => `msg_${runId.slice(-24)}_${seq}`;
 
+/** The events that end a run: delivered whatever the filter says, so a receiver always learns the end. */
+const TERMINAL_EVENTS = new Set(["run.succeeded", "run.failed", "run.canceled"]);
+
 export function wantsEvent(webhook: WebhookConfig, type: string): boolean {
-  return webhook.events.includes("*") || webhook.events.includes(type);
+  return TERMINAL_EVENTS.has(type) || webhook.events.includes("*") || webhook.events.includes(type);
 }
 
 export class OutboxStore {

@@ -39,6 +39,12 @@ export interface OutboxDeps {
   afterDelivery?: (row: OutboxRow) => void;
 }
 
+/** WEBHOOK_SCHEDULE_SCALE (tests shrink the schedule), else 1. */
+export function scheduleScale(env: { WEBHOOK_SCHEDULE_SCALE?: string }): number {
+  const scale = Number(env.WEBHOOK_SCHEDULE_SCALE);
+  return Number.isFinite(scale) && scale > 0 ? scale : 1;
+}
+
 /** Deliver what is due now. What remains is read back from the rows by `outboxDueAt`. */
 export async function dispatchOutbox(deps: OutboxDeps): Promise<void> {
   for (const row of deps.outbox.pending().filter((r) => r.kind === "ledger")) {

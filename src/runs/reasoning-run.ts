@@ -11,14 +11,19 @@ import {
   type CreateRunInput,
   type CreateRunOutcome,
   type RunEvent,
+  type RunLineage,
   type RunObjectApi,
   type RunView,
 } from "./contract";
 import { streamEvents } from "./event-stream";
 import { isTerminal, RunExecutor, type SpendCounter } from "./executor";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
-import { dispatchOutbox, outboxDueAt } from "./outbox";
-import { RunStore, type RunRow } from "./run-store";
+import { dispatchOutbox, outboxDueAt, scheduleScale } from "./outbox";
+import { RunStore, type CommittedStep, type RunRow } from "./run-store";
+import { acceptedStages, givenStages } from "../reasoning/stage-view";
+import { STAGES } from "../reasoning/stages";
+import type { StageKey } from "../reasoning/steps";
+import { costUsd, rollUpUsage } from "./usage";
 import { afterCommitHooks, afterDeliveryHooks } from "./test-hooks";
 import { toRunView } from "./view";
 
@@ -63,11 +68,42 @@ export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
         owner: input.owner ?? null,
         price: input.price ?? null,
         webhook: input.webhook ?? null,
+        ...(input.origin ? { origin: input.origin } : {}),
       },
       [{ type: "run.created", data: { id: input.id, model: input.model, strategy: input.spec.search.strategy } }],
     );
+    // A run given every stage (a cache hit) has nothing to call: it ends now, so the caller gets
+    // its answer in this response. The alarm then records it and delivers its events.
+    if (givenStages(input.spec).length === STAGES.length) await this.getExecutor().tick();
     await this.ctx.storage.setAlarm(Date.now());
     return { kind: "created", view: this.currentView() };
+  }
+
+  async lineage(owner?: string): Promise<RunLineage | null> {
+    const run = this.ownedRun(owner);
+    if (!run) return null;
+    const steps = this.getExecutor().steps;
+    const done = new Map([...steps].map(([id, s]) => [id, s.output]));
+    const byStage = new Map<string, CommittedStep[]>();
+    for (const [id, step] of steps) {
+      const stage = id.slice(0, id.indexOf("/"));
+      byStage.set(stage, [...(byStage.get(stage) ?? []), step]);
+    }
+    const usageByStage: RunLineage["usageByStage"] = {};
+    for (const [stage, list] of byStage) {
+      const usage = rollUpUsage(list);
+      const cost = costUsd(usage, run.price);
+      usageByStage[stage as StageKey] = cost === undefined ? usage : { ...usage, cost_usd: cost };
+    }
+    const image = this.store.loadImage();
+    return {
+      model: run.model,
+      spec: run.spec,
+      status: run.status,
+      ...(image ? { image } : {}),
+      accepted: run.result ? { ...run.result.stages } : acceptedStages(run.spec, done),
+      usageByStage,
+    };
   }
 
   async replay(body_hash: string, owner: string): Promise<CreateRunOutcome | null> {
@@ -250,11 +286,6 @@ export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
     // Webhook events go out while the run goes on, not only when it ends.
     if (this.store.loadRun()?.webhook) this.ctx.waitUntil(this.dispatch());
   }
-}
-
-function scheduleScale(env: Env): number {
-  const scale = Number(env.WEBHOOK_SCHEDULE_SCALE);
-  return Number.isFinite(scale) && scale > 0 ? scale : 1;
 }
 
 function retryPolicy(env: Env): RetryPolicy {

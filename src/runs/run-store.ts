@@ -4,7 +4,7 @@
  */
 import type { ImageInput, ImageMediaType } from "../inference/backend";
 import type { RunSpec, RunResult, StepOutput, StepSpec } from "../reasoning/types";
-import type { Price, RunError, RunEvent, RunLimits, RunStatus, WebhookConfig } from "./contract";
+import type { Price, RunError, RunEvent, RunLimits, RunOrigin, RunStatus, WebhookConfig } from "./contract";
 import { OutboxStore, wantsEvent, webhookId } from "./outbox-store";
 import { migrate } from "./schema";
 
@@ -28,6 +28,7 @@ export interface RunRow {
   owner: string | null;
   price: Price | null;
   webhook: WebhookConfig | null;
+  origin: RunOrigin | null;
 }
 
 interface RawRunRow extends Record<string, SqlStorageValue> {
@@ -47,6 +48,7 @@ interface RawRunRow extends Record<string, SqlStorageValue> {
   owner: string | null;
   price: string | null;
   webhook: string | null;
+  origin: string | null;
 }
 
 /** An event to persist: the core's stage events and the run's own lifecycle events. */
@@ -79,6 +81,7 @@ export interface NewRun {
   owner: string | null;
   price: Price | null;
   webhook: WebhookConfig | null;
+  origin?: RunOrigin;
 }
 
 /** What the usage ledger receives when a run ends (D1 `usage_ledger`, one row per run). */
@@ -130,6 +133,7 @@ export class RunStore {
       error: raw.error ? (JSON.parse(raw.error) as RunError) : null,
       price: raw.price ? (JSON.parse(raw.price) as Price) : null,
       webhook: raw.webhook ? (JSON.parse(raw.webhook) as WebhookConfig) : null,
+      origin: raw.origin ? (JSON.parse(raw.origin) as RunOrigin) : null,
     };
   }
 
@@ -138,8 +142,8 @@ export class RunStore {
       migrate(this.sql);
       this.initialised = true;
       this.sql.exec(
-        `INSERT INTO run (id, model, spec, status, metadata, limits, idem_hash, image_media_type, created_at, owner, price, webhook)
-         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO run (id, model, spec, status, metadata, limits, idem_hash, image_media_type, created_at, owner, price, webhook, origin)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         run.id,
         run.model,
         JSON.stringify(run.spec),
@@ -151,6 +155,7 @@ export class RunStore {
         run.owner,
         run.price ? JSON.stringify(run.price) : null,
         run.webhook ? JSON.stringify(run.webhook) : null,
+        run.origin ? JSON.stringify(run.origin) : null,
       );
       this.webhook = run.webhook ? { runId: run.id, config: run.webhook } : null;
       if (run.image) {

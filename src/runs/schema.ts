@@ -90,6 +90,8 @@ export const MIGRATIONS: string[][] = [
     `DROP TABLE step`,
     `ALTER TABLE step_v3 RENAME TO step`,
   ],
+  // v4: where a run came from — a fork of another run, or a cached copy of one (JSON, RunOrigin).
+  [`ALTER TABLE run ADD COLUMN origin TEXT`],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -75,3 +75,24 @@ export function knownCostUsd(steps: Iterable<CommittedStep>, price: Price): numb
   }
   return (input * price.input_per_mtok_usd + output * price.output_per_mtok_usd) / 1_000_000;
 }
+
+/**
+ * Several usages as one (a fork's reused stages). A token figure stays unknown if any part does
+ * not know it; so does the cost.
+ */
+export function sumUsage(parts: RunUsageView[]): RunUsageView {
+  const sum = (pick: (u: RunUsageView) => number | undefined): number | undefined =>
+    parts.reduce<number | undefined>((s, u) => add(s, pick(u), true), 0);
+  const cost = sum((u) => u.cost_usd);
+  return {
+    input_tokens: sum((u) => u.input_tokens),
+    output_tokens: sum((u) => u.output_tokens),
+    judge_input_tokens: sum((u) => u.judge_input_tokens),
+    judge_output_tokens: sum((u) => u.judge_output_tokens),
+    total_tokens: sum((u) => u.total_tokens),
+    model_steps: parts.reduce((s, u) => s + u.model_steps, 0),
+    backend_ms: parts.reduce((s, u) => s + u.backend_ms, 0),
+    estimated: parts.some((u) => u.estimated),
+    ...(cost === undefined ? {} : { cost_usd: cost }),
+  };
+}

@@ -45,6 +45,24 @@ export const runUsageSchema = z
   })
   .meta({ id: "RunUsage", description: "A figure a backend did not report is absent, never a made-up 0." });
 
+export const reusedWorkSchema = z
+  .object({
+    run_id: z.string().meta({ description: "The run the stages were taken from." }),
+    stages: z.array(z.enum(STAGES)).meta({ description: "The stages taken as given instead of searched." }),
+    usage: runUsageSchema.meta({
+      description:
+        "What those stages cost in the run they came from: shown for reference, not billed to this run. Tokens are absent where that run cannot tell them apart by stage (a best_of_n run's whole answers).",
+    }),
+  })
+  .meta({ id: "ReusedWork" });
+
+/** A run's own usage, and what it reused from another run without paying for it again. */
+const runUsageViewSchema = runUsageSchema.extend({
+  reused: reusedWorkSchema.optional().meta({
+    description: "A fork's stages taken from its parent, or a cached run's whole answer: not billed to this run.",
+  }),
+});
+
 export const webhookViewSchema = z
   .object({
     url: z.string(),
@@ -88,7 +106,20 @@ export const runViewSchema = z
     stages: z.object(Object.fromEntries(STAGES.map((s) => [s, z.string()]))).partial(),
     text: z.string().nullable().meta({ description: "The whole answer, stage tags included." }),
     trace: traceSchema,
-    usage: runUsageSchema,
+    usage: runUsageViewSchema,
+    forked_from: z
+      .object({
+        run_id: z.string(),
+        from: z
+          .enum(STAGES)
+          .meta({ description: "The first stage this run searched; the ones before it are its parent's." }),
+      })
+      .nullable()
+      .meta({ description: "Set on a fork (POST /v1/runs/{id}/fork): its parent and where it took over." }),
+    cached_from: z
+      .string()
+      .nullable()
+      .meta({ description: 'Set on a cache hit (`cache: "reuse"`): the earlier run whose result this run returns.' }),
     timings: z.object({
       created_at: z.string(),
       started_at: z.string().nullable(),
@@ -106,4 +137,5 @@ export type RunView = z.infer<typeof runViewSchema>;
 export type RunStatus = z.infer<typeof runStatusSchema>;
 export type RunError = z.infer<typeof runErrorSchema>;
 export type RunUsageView = z.infer<typeof runUsageSchema>;
+export type ReusedWorkView = z.infer<typeof reusedWorkSchema>;
 export type WebhookView = z.infer<typeof webhookViewSchema>;

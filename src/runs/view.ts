@@ -1,7 +1,7 @@
 /** The public JSON of a run (GET /v1/runs/:id), derived from its rows and committed steps. */
 import { buildTrace } from "../reasoning/trace";
 import { currentStage } from "../reasoning/planner";
-import type { RunView, WebhookView } from "./contract";
+import type { RunView, WebhookConfig, WebhookView } from "./contract";
 import type { OutboxStore } from "./outbox-store";
 import type { CommittedStep, RunRow } from "./run-store";
 import { costUsd, rollUpUsage } from "./usage";
@@ -24,7 +24,13 @@ export function toRunView(run: RunRow, steps: Map<string, CommittedStep>, outbox
     stages: run.result?.stages ?? {},
     text: run.result?.text ?? null,
     trace: buildTrace(run.spec, done),
-    usage: cost === undefined ? usage : { ...usage, cost_usd: cost },
+    usage: {
+      ...usage,
+      ...(cost === undefined ? {} : { cost_usd: cost }),
+      ...(run.origin ? { reused: { run_id: run.origin.run_id, ...run.origin.reused } } : {}),
+    },
+    forked_from: run.origin?.kind === "fork" ? { run_id: run.origin.run_id, from: run.origin.from } : null,
+    cached_from: run.origin?.kind === "cache" ? run.origin.run_id : null,
     timings: {
       created_at: iso(run.created_at) ?? "",
       started_at: iso(run.started_at),
@@ -38,15 +44,16 @@ export function toRunView(run: RunRow, steps: Map<string, CommittedStep>, outbox
     },
     error: run.error,
     metadata: run.metadata,
-    webhook: run.webhook ? webhookView(run, outbox) : null,
+    webhook: run.webhook ? webhookView(run.webhook, outbox) : null,
   };
 }
 
-function webhookView(run: RunRow, outbox: OutboxStore): WebhookView {
+/** A webhook and its deliveries as the API shows them (never its secret); batches use it too. */
+export function webhookView(webhook: WebhookConfig, outbox: OutboxStore): WebhookView {
   const attempts = outbox.attempts();
   return {
-    url: run.webhook?.url ?? "",
-    events: run.webhook?.events ?? [],
+    url: webhook.url,
+    events: webhook.events,
     deliveries: outbox
       .all()
       .filter((r) => r.kind === "webhook")

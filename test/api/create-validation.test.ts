@@ -36,7 +36,7 @@ const bodyCases: [string, string, unknown, number, RegExp, string | undefined][]
     "prompt",
     "hi",
     400,
-    /^prompt: unknown field "prompt" \(allowed: model, image, question, search, sampling, limits, metadata, webhook\)/,
+    /^prompt: unknown field "prompt" \(allowed: model, image, question, search, sampling, limits, metadata, webhook, cache\)/,
     "prompt",
   ],
   ["model unknown", "model", "nope:x", 400, /model "nope:x" is not served here \(available: mock:fixed/, "model"],

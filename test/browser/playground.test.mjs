@@ -207,6 +207,44 @@ describe("playground", () => {
     }
   });
 
+  it("forks the shown run from a chosen stage and draws the stages it took as given", async () => {
+    assert.ok(shareUrl, "the first test produced a run");
+    const { page, problems, close } = await openPage({ width: 1280, height: 900 }, shareUrl);
+    try {
+      await page.waitForFunction(() => /Run succeeded/.test(document.getElementById("status").textContent), null, {
+        timeout: RUN_TIMEOUT,
+      });
+      const parent = await page.inputValue("#run-id");
+      await page.selectOption("#model", "mock:fixed");
+      await page.selectOption("#strategy", "greedy");
+      await page.click("[data-fork-stage='REASONING']");
+      await page.waitForFunction(
+        (p) =>
+          document.getElementById("run-id").value !== p &&
+          /Run succeeded/.test(document.getElementById("status").textContent),
+        parent,
+        { timeout: RUN_TIMEOUT },
+      );
+      const statuses = await page
+        .locator("[data-node='stage']")
+        .evaluateAll((els) => els.map((e) => [e.dataset.stage, e.dataset.status]));
+      assert.deepEqual(statuses, [
+        ["SUMMARY", "given"],
+        ["CAPTION", "given"],
+        ["REASONING", "completed"],
+        ["CONCLUSION", "completed"],
+      ]);
+      assert.match(
+        await page.locator("[data-node='lineage']").innerText(),
+        new RegExp(`^Forked from ${parent} at REASONING; SUMMARY, CAPTION taken as given, not billed again\\.$`),
+      );
+      await page.screenshot({ path: `${ARTIFACTS}playground-fork.png`, fullPage: true });
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
   it("shows errors in words: a non-image upload, a validation error, a failed run, a bad run id, a rejected key", async () => {
     const { page, problems, close } = await openPage();
     try {

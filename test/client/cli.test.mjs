@@ -2,6 +2,9 @@
 // against the real local service.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { DEV_KEY, ROOT, startFreshService } from "../reliability/service.mjs";
 
@@ -83,6 +86,74 @@ test("ask --json prints the finished run for scripts; runs list, get, events and
   assert.match(models.stdout, /^mock:fixed +ready$/m);
   const usage = await x1(["usage", "--json"]);
   assert.ok(JSON.parse(usage.stdout).total.runs >= 1);
+});
+
+test("ask --cache answers from an earlier run; fork reruns a run from a stage on", async () => {
+  const args = ["ask", SAMPLE, "How many circles?", "--model", "mock:fixed", "--n", "2", "--seed", "3", "--cache"];
+  const first = JSON.parse((await x1([...args, "--json"])).stdout);
+  assert.equal(first.status, "succeeded");
+  assert.equal(first.cached_from, null);
+  // The first run becomes a cache entry once its ledger row is written, just after it ends.
+  let again;
+  for (let i = 0; i < 20; i++) {
+    again = await x1(args);
+    if (/^cached: /m.test(again.stdout)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, new RegExp(`^cached: the result of ${first.id} \\(no model call\\)$`, "m"));
+  assert.ok(again.stdout.includes(`\nanswer: ${first.answer}\n`), again.stdout);
+
+  const forked = await x1(["fork", first.id, "--from", "REASONING", "--scorer", "vote"]);
+  assert.equal(forked.code, 0, forked.stderr);
+  assert.match(forked.stdout, new RegExp(`^fork of ${first.id} from REASONING$`, "m"));
+  assert.match(forked.stdout, /^REASONING: 2 candidates, scored by vote$/m);
+  assert.doesNotMatch(forked.stdout, /^(SUMMARY|CAPTION): /m, "the given stages are not searched again");
+  assert.match(forked.stdout, new RegExp(`^forked from ${first.id} at REASONING$`, "m"));
+  assert.match(forked.stdout, new RegExp(`^reused: SUMMARY, CAPTION of ${first.id}, not billed again$`, "m"));
+  const noStage = await x1(["fork", first.id]);
+  assert.equal(noStage.code, 2);
+  assert.match(noStage.stderr, /fork needs a run id and a stage/);
+});
+
+test("batch submit --wait runs a JSONL file; results come back in input order", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "x1-cli-batch-"));
+  const file = join(dir, "requests.jsonl");
+  const ids = ["first", "second", "third"];
+  writeFileSync(
+    file,
+    ids
+      .map((custom_id, i) =>
+        JSON.stringify({
+          custom_id,
+          body: { model: "mock:fixed", question: `How many squares? (${i})`, search: { strategy: "greedy" } },
+        }),
+      )
+      .join("\n"),
+  );
+  try {
+    const submitted = await x1(["batch", "submit", file, "--concurrency", "2", "--wait"]);
+    assert.equal(submitted.code, 0, submitted.stderr);
+    const id = /^batch (batch_[0-9a-f]{64}): 3 requests, 2 at a time$/m.exec(submitted.stdout)?.[1];
+    assert.ok(id, submitted.stdout);
+    assert.match(submitted.stdout, /^completed: 3 succeeded, 0 failed, 0 canceled, 0 running, 0 pending of 3$/m);
+    const results = await x1(["batch", "results", id]);
+    const lines = results.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      lines.map((l) => [l.custom_id, l.status]),
+      ids.map((c) => [c, "succeeded"]),
+    );
+    const got = JSON.parse((await x1(["batch", "get", id, "--json"])).stdout);
+    assert.equal(got.status, "completed");
+    const missing = await x1(["batch", "submit", join(dir, "nope.jsonl")]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /nope\.jsonl: no such file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("errors are one clear line with a non-zero exit", async () => {

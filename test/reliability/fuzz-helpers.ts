@@ -27,6 +27,7 @@ export type Route =
   | "GET /v1/runs/:id"
   | "GET /v1/runs/:id/events"
   | "POST /v1/runs/:id/cancel"
+  | "POST /v1/runs/:id/fork"
   | "GET /v1/runs"
   | "POST /v1/chat/completions"
   | "GET /v1/models"
@@ -98,7 +99,8 @@ export class FuzzLedger {
   ): Promise<void> {
     const json = (): Record<string, unknown> => JSON.parse(text) as Record<string, unknown>;
     switch (route) {
-      case "POST /v1/runs": {
+      case "POST /v1/runs":
+      case "POST /v1/runs/:id/fork": {
         const body = json();
         expect(body.id, where).toMatch(RUN_ID);
         expect(body.object, where).toBe("run");

@@ -527,6 +527,48 @@ describe("bad input: fuzzing every route", { timeout: 120_000 }, () => {
     }
   });
 
+  it("POST /v1/runs/:id/fork: random ids and bodies", async () => {
+    const id = fc.oneof(
+      fc.constantFrom(ownRunId, foreignRunId, "run_XYZ", `run_${"f".repeat(65)}`),
+      fc.stringMatching(/^[0-9a-f]{64}$/).map((h) => `run_${h}`),
+    );
+    const stage = fc.oneof(
+      fc.constantFrom("SUMMARY", "CAPTION", "REASONING", "CONCLUSION", "ANSWER", "summary", ""),
+      nastyString,
+    );
+    const body = fc.oneof(
+      fc.record(
+        {
+          from: stage,
+          search: fc.record(
+            {
+              strategy: fc.constantFrom("greedy", "stage_beam", "best_of_n", "beam"),
+              candidates: fc.oneof(fc.integer({ min: -2, max: 20 }), fc.constant("4")),
+              scorer: fc.constantFrom("judge", "vote", "verifier", "x"),
+            },
+            { requiredKeys: [] },
+          ),
+          sampling: fc.record({ seed: fc.oneof(fc.integer(), fc.constant(-1)) }, { requiredKeys: [] }),
+          model: fc.constantFrom("mock:fixed", "nope", ""),
+          limits: fc.record({ deadline_seconds: fc.integer({ min: -1, max: 5000 }) }, { requiredKeys: [] }),
+          extra: fc.jsonValue(),
+        },
+        { requiredKeys: ["from"] },
+      ),
+      fc.jsonValue(),
+    );
+    await fc.assert(
+      fc.asyncProperty(id, body, async (runId, b) => {
+        await send("POST /v1/runs/:id/fork", `/v1/runs/${runId}/fork`, json(b));
+      }),
+      runs(60),
+    );
+    // Another key's run does not exist for this key, whatever the body.
+    const res = await SELF.fetch(`${BASE}/v1/runs/${foreignRunId}/fork`, json({ from: "CAPTION" }));
+    expect(res.status).toBe(404);
+    await ledger.check("POST /v1/runs/:id/fork", res);
+  });
+
   it("GET /v1/runs, /v1/usage, /v1/models: random queries", async () => {
     const qv = fc.oneof(
       fc.constantFrom(

@@ -61,6 +61,19 @@ describe("webhooks", () => {
     expect(JSON.stringify(view.webhook)).not.toContain(secret); // the view never shows the secret
   });
 
+  it("a filter delivers only the chosen events, and the terminal event always", async () => {
+    const run = newRun("mock:webhooks", makeSpec({ strategy: "greedy" }));
+    await run.stub.create({
+      ...run.input,
+      webhook: { url: `${receiver}/ok/filtered`, events: ["stage.started"], secret: newWebhookSecret() },
+    });
+    await waitTerminal(run.stub);
+    await settled(run.stub);
+    const types = (await deliveries("filtered")).map((d) => JSON.parse(d.body).type as string);
+    // run.succeeded was not asked for: it comes anyway, so the receiver always learns the end.
+    expect(types).toEqual([...Array(4).fill("stage.started"), "run.succeeded"]);
+  });
+
   it("a receiver that fails twice gets the event on the third attempt, with the same webhook-id", async () => {
     const secret = newWebhookSecret();
     const run = newRun("mock:webhooks", makeSpec({ strategy: "greedy" }));

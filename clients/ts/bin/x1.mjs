@@ -10,7 +10,12 @@ const HELP = `x1 — ask LLaVA-X1 Edge about images
 
 usage:
   x1 ask IMAGE "QUESTION" [--model ID] [--strategy stage_beam|greedy|best_of_n] [--n N] [--keep B]
-                          [--scorer judge|logprob|vote] [--seed S] [--timeout SECONDS] [--json]
+                          [--scorer judge|logprob|vote] [--seed S] [--cache] [--timeout SECONDS] [--json]
+  x1 fork RUN_ID --from SUMMARY|CAPTION|REASONING|CONCLUSION [--model ID] [--strategy …] [--n N]
+                          [--keep B] [--scorer …] [--seed S] [--timeout SECONDS] [--json]
+  x1 batch submit FILE.jsonl|FILE.json [--concurrency N] [--wait] [--json]
+  x1 batch get|cancel BATCH_ID [--json]
+  x1 batch results BATCH_ID         (JSONL, one line per request, in input order)
   x1 runs list [--limit N] [--cursor C] [--json]
   x1 runs get RUN_ID [--json]
   x1 runs cancel RUN_ID [--json]
@@ -23,7 +28,11 @@ environment:
   X1_BASE_URL   the service (default http://localhost:8787)
 
 ask follows the run live: each stage, its candidates and its judge matches as they come, then the
-answer and what it cost. --json prints the finished run as JSON instead (for scripts).`;
+answer and what it cost. --json prints the finished run as JSON instead (for scripts). --cache
+answers from an earlier run of yours with the same image, question, model, search and seed, if
+one succeeded (no model call, no tokens billed). fork reruns a run from a stage on, taking its
+earlier stages as they were; search flags left out keep the parent's. batch submit takes one
+{"custom_id", "body"} per line (a body is a POST /v1/runs request), or a JSON {"requests": [...]}.`;
 
 function parseArgs(argv) {
   const positional = [];
@@ -31,7 +40,7 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith("--")) positional.push(a);
-    else if (a === "--json" || a === "--help") flags[a.slice(2)] = true;
+    else if (["--json", "--help", "--cache", "--wait"].includes(a)) flags[a.slice(2)] = true;
     else flags[a.slice(2)] = argv[++i];
   }
   return { positional, flags };
@@ -111,6 +120,8 @@ function describeEvent(e) {
 
 function printRun(run) {
   out(`run ${run.id} (${run.model}): ${run.status}`);
+  if (run.cached_from) out(`cached: the result of ${run.cached_from} (no model call)`);
+  if (run.forked_from) out(`forked from ${run.forked_from.run_id} at ${run.forked_from.from}`);
   if (run.answer !== null) out(`answer: ${run.answer}`);
   if (run.error) out(`error: ${run.error.code}: ${run.error.message}`);
   const u = run.usage;
@@ -119,25 +130,48 @@ function printRun(run) {
   out(
     `usage: ${tokens} (${u.model_steps} model steps, ${u.backend_ms} ms of backend time${cost})${u.estimated ? ", estimated" : ""}`,
   );
+  if (u.reused?.stages.length) out(`reused: ${u.reused.stages.join(", ")} of ${u.reused.run_id}, not billed again`);
 }
 
-async function ask(x1, [imagePath, question], flags) {
-  if (!imagePath || !question) throw new UsageError('ask needs an image and a question: x1 ask IMAGE "QUESTION"');
+/** The search flags given (none: undefined, so a fork keeps its parent's search). */
+function searchOf(flags) {
   const search = {};
   if (flags.strategy) search.strategy = flags.strategy;
   if (flags.n !== undefined) search.candidates = int(flags.n, "n");
   if (flags.keep !== undefined) search.keep = int(flags.keep, "keep");
   if (flags.scorer) search.scorer = flags.scorer;
-  const body = { question, image: imageOf(imagePath), search };
+  return Object.keys(search).length > 0 ? search : undefined;
+}
+
+async function ask(x1, [imagePath, question], flags) {
+  if (!imagePath || !question) throw new UsageError('ask needs an image and a question: x1 ask IMAGE "QUESTION"');
+  const body = { question, image: imageOf(imagePath), search: searchOf(flags) ?? {} };
   if (flags.model) body.model = flags.model;
   if (flags.seed !== undefined) body.sampling = { seed: int(flags.seed, "seed") };
+  if (flags.cache) body.cache = "reuse";
+  return follow(x1, await x1.createRun(body), flags);
+}
+
+async function fork(x1, [id], flags) {
+  if (!id || !flags.from) throw new UsageError("fork needs a run id and a stage: x1 fork RUN_ID --from REASONING");
+  const body = { from: flags.from };
+  const search = searchOf(flags);
+  if (search) body.search = search;
+  if (flags.model) body.model = flags.model;
+  if (flags.seed !== undefined) body.sampling = { seed: int(flags.seed, "seed") };
+  const started = await x1.forkRun(id, body);
+  if (!flags.json) out(`fork of ${id} from ${flags.from}`);
+  return follow(x1, started, flags);
+}
+
+/** Show a run live (or, with --json, print it once finished); a finished run is printed at once. */
+async function follow(x1, started, flags) {
   const timeoutMs = (int(flags.timeout, "timeout") ?? 600) * 1000;
-  const started = await x1.createRun(body);
   if (flags.json) {
-    out(JSON.stringify(await x1.waitForRun(started.id, { timeoutMs }), null, 2));
+    out(JSON.stringify("trace" in started ? started : await x1.waitForRun(started.id, { timeoutMs }), null, 2));
     return;
   }
-  out(`run ${started.id} (${started.model}, seed ${started.seed})`);
+  out(`run ${started.id} (${started.model}, seed ${"seed" in started ? started.seed : started.sampling.seed})`);
   const bar = progress();
   let steps = 0;
   let stage = "";
@@ -190,6 +224,66 @@ async function runs(x1, [sub, id], flags) {
   throw new UsageError(`unknown command: runs ${sub ?? ""} (list, get, cancel, events)`);
 }
 
+/** A batch file: JSONL (one {custom_id, body} per line) or JSON ({requests} or an array of them). */
+function readBatchFile(path) {
+  let text;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new UsageError(`${path}: ${err.code === "ENOENT" ? "no such file" : err.message}`);
+  }
+  const parse = (s, where) => {
+    try {
+      return JSON.parse(s);
+    } catch (err) {
+      throw new UsageError(`${path}${where}: not JSON (${err.message})`);
+    }
+  };
+  if (extname(path).toLowerCase() === ".json") {
+    const value = parse(text, "");
+    return Array.isArray(value) ? { requests: value } : value;
+  }
+  const requests = text
+    .split(/\r?\n/)
+    .map((line, i) => [line, i + 1])
+    .filter(([line]) => line.trim() !== "")
+    .map(([line, n]) => parse(line, `:${n}`));
+  return { requests };
+}
+
+const countsLine = (b) =>
+  `${b.counts.succeeded} succeeded, ${b.counts.failed} failed, ${b.counts.canceled} canceled, ${b.counts.running} running, ${b.counts.pending} pending of ${b.counts.total}`;
+
+async function batch(x1, [sub, arg], flags) {
+  const json = (v) => out(JSON.stringify(v, null, 2));
+  if (sub === "submit") {
+    if (!arg) throw new UsageError("batch submit needs a file: x1 batch submit requests.jsonl");
+    const body = readBatchFile(arg);
+    if (flags.concurrency !== undefined) body.concurrency = int(flags.concurrency, "concurrency");
+    let b = await x1.createBatch(body);
+    if (!flags.json) out(`batch ${b.id}: ${b.counts.total} requests, ${b.concurrency} at a time`);
+    if (flags.wait) {
+      const bar = flags.json ? { update() {}, stop() {} } : progress();
+      try {
+        b = await x1.waitForBatch(b.id, { onProgress: (p) => bar.update(countsLine(p)) });
+      } finally {
+        bar.stop();
+      }
+    }
+    return flags.json ? json(b) : out(`${b.status}: ${countsLine(b)}`);
+  }
+  if (!arg) throw new UsageError(`batch ${sub ?? ""} needs a batch id`);
+  if (sub === "get" || sub === "cancel") {
+    const b = sub === "get" ? await x1.getBatch(arg) : await x1.cancelBatch(arg);
+    return flags.json ? json(b) : out(`batch ${b.id}: ${b.status}: ${countsLine(b)}`);
+  }
+  if (sub === "results") {
+    for (const line of await x1.batchResults(arg)) out(JSON.stringify(line));
+    return;
+  }
+  throw new UsageError(`unknown command: batch ${sub ?? ""} (submit, get, results, cancel)`);
+}
+
 async function main() {
   const [command, ...rest] = process.argv.slice(2);
   const { positional, flags } = parseArgs(rest);
@@ -202,6 +296,10 @@ async function main() {
       return ask(x1, positional, flags);
     case "runs":
       return runs(x1, positional, flags);
+    case "fork":
+      return fork(x1, positional, flags);
+    case "batch":
+      return batch(x1, positional, flags);
     case "models": {
       const list = await x1.listModels();
       if (flags.json) return out(JSON.stringify(list, null, 2));

@@ -8,6 +8,10 @@ export type Schemas = components["schemas"];
 export type Run = Schemas["Run"];
 export type RunAccepted = Schemas["RunAccepted"];
 export type CreateRunRequest = Schemas["CreateRunRequest"];
+export type ForkRunRequest = Schemas["ForkRunRequest"];
+export type Batch = Schemas["Batch"];
+export type BatchResult = Schemas["BatchResult"];
+export type CreateBatchRequest = Schemas["CreateBatchRequest"];
 export type Model = Schemas["Model"];
 export type Usage = Schemas["Usage"];
 export type ApiErrorBody = Schemas["Error"];
@@ -51,6 +55,12 @@ export interface X1Client {
   api: Client<paths>;
   /** `POST /v1/runs`: 202 `RunAccepted`, or the finished `Run` when it finished within `wait` seconds. */
   createRun(body: CreateRunRequest, options?: { wait?: number; idempotencyKey?: string }): Promise<Run | RunAccepted>;
+  /** `POST /v1/runs/{id}/fork`: a new run that takes the parent's stages before `from` as given. */
+  forkRun(
+    id: string,
+    body: ForkRunRequest,
+    options?: { wait?: number; idempotencyKey?: string },
+  ): Promise<Run | RunAccepted>;
   getRun(id: string, options?: { wait?: number }): Promise<Run>;
   /** Long-polls until the run is finished, or `timeoutMs` (default 10 min) passes. */
   waitForRun(id: string, options?: { timeoutMs?: number }): Promise<Run>;
@@ -64,6 +74,17 @@ export interface X1Client {
   listRuns(query?: { limit?: string; cursor?: string }): Promise<Schemas["RunList"]>;
   listModels(): Promise<Schemas["ModelList"]>;
   usage(query?: { from?: string; to?: string }): Promise<Usage>;
+  /** `POST /v1/batches`: up to 1,000 run requests, each with a `custom_id`. */
+  createBatch(body: CreateBatchRequest): Promise<Batch>;
+  getBatch(id: string): Promise<Batch>;
+  /** Polls until the batch has ended; `onProgress` sees each look. */
+  waitForBatch(
+    id: string,
+    options?: { timeoutMs?: number; intervalMs?: number; onProgress?: (batch: Batch) => void },
+  ): Promise<Batch>;
+  /** One result per request, in input order (parsed from the route's JSONL). */
+  batchResults(id: string): Promise<BatchResult[]>;
+  cancelBatch(id: string): Promise<Batch>;
 }
 
 export declare function createX1Client(options?: X1ClientOptions): X1Client;

@@ -48,6 +48,14 @@ export function createX1Client(options = {}) {
     return unwrap(await api.POST("/v1/runs", { body, params }));
   }
 
+  /** `POST /v1/runs/{id}/fork`: a new run taking the parent's stages before `body.from` as given. */
+  async function forkRun(id, body, { wait, idempotencyKey } = {}) {
+    const params = { path: { id }, header: {} };
+    if (wait !== undefined) params.header.Prefer = `wait=${wait}`;
+    if (idempotencyKey !== undefined) params.header["Idempotency-Key"] = idempotencyKey;
+    return unwrap(await api.POST("/v1/runs/{id}/fork", { body, params }));
+  }
+
   async function getRun(id, { wait } = {}) {
     const params = { path: { id }, header: wait === undefined ? {} : { Prefer: `wait=${wait}` } };
     return unwrap(await api.GET("/v1/runs/{id}", { params }));
@@ -119,10 +127,37 @@ export function createX1Client(options = {}) {
     }
   }
 
+  /** `POST /v1/batches`: `{requests: [{custom_id, body}], concurrency?, webhook?, metadata?}`. */
+  async function createBatch(body) {
+    return unwrap(await api.POST("/v1/batches", { body }));
+  }
+
+  /** Polls until the batch has ended (or `timeoutMs` passes: then the batch as it is). */
+  async function waitForBatch(id, { timeoutMs = 3_600_000, intervalMs = 1000, onProgress } = {}) {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const batch = unwrap(await api.GET("/v1/batches/{id}", { params: { path: { id } } }));
+      onProgress?.(batch);
+      if (batch.status !== "running" || Date.now() >= until) return batch;
+      await sleep(intervalMs);
+    }
+  }
+
+  /** The batch's results, one object per request, in input order (the route answers JSONL). */
+  async function batchResults(id) {
+    const res = await fetchImpl(`${baseUrl}/v1/batches/${encodeURIComponent(id)}/results`, { headers });
+    if (!res.ok) throw new X1Error(res.status, await res.json().catch(() => undefined));
+    return (await res.text())
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line) => JSON.parse(line));
+  }
+
   return {
     /** Every route, typed: `x1.api.GET("/v1/models")` etc. (openapi-fetch). */
     api,
     createRun,
+    forkRun,
     getRun,
     waitForRun,
     createRunAndWait,
@@ -131,6 +166,11 @@ export function createX1Client(options = {}) {
     listRuns: async (query = {}) => unwrap(await api.GET("/v1/runs", { params: { query } })),
     listModels: async () => unwrap(await api.GET("/v1/models")),
     usage: async (query = {}) => unwrap(await api.GET("/v1/usage", { params: { query } })),
+    createBatch,
+    getBatch: async (id) => unwrap(await api.GET("/v1/batches/{id}", { params: { path: { id } } })),
+    waitForBatch,
+    batchResults,
+    cancelBatch: async (id) => unwrap(await api.POST("/v1/batches/{id}/cancel", { params: { path: { id } } })),
   };
 }
 

@@ -642,6 +642,268 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/runs/{id}/fork": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fork a run from a stage
+         * @description Starts a new run that takes the parent's accepted stages before `from` as given and searches the rest. The reused stages are not sent to a model and not billed again; `forked_from` and `usage.reused` say where they came from. Another key's run is a 404.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ForkRunRequest"];
+                };
+            };
+            responses: {
+                /** @description The finished fork (with `Prefer: wait`). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Run"];
+                    };
+                };
+                /** @description The fork started; poll or stream it. */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RunAccepted"];
+                    };
+                };
+                /** @description An error (4xx or 5xx); see `error.code`. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit a batch of up to 1,000 run requests
+         * @description Every request is checked as `POST /v1/runs` checks it before the batch exists: one bad request is a 400 naming it, and nothing is created. Runs start a few at a time (`concurrency`, and the key's cap across its batches) and are billed one by one, as runs.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CreateBatchRequest"];
+                    "application/jsonl": string;
+                };
+            };
+            responses: {
+                /** @description The batch was accepted. */
+                202: {
+                    headers: {
+                        /** @description The batch's URL. */
+                        Location: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Batch"];
+                    };
+                };
+                /** @description An error (4xx or 5xx); see `error.code`. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/batches/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A batch: status and counts */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A batch id (`batch_` + 64 hex digits). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The batch. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Batch"];
+                    };
+                };
+                /** @description An error (4xx or 5xx); see `error.code`. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/batches/{id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The batch's results as JSONL, one line per request, in input order */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A batch id (`batch_` + 64 hex digits). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description JSONL: one `BatchResult` per line, in the order the requests were sent (requests not finished yet say so). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/jsonl": string;
+                    };
+                };
+                /** @description An error (4xx or 5xx); see `error.code`. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/batches/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel a batch: nothing more starts, running runs are canceled (a finished batch is returned unchanged) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A batch id (`batch_` + 64 hex digits). */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The batch. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Batch"];
+                    };
+                };
+                /** @description An error (4xx or 5xx); see `error.code`. */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/chat/completions": {
         parameters: {
             query?: never;
@@ -1410,6 +1672,102 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "batch.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A batch's batch.completed event, delivered once to the batch's webhook.url (Standard Webhooks)
+         * @description Signed like a run's events with the API key's secret; answer 2xx to acknowledge.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description Stable for an event across retries: deduplicate on it. */
+                    "webhook-id": string;
+                    /** @description Seconds since the epoch, when the attempt was signed. */
+                    "webhook-timestamp": string;
+                    /** @description `v1,<base64 HMAC-SHA256>` over `${webhook-id}.${webhook-timestamp}.${body}`, keyed by the API key's whsec_ secret. */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Webhook_batch_completed"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the delivery. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "batch.canceled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A batch's batch.canceled event, delivered once to the batch's webhook.url (Standard Webhooks)
+         * @description Signed like a run's events with the API key's secret; answer 2xx to acknowledge.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description Stable for an event across retries: deduplicate on it. */
+                    "webhook-id": string;
+                    /** @description Seconds since the epoch, when the attempt was signed. */
+                    "webhook-timestamp": string;
+                    /** @description `v1,<base64 HMAC-SHA256>` over `${webhook-id}.${webhook-timestamp}.${body}`, keyed by the API key's whsec_ secret. */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Webhook_batch_canceled"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx acknowledges the delivery. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -1584,6 +1942,70 @@ export interface components {
                 seq: number;
             };
         };
+        Webhook_batch_completed: {
+            /** @enum {string} */
+            type: "batch.completed";
+            timestamp: string;
+            data: {
+                batch_id: string;
+                /** @enum {string} */
+                status: "completed" | "canceled";
+                /** @description Every request is in exactly one of the last five. */
+                counts: {
+                    total: number;
+                    /** @description Not started yet. */
+                    pending: number;
+                    running: number;
+                    succeeded: number;
+                    /** @description Runs that failed, and requests refused when they were started. */
+                    failed: number;
+                    canceled: number;
+                };
+            };
+        };
+        Webhook_batch_canceled: {
+            /** @enum {string} */
+            type: "batch.canceled";
+            timestamp: string;
+            data: {
+                batch_id: string;
+                /** @enum {string} */
+                status: "completed" | "canceled";
+                /** @description Every request is in exactly one of the last five. */
+                counts: {
+                    total: number;
+                    /** @description Not started yet. */
+                    pending: number;
+                    running: number;
+                    succeeded: number;
+                    /** @description Runs that failed, and requests refused when they were started. */
+                    failed: number;
+                    canceled: number;
+                };
+            };
+        };
+        /** @description One line of `GET /v1/batches/{id}/results`, in input order. */
+        BatchResult: {
+            custom_id: string;
+            /** @description Null for a request that never became a run. */
+            run_id: string | null;
+            /** @enum {string} */
+            status: "pending" | "running" | "succeeded" | "failed" | "canceled";
+            answer: string | null;
+            stages?: {
+                [key: string]: string;
+            };
+            /** @description Why the run failed, or why the request could not be started. */
+            error: {
+                code: string;
+                message: string;
+            } | null;
+            usage?: {
+                total_tokens?: number;
+                cost_usd?: number;
+                model_steps: number;
+            };
+        };
         /** @description Liveness, and the ids of the models configured here. */
         Health: {
             ok: boolean;
@@ -1686,7 +2108,59 @@ export interface components {
             /** @description The whole answer, stage tags included. */
             text: string | null;
             trace: components["schemas"]["Trace"];
-            usage: components["schemas"]["RunUsage"];
+            usage: {
+                /** @description Prompt tokens of the generation calls. */
+                input_tokens?: number;
+                /** @description Tokens generated by the generation calls (every candidate). */
+                output_tokens?: number;
+                /** @description Prompt tokens of judge matches and self-checks. */
+                judge_input_tokens?: number;
+                judge_output_tokens?: number;
+                total_tokens?: number;
+                /** @description Steps served by a backend (a batched call serving k candidates counts k). */
+                model_steps: number;
+                backend_ms: number;
+                /** @description True when a backend estimated a figure instead of counting it. */
+                estimated: boolean;
+                /** @description From the price snapshotted when the run was created. */
+                cost_usd?: number;
+                /** @description A fork's stages taken from its parent, or a cached run's whole answer: not billed to this run. */
+                reused?: {
+                    /** @description The run the stages were taken from. */
+                    run_id: string;
+                    /** @description The stages taken as given instead of searched. */
+                    stages: ("SUMMARY" | "CAPTION" | "REASONING" | "CONCLUSION")[];
+                    /** @description What those stages cost in the run they came from: shown for reference, not billed to this run. Tokens are absent where that run cannot tell them apart by stage (a best_of_n run's whole answers). */
+                    usage: {
+                        /** @description Prompt tokens of the generation calls. */
+                        input_tokens?: number;
+                        /** @description Tokens generated by the generation calls (every candidate). */
+                        output_tokens?: number;
+                        /** @description Prompt tokens of judge matches and self-checks. */
+                        judge_input_tokens?: number;
+                        judge_output_tokens?: number;
+                        total_tokens?: number;
+                        /** @description Steps served by a backend (a batched call serving k candidates counts k). */
+                        model_steps: number;
+                        backend_ms: number;
+                        /** @description True when a backend estimated a figure instead of counting it. */
+                        estimated: boolean;
+                        /** @description From the price snapshotted when the run was created. */
+                        cost_usd?: number;
+                    };
+                };
+            };
+            /** @description Set on a fork (POST /v1/runs/{id}/fork): its parent and where it took over. */
+            forked_from: {
+                run_id: string;
+                /**
+                 * @description The first stage this run searched; the ones before it are its parent's.
+                 * @enum {string}
+                 */
+                from: "SUMMARY" | "CAPTION" | "REASONING" | "CONCLUSION";
+            } | null;
+            /** @description Set on a cache hit (`cache: "reuse"`): the earlier run whose result this run returns. */
+            cached_from: string | null;
             timings: {
                 created_at: string;
                 started_at: string | null;
@@ -1756,6 +2230,13 @@ export interface components {
             scorer: "judge" | "logprob" | "vote" | "verifier";
             candidates: number;
             keep: number;
+            /** @description Stages taken as given, not searched: a fork's stages from its parent, or a cached run's whole answer (see the run's `origin`). */
+            given?: {
+                SUMMARY?: string;
+                CAPTION?: string;
+                REASONING?: string;
+                CONCLUSION?: string;
+            };
             stages: {
                 /** @enum {string} */
                 stage: "SUMMARY" | "CAPTION" | "REASONING" | "CONCLUSION" | "ANSWER";
@@ -1871,24 +2352,6 @@ export interface components {
                 };
                 issues: string[];
             }[];
-        };
-        /** @description A figure a backend did not report is absent, never a made-up 0. */
-        RunUsage: {
-            /** @description Prompt tokens of the generation calls. */
-            input_tokens?: number;
-            /** @description Tokens generated by the generation calls (every candidate). */
-            output_tokens?: number;
-            /** @description Prompt tokens of judge matches and self-checks. */
-            judge_input_tokens?: number;
-            judge_output_tokens?: number;
-            total_tokens?: number;
-            /** @description Steps served by a backend (a batched call serving k candidates counts k). */
-            model_steps: number;
-            backend_ms: number;
-            /** @description True when a backend estimated a figure instead of counting it. */
-            estimated: boolean;
-            /** @description From the price snapshotted when the run was created. */
-            cost_usd?: number;
         };
         /** @description The run's webhook (never its secret) and every delivery attempt. */
         RunWebhook: {
@@ -2016,6 +2479,11 @@ export interface components {
                  */
                 events?: ("run.started" | "stage.started" | "candidate.generated" | "selfcheck.decided" | "judge.decided" | "stage.completed" | "run.succeeded" | "run.failed" | "run.canceled" | "*")[];
             };
+            /**
+             * @description `reuse`: when an earlier run of this key with the same content (image bytes, question, model and its version, search, sampling with an explicit seed) succeeded, answer with its result as a new run marked `cached_from`, with no model call and no tokens billed. Default `off`.
+             * @enum {string}
+             */
+            cache?: "off" | "reuse";
         };
         WebhookRetry: {
             /** @enum {string} */
@@ -2023,6 +2491,147 @@ export interface components {
             /** @description Failed deliveries now pending again (0: none had failed). */
             retried: number;
             run: components["schemas"]["Run"];
+        };
+        /** @description Unknown fields are rejected by name. */
+        ForkRunRequest: {
+            /**
+             * @description The first stage the fork searches; the parent's accepted stages before it are taken as given.
+             * @enum {string}
+             */
+            from: "SUMMARY" | "CAPTION" | "REASONING" | "CONCLUSION";
+            model?: string;
+            /** @description Fields that replace the parent's search (those left out stay the parent's). */
+            search?: {
+                /**
+                 * @default stage_beam
+                 * @enum {string}
+                 */
+                strategy?: "stage_beam" | "greedy" | "best_of_n";
+                /** @default 4 */
+                candidates?: number;
+                /** @default 1 */
+                keep?: number;
+                /**
+                 * @default judge
+                 * @enum {string}
+                 */
+                scorer?: "judge" | "logprob" | "vote";
+                stages?: {
+                    SUMMARY?: {
+                        candidates?: number;
+                        /** @enum {string} */
+                        scorer?: "judge" | "logprob" | "vote";
+                        temperature?: number;
+                        max_tokens?: number;
+                    };
+                    CAPTION?: {
+                        candidates?: number;
+                        /** @enum {string} */
+                        scorer?: "judge" | "logprob" | "vote";
+                        temperature?: number;
+                        max_tokens?: number;
+                    };
+                    REASONING?: {
+                        candidates?: number;
+                        /** @enum {string} */
+                        scorer?: "judge" | "logprob" | "vote";
+                        temperature?: number;
+                        max_tokens?: number;
+                    };
+                    CONCLUSION?: {
+                        candidates?: number;
+                        /** @enum {string} */
+                        scorer?: "judge" | "logprob" | "vote";
+                        temperature?: number;
+                        max_tokens?: number;
+                    };
+                };
+                /** @default 1 */
+                judge_orders?: 1 | 2;
+            };
+            /** @description Fields that replace the parent's sampling (the seed too, unless given). */
+            sampling?: {
+                /** @default 0.6 */
+                temperature?: number;
+                /** @default 0.9 */
+                top_p?: number;
+                /** @default 512 */
+                max_tokens_per_stage?: number;
+                seed?: number;
+            };
+            /** @default {} */
+            limits?: {
+                /** @default 300 */
+                deadline_seconds?: number;
+                max_total_tokens?: number;
+            };
+            metadata?: {
+                [key: string]: string;
+            };
+            webhook?: {
+                url: string;
+                /**
+                 * @default [
+                 *       "run.succeeded",
+                 *       "run.failed",
+                 *       "run.canceled"
+                 *     ]
+                 */
+                events?: ("run.started" | "stage.started" | "candidate.generated" | "selfcheck.decided" | "judge.decided" | "stage.completed" | "run.succeeded" | "run.failed" | "run.canceled" | "*")[];
+            };
+        };
+        Batch: {
+            /** @example batch_3f2a… */
+            id: string;
+            /** @enum {string} */
+            object: "batch";
+            /**
+             * @description running until every request has ended (completed), or until canceled.
+             * @enum {string}
+             */
+            status: "running" | "completed" | "canceled";
+            concurrency: number;
+            /** @description Every request is in exactly one of the last five. */
+            counts: {
+                total: number;
+                /** @description Not started yet. */
+                pending: number;
+                running: number;
+                succeeded: number;
+                /** @description Runs that failed, and requests refused when they were started. */
+                failed: number;
+                canceled: number;
+            };
+            created_at: string;
+            finished_at: string | null;
+            metadata: {
+                [key: string]: string;
+            };
+            webhook: components["schemas"]["RunWebhook"] | null;
+            links: {
+                self: string;
+                results: string;
+                cancel: string;
+            };
+        };
+        /** @description Each `body` is a `POST /v1/runs` request. As JSONL instead: one `{custom_id, body}` per line, `concurrency` and `webhook_url` in the query. */
+        CreateBatchRequest: {
+            requests: {
+                custom_id: string;
+                body: components["schemas"]["CreateRunRequest"];
+            }[];
+            /**
+             * @description How many of the batch's runs go at once (the key's batches share a cap too).
+             * @default 4
+             */
+            concurrency?: number;
+            /** @description Where to POST `batch.completed` (or `batch.canceled`) once, when the batch ends. */
+            webhook?: {
+                url: string;
+            };
+            metadata?: {
+                [key: string]: string;
+            };
         };
         ChatCompletion: {
             /** @description chatcmpl- + the run's hex id. */

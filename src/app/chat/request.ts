@@ -8,7 +8,7 @@ import type { ImageInput } from "../../inference/backend";
 import { ApiError, invalidRequest } from "../errors";
 import { checkDecodable, decodeInlineImage, fetchImage } from "../images/images";
 import { MAX_IMAGE_URL_CHARS, MAX_QUESTION_CHARS } from "../http/limits";
-import type { CheckedRun } from "../runs/routes";
+import type { CheckedRun } from "../runs/start";
 import { createRunSchema, resolveModel, toRunSpec, type CreateRunRequest, type ImageBody } from "../runs/schemas";
 import { apiErrorMap } from "../zod-messages";
 import type { ChatCompletionBody, ChatMessage } from "./schema";

@@ -21,8 +21,10 @@ import { bodyHash, parseIdempotencyKey } from "../http/idempotency";
 import { MAX_BODY_BYTES } from "../http/limits";
 import type { AppEnv } from "../types";
 import { apiErrorMap } from "../zod-messages";
-import { isTerminalView } from "../runs/responses";
-import { fetchRunEvents, startRun } from "../runs/routes";
+import { idempotencyConflict, isTerminalView } from "../runs/responses";
+import { fetchRunEvents } from "../runs/routes";
+import { startRun } from "../runs/start";
+import { callerOf } from "../types";
 
 /** A non-streaming completion waits for its run's deadline, plus this, before answering 504. */
 const WAIT_GRACE_MS = 5_000;
@@ -51,18 +53,8 @@ async function createCompletion(c: Context<AppEnv>): Promise<Response> {
   const checked = await checkChatRun(c.env, chat);
   const idempotency = key === undefined ? undefined : { key, body_hash: await bodyHash({ chat_completion: raw }) };
 
-  const { id, stub, outcome } = await startRun(c, checked, idempotency);
-  if (outcome.kind === "conflict") {
-    throw new ApiError(
-      409,
-      "idempotency_error",
-      "this Idempotency-Key was already used with a different request body; use a new key for a new request",
-      {
-        param: "Idempotency-Key",
-        code: "idempotency_conflict",
-      },
-    );
-  }
+  const { id, stub, outcome } = await startRun(callerOf(c), checked, idempotency);
+  if (outcome.kind === "conflict") throw idempotencyConflict();
   const headers = { "x-run-id": id };
   const owner = c.get("apiKey").id;
   let view = outcome.view;

@@ -9,6 +9,7 @@ import { configProblem } from "../../platform/deployment";
 import { devKeyFor } from "../../platform/dev-key";
 import { API_KEY_PATTERN, findKeyBySecret } from "../../platform/keys";
 import { ApiError } from "../errors";
+import type { Env } from "../../env";
 import type { AppEnv } from "../types";
 
 const CHALLENGE = { "WWW-Authenticate": 'Bearer realm="llava-x1-edge"' };
@@ -21,7 +22,7 @@ export class AuthError extends ApiError {
 }
 
 /** 503 when the deployment lacks real secrets; else the D1 database. */
-export function platformDb(c: Context<AppEnv>): D1Database {
+export function platformDb(c: { env: Env }): D1Database {
   const problem = configProblem(c.env);
   if (problem || !c.env.DB) {
     throw new ApiError(503, "api_error", `this deployment is not configured: ${problem ?? "no D1 binding DB"}`, {

@@ -3,7 +3,6 @@
  * the owner key, the model's price snapshot, and the cost cap from the key's remaining budget —
  * or a 402 before anything is created when the budget is spent.
  */
-import type { Context } from "hono";
 import { liveBudgetState, runCostCap } from "../../platform/budget";
 import type { KeyLimiter } from "../../platform/key-limiter";
 import { parsePriceTable, priceOf, PriceTableError } from "../../platform/prices";
@@ -12,14 +11,19 @@ import { formatUsd } from "../../shared/money";
 import type { CreateRunInput } from "../../runs/contract";
 import { platformDb } from "../middleware/auth";
 import { ApiError } from "../errors";
-import type { AppEnv } from "../types";
+import type { Caller } from "../types";
 
 export type RunBilling = Required<Pick<CreateRunInput, "owner">> &
   Pick<CreateRunInput, "price"> & { max_cost_usd?: number; key_budget_usd?: number };
 
 /** The run's owner, price and cost cap; a 402 when the key's budget is exhausted. */
-export async function runBilling(c: Context<AppEnv>, model: string, requestedMaxCostUsd?: number): Promise<RunBilling> {
-  const key = c.get("apiKey");
+export async function runBilling(
+  c: Caller,
+  model: string,
+  requestedMaxCostUsd?: number,
+  options: { free?: boolean } = {},
+): Promise<RunBilling> {
+  const key = c.key;
   let price;
   try {
     price = priceOf(parsePriceTable(c.env.PRICES), model);
@@ -32,7 +36,7 @@ export async function runBilling(c: Context<AppEnv>, model: string, requestedMax
   }
   const limiter = c.env.LIMITER as DurableObjectNamespace<KeyLimiter>; // checked by the auth middleware
   const budget = await liveBudgetState(limiter.get(limiter.idFromName(key.id)), key);
-  if (budget && budget.remaining_usd <= 0) {
+  if (budget && budget.remaining_usd <= 0 && !options.free) {
     const reserved =
       budget.reserved_usd > 0 ? ` (and runs in flight have reserved ${formatUsd(budget.reserved_usd)})` : "";
     throw new ApiError(
@@ -57,13 +61,14 @@ export const idempotencyName = (keyId: string, idempotencyKey: string): string =
 
 /** Add the run to its key's index (`GET /v1/runs`); idempotent. */
 export async function indexOwnedRun(
-  c: Context<AppEnv>,
-  run: { id: string; model: string; created_at: number },
+  c: Caller,
+  run: { id: string; model: string; created_at: number; content_hash?: string },
 ): Promise<void> {
   await indexRun(platformDb(c), {
     run_id: run.id,
-    key_id: c.get("apiKey").id,
+    key_id: c.key.id,
     model: run.model,
     created_at: run.created_at,
+    ...(run.content_hash ? { content_hash: run.content_hash } : {}),
   });
 }

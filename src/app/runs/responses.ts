@@ -5,6 +5,17 @@
 import type { Context } from "hono";
 import { TERMINAL_STATUSES, type RunView } from "../../runs/contract";
 import type { AppEnv } from "../types";
+import { ApiError } from "../errors";
+
+/** 409 for an Idempotency-Key used before with another body (every route that creates a run). */
+export function idempotencyConflict(): ApiError {
+  return new ApiError(
+    409,
+    "idempotency_error",
+    "this Idempotency-Key was already used with a different request body; use a new key for a new request",
+    { param: "Idempotency-Key", code: "idempotency_conflict" },
+  );
+}
 
 export const isTerminalView = (view: RunView): boolean => TERMINAL_STATUSES.includes(view.status);
 

@@ -5,130 +5,38 @@
  */
 import type { Context } from "hono";
 import { z } from "zod";
-import type { ImageInput } from "../../inference/backend";
-import type { ModelInfo } from "../../inference/registry";
-import type { RunSpec } from "../../reasoning/types";
-import { OWNER_HEADER, type CreateRunOutcome } from "../../runs/contract";
+import { OWNER_HEADER } from "../../runs/contract";
 import { runViewSchema } from "../../runs/view-schema";
-import { errors, json, keyAuth, register, type App } from "../openapi";
-import { idempotencyName, indexOwnedRun, runBilling } from "./billing";
-import { readJsonBody } from "../http/body";
 import { ApiError } from "../errors";
+import { readJsonBody } from "../http/body";
 import { bodyHash, parseIdempotencyKey } from "../http/idempotency";
-import { loadImage } from "../images/images";
 import { MAX_BODY_BYTES } from "../http/limits";
 import { parsePreferWait } from "../http/prefer";
-import { noSuchRun, parseRunId, publicRunId, runStub, type RunStub } from "./run-ids";
-import {
-  createRunSchema,
-  resolveModel,
-  runAcceptedSchema,
-  runListSchema,
-  toRunSpec,
-  type CreateRunBody,
-} from "./schemas";
 import { parseResumePoint } from "../http/sse";
-import type { AppEnv } from "../types";
-import { checkWebhookUrl } from "./webhook-schema";
+import { errors, json, keyAuth, register, type App } from "../openapi";
+import { callerOf, type AppEnv } from "../types";
 import { apiErrorMap } from "../zod-messages";
 import { listOwnRuns, listQuerySchema } from "./list";
-import { isTerminalView, respondWithRun } from "./responses";
+import { idempotencyConflict, isTerminalView, respondWithRun } from "./responses";
+import { noSuchRun, parseRunId, runStub, type RunStub } from "./run-ids";
+import { createRunSchema, runAcceptedSchema, runListSchema } from "./schemas";
+import { prepareRun, startRun } from "./start";
 
 async function createRun(c: Context<AppEnv>): Promise<Response> {
-  const env = c.env;
   const wait = parsePreferWait(c.req.header("Prefer"));
   const key = parseIdempotencyKey(c.req.header("Idempotency-Key"));
   const raw = await readJsonBody(c.req.raw, MAX_BODY_BYTES);
   const body = createRunSchema.parse(raw, { error: apiErrorMap });
-  const model = resolveModel(env, body);
-  const image = await loadImage(body.image, env);
-  const spec = toRunSpec(body, image !== undefined);
+  const caller = callerOf(c);
+  const checked = await prepareRun(caller, body);
   // Hash what the caller sent (not our defaults): a retry of the same request must match.
   const idempotency = key === undefined ? undefined : { key, body_hash: await bodyHash(raw) };
-
-  const { stub, outcome } = await startRun(c, { body, model, image, spec }, idempotency);
-  if (outcome.kind === "conflict") {
-    throw new ApiError(
-      409,
-      "idempotency_error",
-      "this Idempotency-Key was already used with a different request body; use a new key for a new request",
-      {
-        param: "Idempotency-Key",
-        code: "idempotency_conflict",
-      },
-    );
-  }
+  const { stub, outcome } = await startRun(caller, checked, idempotency);
+  if (outcome.kind === "conflict") throw idempotencyConflict();
   let view = outcome.view;
   if (wait !== undefined && wait > 0 && !isTerminalView(view))
     view = (await stub.wait(wait * 1000, c.get("apiKey").id)) ?? view;
   return respondWithRun(c, view, { waited: wait, replayed: outcome.kind === "existing" });
-}
-
-/** A request that passed every check (body, model, image bytes): all a run needs. */
-export interface CheckedRun {
-  body: CreateRunBody;
-  model: ModelInfo;
-  image: ImageInput | undefined;
-  spec: RunSpec;
-}
-
-/**
- * Create the run on its Durable Object: the one path from a checked request to a run, shared by
- * `POST /v1/runs` and `POST /v1/chat/completions`. Call it only once everything is valid: this is
- * where an object is first addressed.
- */
-export async function startRun(
-  c: Context<AppEnv>,
-  run: CheckedRun,
-  idempotency?: { key: string; body_hash: string },
-): Promise<{ id: string; stub: RunStub; outcome: CreateRunOutcome }> {
-  const env = c.env;
-  const { body, model, image, spec } = run;
-  const key = c.get("apiKey");
-  const webhook = body.webhook && {
-    url: checkWebhookUrl(body.webhook.url, env),
-    events: body.webhook.events,
-    secret: key.webhook_secret,
-  };
-  // Idempotency-Keys are per API key: the same key string from two keys names two runs.
-  const objectId =
-    idempotency === undefined ? env.RUNS.newUniqueId() : env.RUNS.idFromName(idempotencyName(key.id, idempotency.key));
-  const id = publicRunId(objectId);
-  const stub = runStub(env, objectId);
-  // A replay gets the run it made whatever the key's budget says now (so does a conflict its 409).
-  if (idempotency !== undefined) {
-    const prior = await stub.replay(idempotency.body_hash, key.id);
-    if (prior) {
-      if (prior.kind === "existing")
-        await indexOwnedRun(c, { id, model: prior.view.model, created_at: Date.parse(prior.view.timings.created_at) });
-      return { id, stub, outcome: prior };
-    }
-  }
-  // The key's budget is checked here, before any object exists: a 402 leaves no run behind.
-  const { owner, price, max_cost_usd, key_budget_usd } = await runBilling(c, model.id);
-  const now = Date.now();
-  const outcome = await stub.create({
-    id,
-    model: model.id,
-    spec,
-    image,
-    metadata: body.metadata,
-    limits: {
-      deadline_at: now + body.limits.deadline_seconds * 1000,
-      max_total_tokens: body.limits.max_total_tokens,
-      max_cost_usd,
-      key_budget_usd,
-    },
-    idempotency_body_hash: idempotency?.body_hash,
-    created_at: now,
-    owner,
-    price,
-    webhook,
-  });
-  // A replay indexes again (a no-op), which also repairs an index insert that failed last time.
-  if (outcome.kind !== "conflict")
-    await indexOwnedRun(c, { id, model: model.id, created_at: Date.parse(outcome.view.timings.created_at) });
-  return { id, stub, outcome };
 }
 
 /**

@@ -48,6 +48,7 @@ export function ranged(r: Range, kind: "int" | "number") {
 }
 
 export const STRATEGIES = ["stage_beam", "greedy", "best_of_n"] as const;
+export const CACHE_MODES = ["off", "reuse"] as const;
 export const SCORERS = ["judge", "logprob", "vote"] as const;
 const scorer = z.enum(SCORERS);
 
@@ -65,7 +66,7 @@ const stagesSchema = z.strictObject(
   >,
 );
 
-const searchSchema = z
+export const searchSchema = z
   .strictObject({
     strategy: z.enum(STRATEGIES).default("stage_beam"),
     candidates: ranged(CANDIDATES, "int").default(4),
@@ -100,14 +101,14 @@ const searchSchema = z
     }
   });
 
-const samplingSchema = z.strictObject({
+export const samplingSchema = z.strictObject({
   temperature: ranged(TEMPERATURE, "number").default(DEFAULT_TEMPERATURE),
   top_p: ranged(TOP_P, "number").default(DEFAULT_TOP_P),
   max_tokens_per_stage: ranged(MAX_TOKENS_PER_STAGE, "int").default(512),
   seed: ranged(SEED, "int").optional(),
 });
 
-const limitsSchema = z.strictObject({
+export const limitsSchema = z.strictObject({
   deadline_seconds: ranged(DEADLINE_SECONDS, "int").default(DEFAULT_DEADLINE_SECONDS),
   max_total_tokens: ranged(MAX_TOTAL_TOKENS, "int").optional(),
 });
@@ -148,7 +149,7 @@ const imageSchema = z
     }
   });
 
-const metadataSchema = z.record(z.string(), z.string()).superRefine((m, ctx) => {
+export const metadataSchema = z.record(z.string(), z.string()).superRefine((m, ctx) => {
   const keys = Object.keys(m);
   if (keys.length > MAX_METADATA_KEYS) {
     ctx.addIssue({
@@ -192,6 +193,10 @@ export const createRunSchema = z
     limits: limitsSchema.prefault({}),
     metadata: metadataSchema.optional(),
     webhook: webhookSchema.optional(),
+    cache: z.enum(CACHE_MODES).optional().meta({
+      description:
+        "`reuse`: when an earlier run of this key with the same content (image bytes, question, model and its version, search, sampling with an explicit seed) succeeded, answer with its result as a new run marked `cached_from`, with no model call and no tokens billed. Default `off`.",
+    }),
   })
   .meta({
     id: "CreateRunRequest",
@@ -235,7 +240,7 @@ export type CreateRunRequest = z.input<typeof createRunSchema>;
 export type ImageBody = NonNullable<CreateRunBody["image"]>;
 
 /** The served model the request names (or the default), checked against what the request asks of it. */
-export function resolveModel(env: Env, body: CreateRunBody): ModelInfo {
+export function resolveModel(env: Env, body: Pick<CreateRunBody, "model" | "search"> & { image?: unknown }): ModelInfo {
   const available = () =>
     listModels(env)
       .map((m) => m.id)
