@@ -165,6 +165,8 @@ async function loadModels() {
 function onModelChange() {
   const m = state.models.find((x) => x.id === els.model.value);
   els.modelHint.textContent = m?.description ?? "";
+  // Each model's own default scorer (what measured best for it); the user can still pick another.
+  if (m?.default_scorer) els.scorer.value = m.default_scorer;
   const logprob = els.scorer.querySelector('option[value="logprob"]');
   const can = m?.capabilities?.logprobs !== false;
   logprob.disabled = !can;
@@ -601,27 +603,31 @@ function renderSummary(view) {
   renderChain(state.run);
 }
 
-/** Where a forked or cached run came from, linked; null for an ordinary run. */
+/** Where a forked or cached run came from, and the forks made of it, linked; [] for neither. */
 function lineage(view) {
   const link = (id) => h("a", { href: shareUrl(id), text: id });
+  const line = (...parts) => h("p", { class: "lineage", "data-node": "lineage" }, ...parts);
   const reused = view.usage?.reused;
+  const lines = [];
   if (view.cached_from)
-    return h(
-      "p",
-      { class: "lineage", "data-node": "lineage" },
-      "Cached: the result of ",
-      link(view.cached_from),
-      ", with no model call and no tokens billed.",
-    );
+    lines.push(line("Cached: the result of ", link(view.cached_from), ", with no model call and no tokens billed."));
   if (view.forked_from)
-    return h(
-      "p",
-      { class: "lineage", "data-node": "lineage" },
-      "Forked from ",
-      link(view.forked_from.run_id),
-      ` at ${view.forked_from.from}${reused?.stages.length ? `; ${reused.stages.join(", ")} taken as given, not billed again` : ""}.`,
+    lines.push(
+      line(
+        "Forked from ",
+        link(view.forked_from.run_id),
+        ` at ${view.forked_from.from}${reused?.stages.length ? `; ${reused.stages.join(", ")} taken as given, not billed again` : ""}.`,
+      ),
     );
-  return null;
+  if (view.forks?.length)
+    lines.push(
+      line(
+        "Forked into ",
+        view.forks.flatMap((f, i) => [i > 0 ? ", " : "", link(f.run_id), ` (from ${f.from})`]),
+        ".",
+      ),
+    );
+  return lines;
 }
 
 /** Start a fork of the shown run from `stage`, with the search chosen in the form. */

@@ -122,6 +122,8 @@ export interface RunObjectApi {
   replay(body_hash: string, owner: string): Promise<CreateRunOutcome | null>;
   /** Failed webhook deliveries sent again, in order, on a fresh schedule; null as for view. */
   retryWebhooks(owner?: string): Promise<{ retried: number; view: RunView } | null>;
+  /** Link a fork to this run (its parent); false when this object holds no run of `owner`'s. */
+  recordFork(owner: string, child: string, from: Stage): Promise<boolean>;
   /** The run's inputs and accepted stages, for a fork or a cache hit; null as for view. */
   lineage(owner?: string): Promise<RunLineage | null>;
   /** Events with seq > after, at most `limit`. */

@@ -21,7 +21,7 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
 import { dispatchOutbox, outboxDueAt, scheduleScale } from "./outbox";
 import { RunStore, type CommittedStep, type RunRow } from "./run-store";
 import { acceptedStages, givenStages } from "../reasoning/stage-view";
-import { STAGES } from "../reasoning/stages";
+import { STAGES, type Stage } from "../reasoning/stages";
 import type { StageKey } from "../reasoning/steps";
 import { costUsd, rollUpUsage } from "./usage";
 import { afterCommitHooks, afterDeliveryHooks } from "./test-hooks";
@@ -77,6 +77,12 @@ export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
     if (givenStages(input.spec).length === STAGES.length) await this.getExecutor().tick();
     await this.ctx.storage.setAlarm(Date.now());
     return { kind: "created", view: this.currentView() };
+  }
+
+  async recordFork(owner: string, child: string, from: Stage): Promise<boolean> {
+    if (!this.ownedRun(owner)) return false;
+    this.store.recordFork(child, from, Date.now());
+    return true;
   }
 
   async lineage(owner?: string): Promise<RunLineage | null> {
@@ -273,7 +279,7 @@ export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
   private currentView(): RunView {
     const run = this.store.loadRun();
     if (!run) throw new Error("no run in this object");
-    return toRunView(run, this.getExecutor().steps, this.store.outbox);
+    return toRunView(run, this.getExecutor().steps, this.store.outbox, this.store.forks());
   }
 
   private subscribe(listener: () => void): () => void {

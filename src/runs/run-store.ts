@@ -277,6 +277,20 @@ export class RunStore {
     });
   }
 
+  /** Remember a fork made of this run (again: nothing changes). */
+  recordFork(runId: string, from: string, now: number): void {
+    this.sql.exec(`INSERT OR IGNORE INTO fork (run_id, from_stage, at) VALUES (?, ?, ?)`, runId, from, now);
+  }
+
+  /** The forks made of this run, oldest first. */
+  forks(): { run_id: string; from: string }[] {
+    if (!this.initialised) return [];
+    return this.sql
+      .exec<{ run_id: string; from_stage: string }>(`SELECT run_id, from_stage FROM fork ORDER BY at, run_id`)
+      .toArray()
+      .map((r) => ({ run_id: r.run_id, from: r.from_stage }));
+  }
+
   eventsAfter(after: number, limit: number): RunEvent[] {
     if (!this.initialised) return [];
     return this.sql

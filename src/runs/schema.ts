@@ -92,6 +92,8 @@ export const MIGRATIONS: string[][] = [
   ],
   // v4: where a run came from — a fork of another run, or a cached copy of one (JSON, RunOrigin).
   [`ALTER TABLE run ADD COLUMN origin TEXT`],
+  // v5: the forks made of a run, so that parent and child link both ways.
+  [`CREATE TABLE IF NOT EXISTS fork (run_id TEXT PRIMARY KEY, from_stage TEXT NOT NULL, at INTEGER NOT NULL)`],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

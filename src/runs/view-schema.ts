@@ -116,6 +116,9 @@ export const runViewSchema = z
       })
       .nullable()
       .meta({ description: "Set on a fork (POST /v1/runs/{id}/fork): its parent and where it took over." }),
+    forks: z
+      .array(z.object({ run_id: z.string(), from: z.enum(STAGES) }))
+      .meta({ description: "The forks made of this run (POST /v1/runs/{id}/fork), oldest first." }),
     cached_from: z
       .string()
       .nullable()

@@ -1,4 +1,5 @@
 /** The public JSON of a run (GET /v1/runs/:id), derived from its rows and committed steps. */
+import type { Stage } from "../reasoning/stages";
 import { buildTrace } from "../reasoning/trace";
 import { currentStage } from "../reasoning/planner";
 import type { RunView, WebhookConfig, WebhookView } from "./contract";
@@ -8,7 +9,12 @@ import { costUsd, rollUpUsage } from "./usage";
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-export function toRunView(run: RunRow, steps: Map<string, CommittedStep>, outbox: OutboxStore): RunView {
+export function toRunView(
+  run: RunRow,
+  steps: Map<string, CommittedStep>,
+  outbox: OutboxStore,
+  forks: { run_id: string; from: string }[] = [],
+): RunView {
   const done = new Map([...steps].map(([id, s]) => [id, s.output]));
   const usage = rollUpUsage(steps.values());
   const cost = costUsd(usage, run.price);
@@ -31,6 +37,7 @@ export function toRunView(run: RunRow, steps: Map<string, CommittedStep>, outbox
     },
     forked_from: run.origin?.kind === "fork" ? { run_id: run.origin.run_id, from: run.origin.from } : null,
     cached_from: run.origin?.kind === "cache" ? run.origin.run_id : null,
+    forks: forks.map((f) => ({ run_id: f.run_id, from: f.from as Stage })),
     timings: {
       created_at: iso(run.created_at) ?? "",
       started_at: iso(run.started_at),

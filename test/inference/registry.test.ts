@@ -69,6 +69,15 @@ describe("registry", () => {
     );
   });
 
+  it("gives each model the default scorer that measured best for it", () => {
+    const models = listModels(e({ MODELS: `embedded:x1-shapes-tiny,${WA},openai:llava-cot` }));
+    expect(models.map((m) => [m.id, m.default_scorer])).toEqual([
+      ["embedded:x1-shapes-tiny", "logprob"],
+      [WA, "judge"],
+      ["openai:llava-cot", "judge"],
+    ]);
+  });
+
   it("lists every configured model with its status and what to fix", () => {
     const models = listModels(e({ MODELS: `${WA},openai:llava-cot,foo:bar,mock:fixed`, AI: undefined }));
     expect(models.map((m) => [m.id, m.status])).toEqual([

@@ -172,6 +172,14 @@ describe("batches", () => {
       /requests\[1\]: model "nope:x" is not served here/,
       { param: "requests[1].body.model" },
     );
+    await expectError(
+      await submit(k.key, {
+        requests: [request(0), request(1, { cache: "reuse", search: { strategy: "stage_beam" } })],
+      }),
+      400,
+      /requests\[1\]: cache "reuse" needs sampling\.seed/,
+      { param: "requests[1].body.sampling.seed" },
+    );
     await expectError(await submit(k.key, "{not json", "application/jsonl"), 400, /line 1 is not JSON/);
     await expectError(await submit(k.key, "x", "text/plain"), 415, /application\/json or application\/jsonl/);
     await expectError(await submit(k.key, { requests: [request(0)], concurrency: 17 }), 400, /concurrency.*limit/);

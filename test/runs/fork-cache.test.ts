@@ -85,6 +85,10 @@ describe("forks", () => {
     expect(childLedger.input_tokens).toBe(child.usage.input_tokens);
     expect(childLedger.cost_usd).toBeCloseTo(child.usage.cost_usd ?? -1, 12);
     expect(childLedger.input_tokens ?? 0).toBeLessThan(parentLedger.input_tokens ?? 0);
+    // Parent and child link both ways.
+    const parentNow = (await (await call(`/v1/runs/${parent.id}`, k.key)).json()) as RunView;
+    expect(parentNow.forks).toEqual([{ run_id: child.id, from: "REASONING" }]);
+    expect(child.forks).toEqual([]);
     // The parent's row is unchanged: nothing was billed to it twice either.
     expect((await ledgerRows({ run_id: parent.id }))[0]?.cost_usd).toBe(parentLedger.cost_usd);
   });

@@ -2054,6 +2054,11 @@ export interface components {
             };
             /** @enum {string} */
             status: "ready" | "unavailable";
+            /**
+             * @description The scorer its runs use when a request names none (search.scorer): what measured best for it.
+             * @enum {string}
+             */
+            default_scorer: "judge" | "logprob";
             /** @description Why it is unavailable, and what to fix. */
             error?: string;
             /** @description Backends tried next on retryable errors. */
@@ -2159,6 +2164,12 @@ export interface components {
                  */
                 from: "SUMMARY" | "CAPTION" | "REASONING" | "CONCLUSION";
             } | null;
+            /** @description The forks made of this run (POST /v1/runs/{id}/fork), oldest first. */
+            forks: {
+                run_id: string;
+                /** @enum {string} */
+                from: "SUMMARY" | "CAPTION" | "REASONING" | "CONCLUSION";
+            }[];
             /** @description Set on a cache hit (`cache: "reuse"`): the earlier run whose result this run returns. */
             cached_from: string | null;
             timings: {
@@ -2411,10 +2422,7 @@ export interface components {
                 candidates?: number;
                 /** @default 1 */
                 keep?: number;
-                /**
-                 * @default judge
-                 * @enum {string}
-                 */
+                /** @enum {string} */
                 scorer?: "judge" | "logprob" | "vote";
                 stages?: {
                     SUMMARY?: {
@@ -2511,10 +2519,7 @@ export interface components {
                 candidates?: number;
                 /** @default 1 */
                 keep?: number;
-                /**
-                 * @default judge
-                 * @enum {string}
-                 */
+                /** @enum {string} */
                 scorer?: "judge" | "logprob" | "vote";
                 stages?: {
                     SUMMARY?: {
@@ -2763,10 +2768,7 @@ export interface components {
                 candidates?: number;
                 /** @default 1 */
                 keep?: number;
-                /**
-                 * @default judge
-                 * @enum {string}
-                 */
+                /** @enum {string} */
                 scorer?: "judge" | "logprob" | "vote";
                 stages?: {
                     SUMMARY?: {

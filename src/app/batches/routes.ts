@@ -9,6 +9,7 @@ import { ApiError } from "../errors";
 import { checkImageUrl, decodeInlineImage } from "../images/images";
 import { errors, json, keyAuth, register, type App } from "../openapi";
 import { resolveModel } from "../runs/schemas";
+import { checkCacheSeed } from "../runs/start";
 import { callerOf, type AppEnv } from "../types";
 import { checkWebhookUrl } from "../runs/webhook-schema";
 import type { BatchRun } from "./batch-object";
@@ -63,6 +64,7 @@ function checkRequests(env: Env, batch: CreateBatchBody): void {
     };
     try {
       resolveModel(env, r.body);
+      checkCacheSeed(r.body);
       const image = r.body.image;
       if (image?.data !== undefined) decodeInlineImage(image.data, image.media_type ?? "");
       else if (image?.url !== undefined) checkImageUrl(image.url, env);

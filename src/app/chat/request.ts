@@ -161,5 +161,5 @@ export async function checkChatRun(env: Env, chat: ChatCompletionBody): Promise<
         ),
       )
     : undefined;
-  return { body, model, image: loaded, spec: toRunSpec(body, loaded !== undefined) };
+  return { body, model, image: loaded, spec: toRunSpec(body, loaded !== undefined, undefined, model.default_scorer) };
 }

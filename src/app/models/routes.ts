@@ -28,6 +28,9 @@ export const modelSchema = z
       max_n: z.number().int().optional(),
     }),
     status: z.enum(["ready", "unavailable"]),
+    default_scorer: z.enum(["judge", "logprob"]).meta({
+      description: "The scorer its runs use when a request names none (search.scorer): what measured best for it.",
+    }),
     error: z.string().optional().meta({ description: "Why it is unavailable, and what to fix." }),
     fallbacks: z.array(z.string()).optional().meta({ description: "Backends tried next on retryable errors." }),
     fallback_errors: z.array(z.string()).optional(),
@@ -51,6 +54,7 @@ export const modelObject = (m: ModelInfo): z.infer<typeof modelSchema> => ({
   capabilities: m.capabilities,
   // Configured but unusable models are listed with what to fix.
   status: m.status,
+  default_scorer: m.default_scorer,
   ...(m.error ? { error: m.error } : {}),
   ...(m.fallbacks ? { fallbacks: m.fallbacks } : {}),
   ...(m.fallback_errors ? { fallback_errors: m.fallback_errors } : {}),

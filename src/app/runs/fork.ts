@@ -110,7 +110,7 @@ async function forkRun(c: Context<AppEnv>): Promise<Response> {
     );
   }
   const model = resolveModel(c.env, { ...body, image: parent.image });
-  const spec = toRunSpec(body, parent.image !== undefined);
+  const spec = toRunSpec(body, parent.image !== undefined, undefined, model.default_scorer);
   if (Object.keys(given).length > 0) spec.given = given;
   const reused = Object.keys(given) as Stage[];
   const idempotency =
@@ -132,6 +132,8 @@ async function forkRun(c: Context<AppEnv>): Promise<Response> {
     idempotency,
   );
   if (outcome.kind === "conflict") throw idempotencyConflict();
+  // The parent links to its fork too (a replay links again: nothing changes).
+  await runStub(c.env, parseRunId(c.env, parentId)).recordFork(owner, outcome.view.id, fork.from);
   let view = outcome.view;
   if (wait !== undefined && wait > 0 && !isTerminalView(view)) view = (await stub.wait(wait * 1000, owner)) ?? view;
   return respondWithRun(c, view, { waited: wait, replayed: outcome.kind === "existing" });

@@ -8,7 +8,8 @@ describe("createRunSchema defaults", () => {
   it("fills search, sampling and limits from the reference values", () => {
     const body = parse({ question: "  How many?  " });
     expect(body.question).toBe("How many?");
-    expect(body.search).toEqual({ strategy: "stage_beam", candidates: 4, keep: 1, scorer: "judge", judge_orders: 1 });
+    // The scorer is left to the model's default (toRunSpec).
+    expect(body.search).toEqual({ strategy: "stage_beam", candidates: 4, keep: 1, judge_orders: 1 });
     expect(body.sampling).toEqual({ temperature: 0.6, top_p: 0.9, max_tokens_per_stage: 512 });
     expect(body.limits).toEqual({ deadline_seconds: 300 });
   });
@@ -51,6 +52,14 @@ describe("toRunSpec", () => {
         .judge_orders,
     ).toBeUndefined();
     expect(() => parse({ question: "q", search: { judge_orders: 0 } })).toThrow(/must be 1 or 2/);
+  });
+
+  it("a request that names no scorer gets its model's default; one that names it keeps it", () => {
+    expect(toRunSpec(parse({ question: "q" }), false, () => 1, "logprob").search.scorer).toBe("logprob");
+    expect(
+      toRunSpec(parse({ question: "q", search: { scorer: "vote" } }), false, () => 1, "logprob").search.scorer,
+    ).toBe("vote");
+    expect(toRunSpec(parse({ question: "q" }), false, () => 1).search.scorer).toBe("judge");
   });
 
   it("greedy uses one candidate per stage and drops per-stage candidate counts", () => {

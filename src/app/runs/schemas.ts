@@ -11,7 +11,7 @@ import { z } from "zod";
 import type { Env } from "../../env";
 import { getModelInfo, listModels, defaultModelId, type ModelInfo } from "../../inference/registry";
 import { STAGES, type Stage } from "../../reasoning/stages";
-import type { RunSpec, SearchConfig, StageOverride } from "../../reasoning/types";
+import type { RunSpec, ScorerName, SearchConfig, StageOverride } from "../../reasoning/types";
 import { ApiError, invalidRequest } from "../errors";
 import { webhookSchema } from "./webhook-schema";
 import {
@@ -71,7 +71,8 @@ export const searchSchema = z
     strategy: z.enum(STRATEGIES).default("stage_beam"),
     candidates: ranged(CANDIDATES, "int").default(4),
     keep: ranged(KEEP, "int").default(1),
-    scorer: scorer.default("judge"),
+    // Absent: the model's `default_scorer` (GET /v1/models), applied by toRunSpec.
+    scorer: scorer.optional(),
     stages: stagesSchema.optional(),
     // 2: every judge match is also judged with the responses swapped (docs/search.md, "Judged in both orders").
     judge_orders: z
@@ -264,7 +265,7 @@ export function resolveModel(env: Env, body: Pick<CreateRunBody, "model" | "sear
   }
 
   const logprobAt: string[] = [];
-  if (body.search.scorer === "logprob") logprobAt.push("search.scorer");
+  if ((body.search.scorer ?? info.default_scorer) === "logprob") logprobAt.push("search.scorer");
   for (const stage of STAGES)
     if (body.search.stages?.[stage]?.scorer === "logprob") logprobAt.push(`search.stages.${stage}.scorer`);
   if (logprobAt.length > 0 && !info.capabilities.logprobs) {
@@ -289,7 +290,12 @@ export function randomUint32(): number {
 }
 
 /** The request as the pure core sees it. The seed is the caller's, or a fresh random one. */
-export function toRunSpec(body: CreateRunBody, hasImage: boolean, pickSeed: () => number = randomUint32): RunSpec {
+export function toRunSpec(
+  body: CreateRunBody,
+  hasImage: boolean,
+  pickSeed: () => number = randomUint32,
+  defaultScorer: ScorerName = "judge",
+): RunSpec {
   const greedy = body.search.strategy === "greedy";
   let stages: SearchConfig["stages"];
   if (body.search.stages) {
@@ -306,7 +312,7 @@ export function toRunSpec(body: CreateRunBody, hasImage: boolean, pickSeed: () =
     strategy: body.search.strategy,
     candidates: greedy ? 1 : body.search.candidates,
     keep: greedy ? 1 : body.search.keep,
-    scorer: body.search.scorer,
+    scorer: body.search.scorer ?? defaultScorer,
   };
   // Only 2 is written into the spec: a default request keeps the spec it always had.
   if (body.search.judge_orders === 2 && !greedy) search.judge_orders = 2;

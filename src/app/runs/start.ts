@@ -27,7 +27,7 @@ import { checkWebhookUrl } from "./webhook-schema";
 export async function prepareRun(c: Caller, body: CreateRunBody): Promise<CheckedRun> {
   const model = resolveModel(c.env, body);
   const image = await loadImage(body.image, c.env);
-  const spec = toRunSpec(body, image !== undefined);
+  const spec = toRunSpec(body, image !== undefined, undefined, model.default_scorer);
   const content_hash = await runContentHash(c.env, { model: model.id, spec, image });
   const checked: CheckedRun = { body, model, image, spec, ...(content_hash ? { content_hash } : {}) };
   return body.cache === "reuse" ? reuseCachedResult(c, checked) : checked;
@@ -45,18 +45,23 @@ export interface CheckedRun {
   origin?: RunOrigin;
 }
 
-/**
- * `cache: "reuse"`: the key's newest succeeded run with the same content becomes this run's source —
- * the run takes all four stages as given, calls no model, and bills no tokens. A miss runs as usual.
- */
-async function reuseCachedResult(c: Caller, run: CheckedRun): Promise<CheckedRun> {
-  if (run.body.sampling.seed === undefined && run.spec.search.strategy !== "greedy") {
+/** `cache: "reuse"` on a sampled search needs a seed: a 400 when it has none. */
+export function checkCacheSeed(body: CreateRunBody): void {
+  if (body.cache === "reuse" && body.sampling.seed === undefined && body.search.strategy !== "greedy") {
     throw invalidRequest(
       'cache "reuse" needs sampling.seed: without one a run samples from a fresh random seed, so no earlier run has the same content (greedy runs need none)',
       "sampling.seed",
       "cache_needs_seed",
     );
   }
+}
+
+/**
+ * `cache: "reuse"`: the key's newest succeeded run with the same content becomes this run's source —
+ * the run takes all four stages as given, calls no model, and bills no tokens. A miss runs as usual.
+ */
+async function reuseCachedResult(c: Caller, run: CheckedRun): Promise<CheckedRun> {
+  checkCacheSeed(run.body);
   if (!run.content_hash) return run;
   const owner = c.key.id;
   const sourceId = await findSucceededRun(platformDb(c), owner, run.content_hash);
