@@ -13,6 +13,11 @@ export interface Env {
   ASSETS?: Fetcher;
   /** Where the embedded model's files are read from: "assets" (default) or "r2" (MODEL_BUCKET). */
   MODEL_SOURCE?: string;
+  /**
+   * The model that scores candidates for the `verifier` scorer (`backend:model`, e.g.
+   * `openai:x1-verifier`), with its own FALLBACKS chain; unset: the run's own model verifies.
+   */
+  VERIFIER_MODEL?: string;
   /** Any string, part of every run's content hash: change it to invalidate the result cache. */
   CACHE_VERSION?: string;
   /** R2 bucket holding the embedded model's files under `<model>/` (npm run upload:model). */

@@ -16,6 +16,8 @@ import {
   type BackendCapabilities,
   type GenerateOptions,
   type GenerateResult,
+  type VerifyOptions,
+  type VerifyResult,
 } from "./backend";
 
 /** What every backend of the chain can do (the engine plans for the weakest). */
@@ -30,6 +32,7 @@ export function commonCapabilities(backends: readonly Pick<Backend, "capabilitie
   };
   const limits = backends.map((b) => b.capabilities.max_n).filter((m): m is number => m !== undefined);
   if (limits.length > 0) caps.max_n = Math.min(...limits);
+  if (backends.some((b) => b.capabilities.verify)) caps.verify = true;
   return caps;
 }
 
@@ -53,19 +56,38 @@ export class FallbackBackend implements Backend {
     this.capabilities = commonCapabilities(backends);
   }
 
-  async generate(options: GenerateOptions): Promise<GenerateResult> {
+  generate(options: GenerateOptions): Promise<GenerateResult> {
+    return this.alongChain((b) => b.generate(options), options.signal);
+  }
+
+  /** The verifier along the chain too; members that cannot verify are skipped. */
+  verify(options: VerifyOptions): Promise<VerifyResult> {
+    const able = this.backends.filter((b) => b.verify);
+    if (able.length === 0) throw new BackendError(`${this.id}: no backend of its chain can verify`, false, 400);
+    return this.alongChain(
+      (b) => (b.verify as (o: VerifyOptions) => Promise<VerifyResult>).call(b, options),
+      options.signal,
+      able,
+    );
+  }
+
+  private async alongChain<T extends { served_by?: string; attempts?: BackendAttempt[] }>(
+    call: (backend: Backend) => Promise<T>,
+    signal: AbortSignal | undefined,
+    backends: readonly Backend[] = this.backends,
+  ): Promise<T> {
     const attempts: BackendAttempt[] = [];
     let last: unknown;
-    for (const backend of this.backends) {
+    for (const backend of backends) {
       const started = this.now();
       try {
-        const result = await backend.generate(options);
+        const result = await call(backend);
         const all = [...attempts, ...(result.attempts ?? [])];
-        const served: GenerateResult = { ...result, served_by: result.served_by ?? backend.id };
+        const served: T = { ...result, served_by: result.served_by ?? backend.id };
         if (all.length > 0) served.attempts = all;
         return served;
       } catch (err) {
-        if (!isRetryable(err, options.signal)) throw err;
+        if (!isRetryable(err, signal)) throw err;
         last = err;
         const attempt: BackendAttempt = {
           backend: backend.id,

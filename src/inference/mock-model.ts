@@ -7,8 +7,16 @@
  * - testBackends: models registered by tests so the Durable Object can resolve them (the test
  *   module and the worker share one module instance in vitest-pool-workers).
  */
-import type { Backend, BackendCapabilities, GenerateOptions, GenerateResult, Generation } from "./backend";
-import type { CallPurpose, Prompt } from "../reasoning/types";
+import type {
+  Backend,
+  BackendCapabilities,
+  GenerateOptions,
+  GenerateResult,
+  Generation,
+  VerifyOptions,
+  VerifyResult,
+} from "./backend";
+import type { CallPurpose, Prompt, VerifyRequest } from "../reasoning/types";
 
 export type ScriptedReply = string | string[] | GenerateResult;
 
@@ -22,6 +30,8 @@ export interface ScriptedModelOptions {
   sequence?: Array<ScriptedReply | Error>;
   /** The model's own count of a prompt's input tokens (`Backend.countInputTokens`); absent: the executor bounds it. */
   inputTokens?: (prompt: Prompt) => number;
+  /** The verifier (`Backend.verify`): each candidate's score; with it, capabilities.verify is set. */
+  verify?: (request: VerifyRequest) => number | null;
 }
 
 const DEFAULT_CAPABILITIES: BackendCapabilities = { n: true, stop: true, logprobs: false, prefill: true, vision: true };
@@ -52,7 +62,23 @@ export class ScriptedModel implements Backend {
     this.capabilities = { ...DEFAULT_CAPABILITIES, ...options.capabilities };
     const count = options.inputTokens;
     if (count) this.countInputTokens = async (prompt: Prompt) => count(prompt);
+    const score = options.verify;
+    if (score) {
+      this.capabilities.verify = true;
+      this.verify = async (o: VerifyOptions): Promise<VerifyResult> => {
+        this.verifyCalls.push(o);
+        return {
+          scores: o.requests.map(score),
+          usage: { input_tokens: 10 * o.requests.length, output_tokens: o.requests.length },
+          warnings: [],
+        };
+      };
+    }
   }
+
+  /** Every verify call, in order. */
+  readonly verifyCalls: VerifyOptions[] = [];
+  verify?: (options: VerifyOptions) => Promise<VerifyResult>;
 
   countInputTokens?: (prompt: Prompt) => Promise<number>;
 

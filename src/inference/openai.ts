@@ -19,7 +19,11 @@ import {
   type BackendCapabilities,
   type GenerateOptions,
   type GenerateResult,
+  type VerifyOptions,
+  type VerifyResult,
 } from "./backend";
+import type { Usage } from "../reasoning/types";
+import { VERIFY_TOP_LOGPROBS, verdictScore, verifyGeneration } from "./openai-verify";
 import { withFormatInstruction } from "./format-prompt";
 import { httpError, rejectsN } from "./openai-errors";
 import { cutAtStop } from "./stop-sequences";
@@ -76,6 +80,7 @@ export class OpenAiBackend implements Backend {
       logprobs: config.logprobs ?? true,
       prefill: true,
       vision: this.prefill !== "completions" && (config.vision ?? true),
+      verify: (config.logprobs ?? true) && this.prefill !== "completions",
     };
   }
 
@@ -126,30 +131,10 @@ export class OpenAiBackend implements Backend {
       kind === "completions"
         ? completionsBody(this.config.model, options, n, seed)
         : chatBody(this.config.model, options, n, seed, this.prefill);
-    const url = `${this.config.baseUrl.replace(/\/+$/, "")}/${kind === "completions" ? "completions" : "chat/completions"}`;
-    const timeoutMs = this.config.timeoutMs ?? DEFAULT_OPENAI_TIMEOUT_MS;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
-    if (this.config.apiKey) headers.authorization = `Bearer ${this.config.apiKey}`;
-    const where = `${this.id} (${url})`;
-    let status: number;
-    let text: string;
-    let responseHeaders: Headers;
-    try {
-      const res = await this.fetcher(url, { method: "POST", headers, body: JSON.stringify(body), signal });
-      status = res.status;
-      responseHeaders = res.headers;
-      text = await res.text();
-    } catch (err) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      if (timeout.aborted)
-        throw new BackendError(`${where}: no complete response within ${timeoutMs} ms (OPENAI_TIMEOUT_MS)`, true, 408);
-      throw new BackendError(`${where}: network error: ${err instanceof Error ? err.message : String(err)}`, true);
-    }
+    const { status, text, headers, where } = await this.send(kind, body, options.signal);
     if (status < 200 || status >= 300) {
       if (n > 1 && rejectsN(status, text)) throw new NRejected();
-      throw httpError(status, text, responseHeaders, where, this.config.now?.() ?? Date.now());
+      throw httpError(status, text, headers, where, this.config.now?.() ?? Date.now());
     }
     // Servers cut at the stop and leave it out; one that returns it anyway is cut here.
     const cutStops = (parsed: ParsedResponse): ParsedResponse => {
@@ -166,6 +151,84 @@ export class OpenAiBackend implements Backend {
       if (err instanceof MalformedResponse)
         throw new BackendError(`${where}: malformed response (${err.message})`, true, status);
       throw err;
+    }
+  }
+
+  /**
+   * The stage verifier (openai-verify.ts): one single-token completion per candidate, sent
+   * together; the server batches them.
+   */
+  async verify(options: VerifyOptions): Promise<VerifyResult> {
+    if (!this.capabilities.verify)
+      throw new BackendError(
+        `${this.id}: the verifier reads the verdict's logprobs from chat completions; this server is configured without them (OPENAI_LOGPROBS="0" or OPENAI_PREFILL=completions)`,
+        false,
+        400,
+      );
+    const results = await Promise.all(
+      options.requests.map(async (request) => {
+        const generation = verifyGeneration(request, options.image, options.signal);
+        const body = {
+          ...chatBody(this.config.model, generation, 1, undefined, this.prefill),
+          top_logprobs: VERIFY_TOP_LOGPROBS,
+        };
+        const { status, text, headers, where } = await this.send("chat", body, options.signal);
+        if (status < 200 || status >= 300)
+          throw httpError(status, text, headers, where, this.config.now?.() ?? Date.now());
+        let parsed: { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } };
+        try {
+          parsed = JSON.parse(text) as typeof parsed;
+        } catch {
+          throw new BackendError(`${where}: malformed response (not JSON)`, true, status);
+        }
+        let score: number | null;
+        try {
+          score = verdictScore(parsed);
+        } catch (err) {
+          throw new BackendError(
+            `${where}: ${err instanceof Error ? err.message : String(err)}: the verifier needs a server that returns top_logprobs`,
+            false,
+            status,
+          );
+        }
+        const count = (v: unknown) => (typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : undefined);
+        const usage: Usage = {};
+        const input = count(parsed.usage?.prompt_tokens);
+        const output = count(parsed.usage?.completion_tokens);
+        if (input !== undefined) usage.input_tokens = input;
+        if (output !== undefined) usage.output_tokens = output;
+        return { score, usage };
+      }),
+    );
+    const unsure = results.filter((r) => r.score === null).length;
+    return {
+      scores: results.map((r) => r.score),
+      usage: sumUsage(results.map((r) => r.usage)),
+      warnings: unsure > 0 ? [`verify: ${unsure} verdict(s) named neither CORRECT nor INCORRECT (score null)`] : [],
+    };
+  }
+
+  /** POST a body; network errors and our own timeout become BackendErrors, the caller's abort is rethrown. */
+  private async send(
+    kind: "chat" | "completions",
+    body: Record<string, unknown>,
+    callerSignal: AbortSignal | undefined,
+  ): Promise<{ status: number; text: string; headers: Headers; where: string }> {
+    const url = `${this.config.baseUrl.replace(/\/+$/, "")}/${kind === "completions" ? "completions" : "chat/completions"}`;
+    const timeoutMs = this.config.timeoutMs ?? DEFAULT_OPENAI_TIMEOUT_MS;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
+    const headers: Record<string, string> = { "content-type": "application/json", accept: "application/json" };
+    if (this.config.apiKey) headers.authorization = `Bearer ${this.config.apiKey}`;
+    const where = `${this.id} (${url})`;
+    try {
+      const res = await this.fetcher(url, { method: "POST", headers, body: JSON.stringify(body), signal });
+      return { status: res.status, text: await res.text(), headers: res.headers, where };
+    } catch (err) {
+      if (callerSignal?.aborted) throw callerSignal.reason;
+      if (timeout.aborted)
+        throw new BackendError(`${where}: no complete response within ${timeoutMs} ms (OPENAI_TIMEOUT_MS)`, true, 408);
+      throw new BackendError(`${where}: network error: ${err instanceof Error ? err.message : String(err)}`, true);
     }
   }
 }

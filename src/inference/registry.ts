@@ -333,7 +333,8 @@ const thisBuild = (): EmbeddedProvider | null => embeddedProvider() ?? null;
  */
 export function getModelInfo(env: Env, id: string, provider = thisBuild()): ModelInfo | undefined {
   const registered = mockAllowed(env) && testBackends.has(id);
-  if (!registered && !configuredModelIds(env).includes(id)) return undefined;
+  const verifier = env.VERIFIER_MODEL?.trim() === id;
+  if (!registered && !verifier && !configuredModelIds(env).includes(id)) return undefined;
   const spec = backendSpec(env, id, provider);
   if (!spec) return undefined;
   const info: ModelInfo = {
@@ -390,6 +391,33 @@ export function resolveBackend(env: Env, id: string, provider = thisBuild()): Ba
   const primary = spec.make();
   const chain = chainOf(env, id, provider).members.map((m) => (m.spec.make as () => Backend)());
   return chain.length > 0 ? new FallbackBackend([primary, ...chain]) : primary;
+}
+
+/**
+ * The backend that scores a run's candidates for the `verifier` scorer: VERIFIER_MODEL (with its
+ * fallbacks) when set, else undefined (the run's own model verifies, if it can).
+ */
+export function resolveVerifier(env: Env): Backend | undefined {
+  const id = env.VERIFIER_MODEL?.trim();
+  return id ? resolveBackend(env, id) : undefined;
+}
+
+/**
+ * Whether runs of `model` can use the `verifier` scorer, and if not, why: a 400's message.
+ */
+export function verifierProblem(env: Env, model: ModelInfo): string | null {
+  const id = env.VERIFIER_MODEL?.trim();
+  if (id) {
+    const info = getModelInfo(env, id);
+    if (!info) return `VERIFIER_MODEL "${id}" names no backend this deployment can use`;
+    if (info.status !== "ready") return `VERIFIER_MODEL "${id}" is unavailable: ${info.error ?? "misconfigured"}`;
+    return info.capabilities.verify
+      ? null
+      : `VERIFIER_MODEL "${id}" cannot verify (it needs logprobs from chat completions)`;
+  }
+  return model.capabilities.verify
+    ? null
+    : `"${model.id}" cannot verify candidates and no VERIFIER_MODEL is set (docs/backends.md, "The verifier")`;
 }
 
 /** Embedded models' versions read from their manifests, kept a minute per isolate. */

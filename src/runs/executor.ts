@@ -21,8 +21,8 @@ export interface ExecutorOptions {
   now?: () => number;
   /** Test hook: called after every commit (a thrown error simulates a crash at that point). */
   afterCommit?: (stepId: string) => void;
-  /** The backend that scores candidates for the `verifier` scorer (VERIFIER_MODEL); default: the run's own. */
-  resolveVerifier?: (runModel: string) => Backend;
+  /** The verifier scorer's backend (VERIFIER_MODEL); undefined: the run's own model verifies. */
+  resolveVerifier?: (runModel: string) => Backend | undefined;
   /** The owner key's spend counter (its KeyLimiter), for runs with `limits.key_budget_usd`. */
   spend?: SpendCounter;
 }

@@ -5,7 +5,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import type { ImageInput } from "../inference/backend";
-import { resolveBackend } from "../inference/registry";
+import { resolveBackend, resolveVerifier } from "../inference/registry";
 import {
   OWNER_HEADER,
   type CreateRunInput,
@@ -269,6 +269,7 @@ export class ReasoningRun extends DurableObject<Env> implements RunObjectApi {
           callTimeoutMs: CALL_TIMEOUT_MS,
           afterCommit: run ? afterCommitHooks.get(run.id) : undefined,
           spend: run?.owner ? this.spendCounter(run.owner) : undefined,
+          resolveVerifier: () => resolveVerifier(this.env),
         },
         () => this.notify(),
       );

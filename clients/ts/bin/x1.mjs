@@ -10,7 +10,7 @@ const HELP = `x1 — ask LLaVA-X1 Edge about images
 
 usage:
   x1 ask IMAGE "QUESTION" [--model ID] [--strategy stage_beam|greedy|best_of_n] [--n N] [--keep B]
-                          [--scorer judge|logprob|vote] [--seed S] [--cache] [--timeout SECONDS] [--json]
+                          [--scorer judge|logprob|vote|verifier] [--seed S] [--cache] [--timeout SECONDS] [--json]
   x1 fork RUN_ID --from SUMMARY|CAPTION|REASONING|CONCLUSION [--model ID] [--strategy …] [--n N]
                           [--keep B] [--scorer …] [--seed S] [--timeout SECONDS] [--json]
   x1 batch submit FILE.jsonl|FILE.json [--concurrency N] [--wait] [--json]

@@ -2051,6 +2051,8 @@ export interface components {
                 prefill: boolean;
                 vision: boolean;
                 max_n?: number;
+                /** @description Scores candidates for the `verifier` scorer (VERIFIER_MODEL can do it instead). */
+                verify?: boolean;
             };
             /** @enum {string} */
             status: "ready" | "unavailable";
@@ -2423,33 +2425,33 @@ export interface components {
                 /** @default 1 */
                 keep?: number;
                 /** @enum {string} */
-                scorer?: "judge" | "logprob" | "vote";
+                scorer?: "judge" | "logprob" | "vote" | "verifier";
                 stages?: {
                     SUMMARY?: {
                         candidates?: number;
                         /** @enum {string} */
-                        scorer?: "judge" | "logprob" | "vote";
+                        scorer?: "judge" | "logprob" | "vote" | "verifier";
                         temperature?: number;
                         max_tokens?: number;
                     };
                     CAPTION?: {
                         candidates?: number;
                         /** @enum {string} */
-                        scorer?: "judge" | "logprob" | "vote";
+                        scorer?: "judge" | "logprob" | "vote" | "verifier";
                         temperature?: number;
                         max_tokens?: number;
                     };
                     REASONING?: {
                         candidates?: number;
                         /** @enum {string} */
-                        scorer?: "judge" | "logprob" | "vote";
+                        scorer?: "judge" | "logprob" | "vote" | "verifier";
                         temperature?: number;
                         max_tokens?: number;
                     };
                     CONCLUSION?: {
                         candidates?: number;
                         /** @enum {string} */
-                        scorer?: "judge" | "logprob" | "vote";
+                        scorer?: "judge" | "logprob" | "vote" | "verifier";
                         temperature?: number;
                         max_tokens?: number;
                     };
@@ -2520,33 +2522,33 @@ export interface components {
                 /** @default 1 */
                 keep?: number;
                 /** @enum {string} */
-                scorer?: "judge" | "logprob" | "vote";
+                scorer?: "judge" | "logprob" | "vote" | "verifier";
                 stages?: {
                     SUMMARY?: {
                         candidates?: number;
                         /** @enum {string} */
-                        scorer?: "judge" | "logprob" | "vote";
+                        scorer?: "judge" | "logprob" | "vote" | "verifier";
                         temperature?: number;
                         max_tokens?: number;
                     };
                     CAPTION?: {
                         candidates?: number;
                         /** @enum {string} */
-                        scorer?: "judge" | "logprob" | "vote";
+                        scorer?: "judge" | "logprob" | "vote" | "verifier";
                         temperature?: number;
                         max_tokens?: number;
                     };
                     REASONING?: {
                         candidates?: number;
                         /** @enum {string} */
-                        scorer?: "judge" | "logprob" | "vote";
+                        scorer?: "judge" | "logprob" | "vote" | "verifier";
                         temperature?: number;
                         max_tokens?: number;
                     };
                     CONCLUSION?: {
                         candidates?: number;
                         /** @enum {string} */
-                        scorer?: "judge" | "logprob" | "vote";
+                        scorer?: "judge" | "logprob" | "vote" | "verifier";
                         temperature?: number;
                         max_tokens?: number;
                     };
@@ -2769,33 +2771,33 @@ export interface components {
                 /** @default 1 */
                 keep?: number;
                 /** @enum {string} */
-                scorer?: "judge" | "logprob" | "vote";
+                scorer?: "judge" | "logprob" | "vote" | "verifier";
                 stages?: {
                     SUMMARY?: {
                         candidates?: number;
                         /** @enum {string} */
-                        scorer?: "judge" | "logprob" | "vote";
+                        scorer?: "judge" | "logprob" | "vote" | "verifier";
                         temperature?: number;
                         max_tokens?: number;
                     };
                     CAPTION?: {
                         candidates?: number;
                         /** @enum {string} */
-                        scorer?: "judge" | "logprob" | "vote";
+                        scorer?: "judge" | "logprob" | "vote" | "verifier";
                         temperature?: number;
                         max_tokens?: number;
                     };
                     REASONING?: {
                         candidates?: number;
                         /** @enum {string} */
-                        scorer?: "judge" | "logprob" | "vote";
+                        scorer?: "judge" | "logprob" | "vote" | "verifier";
                         temperature?: number;
                         max_tokens?: number;
                     };
                     CONCLUSION?: {
                         candidates?: number;
                         /** @enum {string} */
-                        scorer?: "judge" | "logprob" | "vote";
+                        scorer?: "judge" | "logprob" | "vote" | "verifier";
                         temperature?: number;
                         max_tokens?: number;
                     };

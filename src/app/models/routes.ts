@@ -26,6 +26,10 @@ export const modelSchema = z
       prefill: z.boolean(),
       vision: z.boolean(),
       max_n: z.number().int().optional(),
+      verify: z
+        .boolean()
+        .optional()
+        .meta({ description: "Scores candidates for the `verifier` scorer (VERIFIER_MODEL can do it instead)." }),
     }),
     status: z.enum(["ready", "unavailable"]),
     default_scorer: z.enum(["judge", "logprob"]).meta({

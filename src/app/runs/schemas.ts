@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import type { Env } from "../../env";
-import { getModelInfo, listModels, defaultModelId, type ModelInfo } from "../../inference/registry";
+import { defaultModelId, getModelInfo, listModels, verifierProblem, type ModelInfo } from "../../inference/registry";
 import { STAGES, type Stage } from "../../reasoning/stages";
 import type { RunSpec, ScorerName, SearchConfig, StageOverride } from "../../reasoning/types";
 import { ApiError, invalidRequest } from "../errors";
@@ -49,7 +49,7 @@ export function ranged(r: Range, kind: "int" | "number") {
 
 export const STRATEGIES = ["stage_beam", "greedy", "best_of_n"] as const;
 export const CACHE_MODES = ["off", "reuse"] as const;
-export const SCORERS = ["judge", "logprob", "vote"] as const;
+export const SCORERS = ["judge", "logprob", "vote", "verifier"] as const;
 const scorer = z.enum(SCORERS);
 
 const stageOverrideSchema = z.strictObject({
@@ -264,10 +264,14 @@ export function resolveModel(env: Env, body: Pick<CreateRunBody, "model" | "sear
     );
   }
 
-  const logprobAt: string[] = [];
-  if ((body.search.scorer ?? info.default_scorer) === "logprob") logprobAt.push("search.scorer");
-  for (const stage of STAGES)
-    if (body.search.stages?.[stage]?.scorer === "logprob") logprobAt.push(`search.stages.${stage}.scorer`);
+  const usedAt = (name: string): string[] => [
+    ...((body.search.scorer ?? info.default_scorer) === name ? ["search.scorer"] : []),
+    ...STAGES.filter((stage) => body.search.stages?.[stage]?.scorer === name).map((s) => `search.stages.${s}.scorer`),
+  ];
+  const logprobAt = usedAt("logprob");
+  const verifierAt = usedAt("verifier");
+  const problem = verifierAt.length > 0 ? verifierProblem(env, info) : null;
+  if (problem) throw invalidRequest(`scorer "verifier": ${problem}`, verifierAt[0], "capability_missing");
   if (logprobAt.length > 0 && !info.capabilities.logprobs) {
     throw invalidRequest(
       `scorer "logprob" needs a model that reports logprobs; "${id}" does not (capabilities.logprobs is false)`,
