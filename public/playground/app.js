@@ -589,7 +589,7 @@ function renderSummary(view) {
         copy,
       ),
       h("p", { class: "question" }, h("span", { class: "q-label", text: "Q: " }), view.question ?? ""),
-      lineage(view),
+      ...lineage(view),
       answer,
       h("h3", { class: "chain-title", text: "The reasoning, as chosen" }),
       h("ol", { class: "chain", id: "chain" }),
