@@ -9,9 +9,10 @@ the head is a logistic regression over what that pass says about it:
   log_len    log(1 + the number of tokens)
 
 fitted per stage on the model's own labelled samples (mine.py --all --chains, labelled exactly by
-the generator: tools/x1-shapes/run.sh verify --all), and written to the manifest's `verifier`
-section, which the engine's embedded backend reads (src/inference/embedded/verifier.ts computes
-the same features). `ANSWER` is best_of_n's whole answers (the label: the conclusion is right).
+the generator: tools/x1-shapes/run.sh verify --all). `ANSWER` is best_of_n's whole answers (the
+label: the conclusion is right). Not shipped: its held-out pair accuracy is below what the
+verifier scorer needs (docs/embedded-model.md, "A stage verifier"), so the engine has no embedded
+verifier and this head is an experiment's.
 
     /usr/bin/python3 tools/train/verifier_head.py --ckpt tools/.cache/x1-train/run20.pt \
         --fit tools/.cache/x1-shapes/verify-mine-labels --eval tools/.cache/x1-shapes/dev-verify \

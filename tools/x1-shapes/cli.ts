@@ -16,6 +16,12 @@
  *                                          judge items from the model's own wrong stages
  *                                          (tools/train/mine.py wrote FILE from the --jsonl split
  *                                          DIR): both orders each, judge examples only, DIR's images
+ *   verify --from DIR --samples FILE --out DIR [--positives R] [--planted P] [--all]
+ *                                          verifier items from the model's own samples, labelled
+ *                                          (tools/train/mine.py --all; labels.ts): every wrong one, R
+ *                                          right ones per wrong one per stage, and with probability
+ *                                          P per item and stage a planted wrong candidate and its
+ *                                          reference; --all: every sample once, grouped, to evaluate
  *   commit                                 data/x1-shapes: samples, dev subset, tokenizer vectors
  *   check                                  the committed data regenerate identically (determinism,
  *                                          tokenizer vectors)
@@ -44,7 +50,13 @@ import {
   reorderedChoiceExamples,
   minedJudgeItems,
   sceneFor,
+  verifyExample,
 } from "./items";
+import { wrongCandidate } from "./corrupt";
+import { isRightStage, stageVariants } from "./labels";
+import type { Stages } from "./families";
+import type { Scene } from "./scene";
+import { STAGES, type Stage } from "../../src/reasoning/stages";
 import { lookupDrill } from "./lookup";
 import { PIECE_OFFSET, BYTE_OFFSET, SPECIALS, Tokenizer, type TokenizerFile, buildPieces } from "./tokenizer";
 import { COLOURS, POSITIONS, SHAPES, SIZES } from "./scene";
@@ -249,7 +261,7 @@ class Encoded {
       EXAMPLE_KINDS.indexOf(e.kind),
       FAMILIES.indexOf(e.family),
       e.stage ? JUDGED_CODES.indexOf(e.stage) : -1,
-      0,
+      e.group ?? 0,
     );
     for (const id of p) this.tokens.push(id);
     for (const id of t) this.tokens.push(id);
@@ -266,16 +278,42 @@ class Encoded {
   }
 }
 
-function mined(a: Record<string, string>): void {
-  const from = a.from;
-  const pairsPath = a.pairs;
-  const out = a.out;
-  if (!from || !pairsPath || !out) throw new Error("mined needs --from DIR --pairs FILE --out DIR");
+/** A split's items as the --jsonl generator wrote them, by id. */
+function readItems(from: string): Map<string, Item & { img: number }> {
   const items = new Map<string, Item & { img: number }>();
   for (const line of readFileSync(join(from, "items.jsonl"), "utf8").trim().split("\n")) {
     const it = JSON.parse(line) as Item & { img: number };
     items.set(it.id, it);
   }
+  return items;
+}
+
+/** A dataset derived from the --jsonl split `from`: its images and cells, the new examples, and their stats. */
+function writeDerived(from: string, out: string, data: Encoded, extra: Record<string, unknown>): void {
+  for (const f of ["images.u8", "cells.u8"]) writeFileSync(join(out, f), readFileSync(join(from, f)));
+  data.write(out);
+  const source = JSON.parse(readFileSync(join(from, "stats.json"), "utf8")) as {
+    split: string;
+    image_size: number;
+    vocab_size: number;
+  };
+  const stats = {
+    split: source.split,
+    image_size: source.image_size,
+    vocab_size: source.vocab_size,
+    ...extra,
+    total_tokens: data.tokens.length,
+    ...data.stats,
+  };
+  writeFileSync(join(out, "stats.json"), JSON.stringify(stats, null, 1) + "\n");
+}
+
+function mined(a: Record<string, string>): void {
+  const from = a.from;
+  const pairsPath = a.pairs;
+  const out = a.out;
+  if (!from || !pairsPath || !out) throw new Error("mined needs --from DIR --pairs FILE --out DIR");
+  const items = readItems(from);
   mkdirSync(out, { recursive: true });
   const data = new Encoded(loadTokenizer());
   let pairs = 0;
@@ -286,32 +324,103 @@ function mined(a: Record<string, string>): void {
     pairs++;
     for (const j of minedJudgeItems(item, p.stage, p.wrong)) data.add(judgeExample(item, j), item.img);
   }
-  for (const f of ["images.u8", "cells.u8"]) writeFileSync(join(out, f), readFileSync(join(from, f)));
-  data.write(out);
-  const source = JSON.parse(readFileSync(join(from, "stats.json"), "utf8")) as {
-    split: string;
-    image_size: number;
-    vocab_size: number;
-  };
-  writeFileSync(
-    join(out, "stats.json"),
-    JSON.stringify(
-      {
-        split: source.split,
-        image_size: source.image_size,
-        vocab_size: source.vocab_size,
-        mined_from: pairsPath,
-        pairs,
-        total_tokens: data.tokens.length,
-        ...data.stats,
-      },
-      null,
-      1,
-    ) + "\n",
-  );
+  writeDerived(from, out, data, { mined_from: pairsPath, pairs });
   console.log(
     `mined: ${pairs} wrong stages, ${data.count} judge examples, ${data.tokens.length} tokens, max len ${data.stats.max_len} -> ${out}`,
   );
+}
+
+/**
+ * Verifier items from the model's own samples (tools/train/mine.py --all), labelled exactly
+ * (labels.ts): every wrong sample, about --positives right ones per wrong one in each stage, and
+ * with probability --planted per item and stage a planted wrong candidate (corrupt.ts) with a right
+ * one, so stages the model seldom gets wrong still have negatives. Writes the labelled samples to
+ * labels.jsonl too (tools/train/verify_eval.py scores held-out ones).
+ */
+function verify(a: Record<string, string>): void {
+  const from = a.from;
+  const samplesPath = a.samples;
+  const out = a.out;
+  if (!from || !samplesPath || !out) throw new Error("verify needs --from DIR --samples FILE --out DIR");
+  const positives = Number(a.positives ?? 1);
+  const planted = Number(a.planted ?? 0);
+  const items = readItems(from);
+  const variants = new Map<string, Stages[]>();
+  const variantsOf = (item: Item): Stages[] => {
+    let v = variants.get(item.id);
+    if (!v) variants.set(item.id, (v = stageVariants(sceneOf(item), item.params, item.question)));
+    return v;
+  };
+  const rows = readFileSync(samplesPath, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => {
+      const r = JSON.parse(line) as {
+        item: string;
+        stage: Stage;
+        text: string;
+        times: number;
+        context?: Partial<Stages>;
+      };
+      const item = items.get(r.item);
+      if (!item) throw new Error(`verify: item ${r.item} of ${samplesPath} is not in ${from}/items.jsonl`);
+      return { ...r, family: item.family, right: isRightStage(r.stage, r.text, variantsOf(item), item.answer) };
+    });
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, "labels.jsonl"), rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+  const tally = (right: boolean) => {
+    const m = new Map<Stage, number>();
+    for (const r of rows) if (r.right === right) m.set(r.stage, (m.get(r.stage) ?? 0) + 1);
+    return m;
+  };
+  const wrongByStage = tally(false);
+  const rightByStage = tally(true);
+  const rng = substream(Number(a.seed ?? 17), 0);
+  const data = new Encoded(loadTokenizer());
+  if (a.all === "true") {
+    // An evaluation set: every labelled sample once, grouped by item and stage (a right and a wrong
+    // sample of one group make a held-out pair), for tools/train/verify_eval.py.
+    const groups = new Map<string, number>();
+    for (const r of rows) {
+      const key = JSON.stringify([r.item, r.stage]);
+      if (!groups.has(key)) groups.set(key, groups.size + 1);
+      const item = items.get(r.item)!;
+      data.add({ ...verifyExample(item, r.stage, r.text, r.right, r.context), group: groups.get(key) }, item.img);
+    }
+    writeDerived(from, out, data, { verify_from: samplesPath, groups: groups.size });
+    console.log(`verify --all: ${data.count} labelled samples in ${groups.size} groups -> ${out}`);
+    return;
+  }
+  const counts: Record<string, { right: number; wrong: number; planted: number }> = {};
+  const count = (stage: Stage) => (counts[stage] ??= { right: 0, wrong: 0, planted: 0 });
+  for (const r of rows) {
+    const item = items.get(r.item)!;
+    const keep = r.right ? (positives * (wrongByStage.get(r.stage) ?? 0)) / (rightByStage.get(r.stage) ?? 1) : 1;
+    if (rng() < keep) {
+      data.add(verifyExample(item, r.stage, r.text, r.right, r.context), item.img);
+      count(r.stage)[r.right ? "right" : "wrong"]++;
+    }
+  }
+  if (planted > 0) {
+    for (const item of items.values()) {
+      const right = { question: item.question, answer: item.answer, stages: item.stages };
+      for (const stage of STAGES) {
+        if (rng() >= planted) continue;
+        const wrong = wrongCandidate(rng, sceneOf(item), item.params, right, stage);
+        if (!wrong || isRightStage(stage, wrong.text, variantsOf(item), item.answer)) continue;
+        data.add(verifyExample(item, stage, wrong.text, false), item.img);
+        data.add(verifyExample(item, stage, item.stages[stage], true), item.img);
+        count(stage).planted++;
+      }
+    }
+  }
+  writeDerived(from, out, data, { verify_from: samplesPath, counts });
+  console.log(`verify: ${JSON.stringify(counts)}; ${data.count} examples, ${data.tokens.length} tokens -> ${out}`);
+}
+
+/** The scene an item (of a generated split) is about: its id is `<split>-<scene index>-<question>`. */
+function sceneOf(item: Item): Scene {
+  return sceneFor(item.split, Number(item.id.split("-")[1]));
 }
 
 function commit(): void {
@@ -443,9 +552,10 @@ const a = args(rest);
 if (cmd === "vocab") vocab(a);
 else if (cmd === "gen") gen(a);
 else if (cmd === "mined") mined(a);
+else if (cmd === "verify") verify(a);
 else if (cmd === "commit") commit();
 else if (cmd === "check") check();
 else {
-  console.error("usage: x1-shapes vocab|gen|commit|check [--options]");
+  console.error("usage: x1-shapes vocab|gen|mined|verify|commit|check [--options] (see the top of cli.ts)");
   process.exit(2);
 }

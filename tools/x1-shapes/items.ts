@@ -6,7 +6,8 @@
 import { buildJudgePrompt, buildSelfCheckPrompt } from "../../src/reasoning/judge";
 import { buildStagePrompt } from "../../src/reasoning/prompts";
 import { renderStages } from "../../src/reasoning/parser";
-import { STAGES } from "../../src/reasoning/stages";
+import { STAGES, type Stage } from "../../src/reasoning/stages";
+import { VERIFY_NO, VERIFY_YES, buildVerifyPrompt } from "../../src/reasoning/verify";
 import type { Prompt } from "../../src/reasoning/types";
 import { type Rng, pick, shuffle, substream } from "./prng";
 import { type Scene, randomScene } from "./scene";
@@ -194,6 +195,8 @@ export interface Example {
   /** Judge: the better response (1|2) and the stage judged; check: the label; stages/direct: the answer. */
   label: string;
   stage?: JudgedStage;
+  /** Evaluation sets: examples of one group compete (the verifier's candidates of one stage and prefix). */
+  group?: number;
 }
 
 /** An option-lookup drill (lookup.ts) as training text, asked about scene `index` of `split`'s image. */
@@ -266,6 +269,35 @@ export interface Mix {
   direct: number;
   judge: number;
   check: number;
+}
+
+function referenceContext(item: Item, stage: Stage): Partial<Stages> {
+  const context: Partial<Stages> = {};
+  for (const s of STAGES.slice(0, STAGES.indexOf(stage))) context[s] = item.stages[s];
+  return context;
+}
+
+/**
+ * One verifier item as training text: the engine's verify prompt for a candidate of `stage` after
+ * `context` (by default the reference earlier stages), and the verdict after the prefilled
+ * `CHECK:`, so the loss is on the one token the verifier scorer reads.
+ */
+export function verifyExample(
+  item: Item,
+  stage: Stage,
+  candidate: string,
+  right: boolean,
+  context: Partial<Stages> = referenceContext(item, stage),
+): Example {
+  return {
+    family: item.family,
+    item: item.id,
+    kind: "check",
+    stage,
+    prompt: buildVerifyPrompt(stage, item.question, context, candidate),
+    completion: right ? VERIFY_YES : VERIFY_NO,
+    label: right ? "CORRECT" : "INCORRECT",
+  };
 }
 
 /** One judge item of an item as training text: the engine's judge prompt and the judge's reply. */

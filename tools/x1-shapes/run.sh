@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Bundle the X1-Shapes generator (TypeScript, imports the engine's prompt builders) and run it.
-# Usage: bash tools/x1-shapes/run.sh vocab|gen|commit [--options]
+# Usage: bash tools/x1-shapes/run.sh vocab|gen|mined|verify|commit|check [--options]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p tools/.cache
