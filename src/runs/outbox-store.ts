@@ -5,6 +5,36 @@
  */
 import type { WebhookConfig } from "./contract";
 
+/**
+ * The outbox's tables as run schema v2 created them (schema.ts): never edited, since objects
+ * created then migrate from them. A new object creates them and then applies the changes since.
+ */
+export const OUTBOX_TABLES = [
+  `CREATE TABLE IF NOT EXISTS outbox (
+     id TEXT PRIMARY KEY,
+     kind TEXT NOT NULL CHECK (kind IN ('ledger','webhook')),
+     seq INTEGER NOT NULL,
+     event_type TEXT NOT NULL,
+     payload TEXT NOT NULL,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_at INTEGER NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('pending','delivered','abandoned')),
+     last_error TEXT
+   )`,
+  `CREATE TABLE IF NOT EXISTS delivery_attempt (
+     n INTEGER PRIMARY KEY AUTOINCREMENT,
+     outbox_id TEXT NOT NULL,
+     attempt INTEGER NOT NULL,
+     at INTEGER NOT NULL,
+     status INTEGER,
+     error TEXT,
+     duration_ms INTEGER NOT NULL
+   )`,
+];
+
+/** Run schema v3: a delivery the user retries starts its schedule again (`OutboxRow.schedule_base`). */
+export const OUTBOX_SCHEDULE_BASE = `ALTER TABLE outbox ADD COLUMN schedule_base INTEGER NOT NULL DEFAULT 0`;
+
 export type OutboxKind = "ledger" | "webhook";
 /** `abandoned`: given up (the API calls it `failed`; schema v2's CHECK names it so). */
 export type OutboxState = "pending" | "delivered" | "abandoned";

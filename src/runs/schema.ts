@@ -1,7 +1,10 @@
 /**
  * The run object's SQLite schema. Versioned and additive: a new version appends statements,
  * never rewrites old ones, so an object created by an older deploy migrates in place.
+ * The outbox's tables are shared with the batch object (outbox-store.ts).
  */
+import { OUTBOX_SCHEDULE_BASE, OUTBOX_TABLES } from "./outbox-store";
+
 export const MIGRATIONS: string[][] = [
   // v1
   [
@@ -52,32 +55,13 @@ export const MIGRATIONS: string[][] = [
     `ALTER TABLE run ADD COLUMN owner TEXT`,
     `ALTER TABLE run ADD COLUMN price TEXT`,
     `ALTER TABLE run ADD COLUMN webhook TEXT`,
-    `CREATE TABLE IF NOT EXISTS outbox (
-       id TEXT PRIMARY KEY,
-       kind TEXT NOT NULL CHECK (kind IN ('ledger','webhook')),
-       seq INTEGER NOT NULL,
-       event_type TEXT NOT NULL,
-       payload TEXT NOT NULL,
-       attempts INTEGER NOT NULL DEFAULT 0,
-       next_at INTEGER NOT NULL,
-       state TEXT NOT NULL CHECK (state IN ('pending','delivered','abandoned')),
-       last_error TEXT
-     )`,
-    `CREATE TABLE IF NOT EXISTS delivery_attempt (
-       n INTEGER PRIMARY KEY AUTOINCREMENT,
-       outbox_id TEXT NOT NULL,
-       attempt INTEGER NOT NULL,
-       at INTEGER NOT NULL,
-       status INTEGER,
-       error TEXT,
-       duration_ms INTEGER NOT NULL
-     )`,
+    ...OUTBOX_TABLES,
   ],
   // v3: a delivery the user retries starts the schedule again (schedule_base: attempts made before
   // it), and steps of the verifier scorer (kind 'verify'), which v1's CHECK did not allow — SQLite
   // cannot alter a CHECK, so the table is rebuilt with its rows.
   [
-    `ALTER TABLE outbox ADD COLUMN schedule_base INTEGER NOT NULL DEFAULT 0`,
+    OUTBOX_SCHEDULE_BASE,
     `CREATE TABLE step_v3 (
        id TEXT PRIMARY KEY,
        kind TEXT NOT NULL CHECK (kind IN ('generate','check','match','select','verify')),

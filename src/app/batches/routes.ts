@@ -6,6 +6,7 @@ import type { Context } from "hono";
 import { z } from "zod";
 import type { Env } from "../../env";
 import { ApiError } from "../errors";
+import { publicIds } from "../http/public-ids";
 import { checkImageUrl, decodeInlineImage } from "../images/images";
 import { errors, json, keyAuth, register, type App } from "../openapi";
 import { resolveModel } from "../runs/schemas";
@@ -15,7 +16,7 @@ import { checkWebhookUrl } from "../runs/webhook-schema";
 import type { BatchRun } from "./batch-object";
 import { batchResultSchema, batchViewSchema, createBatchSchema, readBatch, type CreateBatchBody } from "./schemas";
 
-const BATCH_ID_PATTERN = /^batch_[0-9a-f]{64}$/;
+const batchIds = publicIds("batch");
 const BATCH_EVENTS = ["batch.completed", "batch.canceled"];
 
 function namespace(env: Env): DurableObjectNamespace<BatchRun> {
@@ -31,20 +32,9 @@ function namespace(env: Env): DurableObjectNamespace<BatchRun> {
   return env.BATCHES;
 }
 
-const noSuchBatch = (id: string): ApiError =>
-  new ApiError(404, "not_found_error", `no batch with id "${id.length > 80 ? `${id.slice(0, 80)}…` : id}"`, {
-    param: "id",
-    code: "batch_not_found",
-  });
-
 function batchStub(env: Env, id: string): DurableObjectStub<BatchRun> {
   const ns = namespace(env);
-  if (!BATCH_ID_PATTERN.test(id)) throw noSuchBatch(id);
-  try {
-    return ns.get(ns.idFromString(id.slice("batch_".length)));
-  } catch {
-    throw noSuchBatch(id);
-  }
+  return ns.get(batchIds.parse(ns, id));
 }
 
 /**
@@ -85,7 +75,7 @@ async function createBatch(c: Context<AppEnv>): Promise<Response> {
   };
   const ns = namespace(c.env);
   const objectId = ns.newUniqueId();
-  const id = `batch_${objectId.toString()}`;
+  const id = batchIds.format(objectId);
   const bodies = (raw as { requests: { body: unknown }[] }).requests.map((r) => JSON.stringify(r.body));
   const view = await ns.get(objectId).create({
     id,
@@ -102,14 +92,14 @@ async function createBatch(c: Context<AppEnv>): Promise<Response> {
 async function getBatch(c: Context<AppEnv>): Promise<Response> {
   const id = c.req.param("id") ?? "";
   const view = await batchStub(c.env, id).get(c.get("apiKey").id);
-  if (!view) throw noSuchBatch(id);
+  if (!view) throw batchIds.notFound(id);
   return c.json(view, 200);
 }
 
 async function batchResults(c: Context<AppEnv>): Promise<Response> {
   const id = c.req.param("id") ?? "";
   const lines = await batchStub(c.env, id).results(c.get("apiKey").id);
-  if (!lines) throw noSuchBatch(id);
+  if (!lines) throw batchIds.notFound(id);
   return new Response(lines.map((l) => JSON.stringify(l)).join("\n") + "\n", {
     status: 200,
     headers: { "Content-Type": "application/jsonl; charset=utf-8" },
@@ -119,16 +109,11 @@ async function batchResults(c: Context<AppEnv>): Promise<Response> {
 async function cancelBatch(c: Context<AppEnv>): Promise<Response> {
   const id = c.req.param("id") ?? "";
   const view = await batchStub(c.env, id).cancel(c.get("apiKey").id);
-  if (!view) throw noSuchBatch(id);
+  if (!view) throw batchIds.notFound(id);
   return c.json(view, 200);
 }
 
-const batchIdParam = z.object({
-  id: z
-    .string()
-    .regex(BATCH_ID_PATTERN)
-    .meta({ description: "A batch id (`batch_` + 64 hex digits).", example: `batch_${"0".repeat(64)}` }),
-});
+const batchIdParam = batchIds.param;
 
 export function batchRoutes(app: App): void {
   register(

@@ -18,7 +18,7 @@ import { callerOf, type AppEnv } from "../types";
 import { apiErrorMap } from "../zod-messages";
 import { listOwnRuns, listQuerySchema } from "./list";
 import { idempotencyConflict, isTerminalView, respondWithRun } from "./responses";
-import { noSuchRun, parseRunId, runStub, type RunStub } from "./run-ids";
+import { noSuchRun, parseRunId, runIdParam, runStub, type RunStub } from "./run-ids";
 import { createRunSchema, runAcceptedSchema, runListSchema } from "./schemas";
 import { prepareRun, startRun } from "./start";
 
@@ -124,12 +124,6 @@ const webhookRetrySchema = z
   })
   .meta({ id: "WebhookRetry" });
 
-const runIdParam = z.object({
-  id: z
-    .string()
-    .regex(/^run_[0-9a-f]{64}$/)
-    .meta({ description: "A run id (`run_` + 64 hex digits).", example: `run_${"0".repeat(64)}` }),
-});
 const preferHeader = z.object({
   Prefer: z
     .string()

@@ -1,14 +1,17 @@
 /**
- * Public run ids are `run_` + the Durable Object's 64-hex id: the id alone finds the object, with
- * no index lookup, and `idFromString` rejects ids this namespace never issued.
+ * Public run ids are `run_` + the Durable Object's 64-hex id (../http/public-ids.ts).
  */
 import type { Env } from "../../env";
 import type { RunObjectApi } from "../../runs/contract";
-import { ApiError } from "../errors";
+import type { ApiError } from "../errors";
+import { publicIds } from "../http/public-ids";
 
-export const RUN_ID_PATTERN = /^run_[0-9a-f]{64}$/;
+const runIds = publicIds("run");
 
-export const publicRunId = (id: DurableObjectId): string => `run_${id.toString()}`;
+/** The `{id}` path parameter of the run routes. */
+export const runIdParam = runIds.param;
+
+export const publicRunId = (id: DurableObjectId): string => runIds.format(id);
 
 /** The RPC surface we rely on (contract.ts), plus the object's `fetch` for the SSE stream. */
 export type RunStub = RunObjectApi & { fetch(request: Request): Promise<Response> };
@@ -19,18 +22,9 @@ export function runStub(env: Env, id: DurableObjectId): RunStub {
   return env.RUNS.get(id) as unknown as RunStub;
 }
 
-export const noSuchRun = (id: string): ApiError =>
-  new ApiError(404, "not_found_error", `no run with id "${id.length > 80 ? `${id.slice(0, 80)}…` : id}"`, {
-    param: "id",
-    code: "run_not_found",
-  });
+export const noSuchRun = (id: string): ApiError => runIds.notFound(id);
 
 /** The object id behind a public run id; 404 for anything that is not one of ours. */
 export function parseRunId(env: Env, id: string): DurableObjectId {
-  if (!RUN_ID_PATTERN.test(id)) throw noSuchRun(id);
-  try {
-    return env.RUNS.idFromString(id.slice(4));
-  } catch {
-    throw noSuchRun(id);
-  }
+  return runIds.parse(env.RUNS, id);
 }
