@@ -7,7 +7,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { BackendError } from "../../src/inference/backend";
 import { ScriptedModel, testBackends } from "../../src/inference/mock-model";
-import { modelVersion } from "../../src/inference/registry";
+import { modelVersion } from "../../src/inference/model-version";
 import type { RunView } from "../../src/runs/contract";
 import { expectError } from "../api/helpers";
 import { createTestKey } from "../helpers/admin";

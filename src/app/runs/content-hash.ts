@@ -5,7 +5,7 @@
  */
 import type { Env } from "../../env";
 import type { ImageInput } from "../../inference/backend";
-import { modelVersion } from "../../inference/registry";
+import { modelVersion } from "../../inference/model-version";
 import type { RunSpec } from "../../reasoning/types";
 import { bodyHash } from "../http/idempotency";
 
