@@ -7,12 +7,12 @@ import { BackendError, type Backend, type ImageInput } from "../inference/backen
 import { coalesceGenerateSteps, coalesceVerifySteps, toStepOutputs, toVerifyOutputs } from "../reasoning/batching";
 import { eventsForStep, initialEvents, plan, runLocalStep } from "../reasoning/planner";
 import type { ModelRequest, Prompt, RunResult, StepOutput, StepSpec } from "../reasoning/types";
-import { formatUsd } from "../shared/money";
-import { costOf, fitCall, inputTokenBound, type Fit } from "./allowance";
+import { inputTokenBound } from "./allowance";
 import type { RunError, RunStatus } from "./contract";
 import { backoffMs, type RetryPolicy } from "./retry";
 import type { CommittedStep, LedgerEntry, NewEvent, RetryRow, RunRow, RunStore } from "./run-store";
-import { costUsd, knownCostUsd, knownTokens, rollUpUsage } from "./usage";
+import { limitReached, Reservations, type Reserved, type SpendCounter } from "./reservations";
+import { costUsd, knownCostUsd, rollUpUsage } from "./usage";
 
 export interface ExecutorOptions {
   policy: RetryPolicy;
@@ -25,40 +25,6 @@ export interface ExecutorOptions {
   resolveVerifier?: (runModel: string) => Backend | undefined;
   /** The owner key's spend counter (its KeyLimiter), for runs with `limits.key_budget_usd`. */
   spend?: SpendCounter;
-}
-
-export interface SpendCounter {
-  reserve(id: string, usd: number, budgetUsd: number): Promise<{ ok: boolean; available_usd: number }>;
-  settle(id: string, usd: number): Promise<void>;
-}
-
-/** One call's reservation: its id in the key's counter, its worst-case cost, the max_tokens it fits with. */
-interface Reserved {
-  id: string;
-  usd: number;
-  key: boolean;
-  max_tokens: number;
-}
-
-function limitError(
-  run: RunRow,
-  step: string,
-  fit: Extract<Fit, { ok: false }>,
-  committedTokens: number,
-  committedUsd: number,
-): RunError {
-  if (fit.limit === "tokens") {
-    return {
-      type: "run_error",
-      code: "token_limit_exceeded",
-      message: `the next call (${step}) could need ${fit.needed_tokens} tokens, more than the ${(run.limits.max_total_tokens ?? 0) - committedTokens} left of max_total_tokens=${run.limits.max_total_tokens} (used: ${committedTokens}); it was not sent, and the trace so far is kept`,
-    };
-  }
-  return {
-    type: "run_error",
-    code: "budget_exceeded",
-    message: `the next call (${step}) could cost ${formatUsd(fit.needed_usd)}, more than the budget has left (this run has spent ${formatUsd(committedUsd)}); it was not sent, and the trace so far is kept`,
-  };
 }
 
 export type Terminal = Exclude<RunStatus, "queued" | "running">;
@@ -77,6 +43,7 @@ export class RunExecutor {
   private readonly inflight = new Map<string, AbortController>();
   private readonly now: () => number;
   private image: ImageInput | undefined | null = null;
+  private readonly reservations: Reservations;
 
   constructor(
     private readonly store: RunStore,
@@ -87,6 +54,7 @@ export class RunExecutor {
     this.steps = store.loadSteps();
     this.retries = store.loadRetries();
     this.now = options.now ?? Date.now;
+    this.reservations = new Reservations(options.spend);
   }
 
   done(): Map<string, StepOutput> {
@@ -123,7 +91,7 @@ export class RunExecutor {
         });
         return { nextAt: null };
       }
-      const budgetError = this.budgetError(run);
+      const budgetError = limitReached(run, this.steps.values());
       if (budgetError) {
         this.finish("failed", null, budgetError);
         return { nextAt: null };
@@ -196,80 +164,6 @@ export class RunExecutor {
     };
   }
 
-  private budgetError(run: RunRow): RunError | null {
-    const maxTokens = run.limits.max_total_tokens;
-    if (maxTokens !== undefined) {
-      const spent = knownTokens(this.steps.values());
-      if (spent >= maxTokens) {
-        return {
-          type: "run_error",
-          code: "token_limit_exceeded",
-          message: `the run used ${spent} tokens, reaching its limit of max_total_tokens=${maxTokens}; the trace so far is kept`,
-        };
-      }
-    }
-    const maxCost = run.limits.max_cost_usd;
-    if (maxCost !== undefined && run.price) {
-      const spent = knownCostUsd(this.steps.values(), run.price);
-      if (spent >= maxCost) {
-        return {
-          type: "run_error",
-          code: "budget_exceeded",
-          message: `the run cost $${spent.toFixed(6)}, reaching the key's remaining budget of $${maxCost.toFixed(6)}; the trace so far is kept`,
-        };
-      }
-    }
-    return null;
-  }
-
-  /**
-   * Reserve every call of the wave before any is sent (allowance.ts): against the run's token
-   * limit and own cost cap here, and against the key's budget in its KeyLimiter. A call that does
-   * not fit even a few tokens ends the run with `budget_exceeded` (or `token_limit_exceeded`).
-   */
-  private async reserveWave(
-    run: RunRow,
-    plans: { steps: StepSpec[]; request: ModelRequest; inputTokens: number }[],
-  ): Promise<{ fatal: RunError | null; reserved: Reserved[] }> {
-    const committedTokens = knownTokens(this.steps.values());
-    const committedUsd = run.price ? knownCostUsd(this.steps.values(), run.price) : 0;
-    let tokens = run.limits.max_total_tokens !== undefined ? run.limits.max_total_tokens - committedTokens : undefined;
-    let usd = run.limits.max_cost_usd !== undefined && run.price ? run.limits.max_cost_usd - committedUsd : undefined;
-    const reserved: Reserved[] = [];
-    const spend = this.options.spend;
-    for (const p of plans) {
-      let fit = fitCall(p.request, p.inputTokens, { tokens, usd }, run.price);
-      const id = `${run.id}:${p.steps.map((s) => s.id).join(",")}`;
-      if (fit.ok && spend && run.price && run.limits.key_budget_usd !== undefined) {
-        let r = await spend.reserve(id, fit.usd, run.limits.key_budget_usd);
-        if (!r.ok) {
-          fit = fitCall(
-            p.request,
-            p.inputTokens,
-            { tokens, usd: Math.min(usd ?? Infinity, r.available_usd) },
-            run.price,
-          );
-          if (fit.ok) r = await spend.reserve(id, fit.usd, run.limits.key_budget_usd);
-          if (fit.ok && !r.ok) fit = { ok: false, limit: "usd", needed_tokens: fit.tokens, needed_usd: fit.usd };
-        }
-        if (fit.ok) reserved.push({ id, usd: fit.usd, key: true, max_tokens: fit.max_tokens });
-      } else if (fit.ok) reserved.push({ id, usd: fit.usd, key: false, max_tokens: fit.max_tokens });
-      if (!fit.ok) {
-        await this.release(reserved);
-        return { fatal: limitError(run, p.steps[0]?.id ?? "", fit, committedTokens, committedUsd), reserved: [] };
-      }
-      if (tokens !== undefined) tokens -= fit.tokens;
-      if (usd !== undefined) usd -= fit.usd;
-    }
-    return { fatal: null, reserved };
-  }
-
-  private async release(reserved: Reserved[]): Promise<void> {
-    const spend = this.options.spend;
-    if (!spend) return;
-    await Promise.all(reserved.filter((r) => r.key).map((r) => spend.settle(r.id, 0)));
-  }
-
   /** A prompt's input tokens as the backend will count them, or an upper bound when it cannot say. */
   private async inputTokens(backend: Backend, prompt: Prompt): Promise<number> {
     if (backend.countInputTokens) {
@@ -311,7 +205,7 @@ export class RunExecutor {
         })),
       )),
     ];
-    const { fatal: overLimit, reserved } = await this.reserveWave(run, plans);
+    const { fatal: overLimit, reserved } = await this.reservations.reserveWave(run, this.steps.values(), plans);
     if (overLimit) return overLimit;
     // Each call: the steps it serves and how to make it, given a signal; outputs in step order.
     const calls: {
@@ -371,14 +265,14 @@ export class RunExecutor {
         try {
           outputs = await call(AbortSignal.any([controller.signal, AbortSignal.timeout(timeout)]), started);
         } catch (err) {
-          await this.settle(reservation, null, run);
+          await this.reservations.settle(reservation, null, run);
           const current = this.store.loadRun();
           if (current && !isTerminal(current.status)) fatal ??= this.recordFailure(steps, err);
           return;
         } finally {
           for (const s of steps) this.inflight.delete(s.id);
         }
-        await this.settle(reservation, outputs, run);
+        await this.reservations.settle(reservation, outputs, run);
         const current = this.store.loadRun();
         if (!current || isTerminal(current.status)) return; // canceled or ended while in flight
         steps.forEach((step, i) => {
@@ -388,28 +282,6 @@ export class RunExecutor {
       }),
     );
     return fatal;
-  }
-
-  /** A call's actual cost replaces its key reservation: 0 for a failed call, the reservation when usage is unknown. */
-  private async settle(reservation: Reserved | undefined, outputs: StepOutput[] | null, run: RunRow): Promise<void> {
-    const spend = this.options.spend;
-    if (!spend || !reservation?.key) return;
-    let usd = 0;
-    if (outputs && run.price) {
-      const known = outputs.every((o) => o.usage.input_tokens !== undefined && o.usage.output_tokens !== undefined);
-      usd = known
-        ? costOf(
-            outputs.reduce((a, o) => a + (o.usage.input_tokens ?? 0), 0),
-            outputs.reduce((a, o) => a + (o.usage.output_tokens ?? 0), 0),
-            run.price,
-          )
-        : reservation.usd;
-    }
-    try {
-      await spend.settle(reservation.id, usd);
-    } catch {
-      // The reservation lapses on its own (RESERVATION_TTL_MS); the ledger still records the run's cost.
-    }
   }
 
   private commit(run: RunRow, step: StepSpec, output: StepOutput): void {

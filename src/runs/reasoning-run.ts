@@ -16,7 +16,8 @@ import {
   type RunView,
 } from "./contract";
 import { streamEvents } from "./event-stream";
-import { isTerminal, RunExecutor, type SpendCounter } from "./executor";
+import { isTerminal, RunExecutor } from "./executor";
+import type { SpendCounter } from "./reservations";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry";
 import { dispatchOutbox, outboxDueAt, scheduleScale } from "./outbox";
 import { RunStore, type CommittedStep, type RunRow } from "./run-store";
