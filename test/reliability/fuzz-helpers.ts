@@ -20,6 +20,7 @@ export const ERROR_TYPES = [
   "api_error",
 ];
 const RUN_ID = /^run_[0-9a-f]{64}$/;
+const BATCH_ID = /^batch_[0-9a-f]{64}$/;
 const TERMINAL = ["succeeded", "failed", "canceled"];
 
 export type Route =
@@ -33,6 +34,10 @@ export type Route =
   | "GET /v1/models"
   | "GET /v1/usage"
   | "/admin/keys"
+  | "POST /v1/batches"
+  | "GET /v1/batches/:id"
+  | "GET /v1/batches/:id/results"
+  | "POST /v1/batches/:id/cancel"
   | "any method, any path";
 
 export interface RouteStats {
@@ -45,6 +50,8 @@ export class FuzzLedger {
   readonly stats = new Map<Route, RouteStats>();
   /** Run ids answered with a 2xx (created or replayed). */
   readonly acceptedRuns = new Set<string>();
+  /** Batch ids answered with a 2xx by `POST /v1/batches`, with how many requests each holds. */
+  readonly acceptedBatches = new Map<string, number>();
 
   private entry(route: Route): RouteStats {
     let s = this.stats.get(route);
@@ -69,7 +76,8 @@ export class FuzzLedger {
   }
 
   private async checkContract(route: Route, res: Response, opts: { method?: string; runId?: string }): Promise<void> {
-    const text = opts.method === "HEAD" ? "" : await res.text();
+    // Decoded by hand: workerd warns when .text() reads a body whose type is not text (JSONL).
+    const text = opts.method === "HEAD" ? "" : new TextDecoder().decode(await res.arrayBuffer());
     const where = `${route} → ${res.status}: ${text.slice(0, 400)}`;
     expect(res.status, where).toBeLessThan(500);
     if (res.status >= 400) {
@@ -168,6 +176,28 @@ export class FuzzLedger {
         } else {
           expect(["list", "api_key"], where).toContain(body.object);
         }
+        return;
+      }
+      case "POST /v1/batches": {
+        const body = json() as { id?: string; object?: string; status?: string; counts?: { total?: number } };
+        expect(res.status, where).toBe(202);
+        expect(body.id, where).toMatch(BATCH_ID);
+        expect(body.object, where).toBe("batch");
+        expect(res.headers.get("location"), where).toBe(`/v1/batches/${String(body.id)}`);
+        expect(body.counts?.total, where).toBeGreaterThan(0);
+        this.acceptedBatches.set(body.id as string, body.counts?.total ?? 0);
+        return;
+      }
+      case "GET /v1/batches/:id":
+      case "POST /v1/batches/:id/cancel": {
+        const body = json();
+        expect(res.status, where).toBe(200);
+        expect(body.object, where).toBe("batch");
+        return;
+      }
+      case "GET /v1/batches/:id/results": {
+        expect(res.headers.get("content-type"), where).toMatch(/^application\/jsonl/);
+        for (const line of text.trim().split("\n")) expect(typeof JSON.parse(line).custom_id, where).toBe("string");
         return;
       }
       case "any method, any path":
