@@ -39,6 +39,32 @@ describe("onError", () => {
     expect(body.error.message).toMatch(/no column "content_hash".*migrations apply/);
   });
 
+  it("maps SQLite out of memory and Durable Object overload to a retryable 503, not a 500", async () => {
+    const cases: [Error, RegExp][] = [
+      [new Error("out of memory: SQLITE_NOMEM"), /storage: SQLITE_NOMEM/],
+      [new Error("rpc failed", { cause: new Error("database is locked: SQLITE_BUSY") }), /storage: SQLITE_BUSY/],
+      [Object.assign(new Error("Durable Object is overloaded."), { overloaded: true }), /overloaded/],
+      [Object.assign(new Error("Network connection lost."), { retryable: true }), /could not be reached/],
+    ];
+    for (const [err, message] of cases) {
+      const res = await tinyApp(() => {
+        throw err;
+      }).request("/boom");
+      expect(res.status, err.message).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("1");
+      const body = (await res.json()) as { error: { type: string; code: string; message: string } };
+      expect(body.error.type).toBe("api_error");
+      expect(body.error.code).toBe("temporarily_unavailable");
+      expect(body.error.message).toMatch(message);
+      expect(body.error.message).toMatch(/Idempotency-Key/);
+    }
+    // Our own bugs stay 500s: a plain error is not taken for a transient one.
+    const bug = await tinyApp(() => {
+      throw new Error("Cannot read properties of undefined");
+    }).request("/boom");
+    expect(bug.status).toBe(500);
+  });
+
   it("maps ApiError to its status and the JSON error shape", async () => {
     const res = await tinyApp(() => {
       throw new ApiError(413, "invalid_request_error", "too big", { param: "image", code: "image_too_large" });

@@ -88,6 +88,20 @@ export const onError: ErrorHandler = function onError(err, c) {
       { "Retry-After": "60" },
     );
   }
+  const transient = transientFailure(err);
+  if (transient) {
+    // Storage or a Durable Object under pressure: nothing the caller did, and worth retrying.
+    console.warn(`transient failure (request ${requestIdOf(c) ?? "?"}): ${transient}`);
+    return c.json(
+      errorBody(
+        "api_error",
+        `the service is overloaded right now (${transient}); retry in a second — with the same Idempotency-Key for a POST, so that a run already created is not created again`,
+        { code: "temporarily_unavailable" },
+      ),
+      503,
+      { "Retry-After": "1" },
+    );
+  }
   // Anything else is our bug, never the caller's input: log it, answer without internals.
   const request_id = requestIdOf(c);
   console.error(`unhandled error (request ${request_id ?? "?"})`, err);
@@ -108,6 +122,22 @@ export function missingTable(err: unknown): string | null {
   for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     const m = /no such (table|column): ([\w.]+)|has no (column) named ([\w.]+)/i.exec(e.message);
     if (m) return `${(m[1] ?? m[3])?.toLowerCase()} "${m[2] ?? m[4]}"`;
+  }
+  return null;
+}
+
+/**
+ * A failure of the platform rather than of our code or the request, searching the cause chain:
+ * a Durable Object error Cloudflare marks `overloaded` or `retryable`, or SQLite out of memory or
+ * busy (seen in local workerd with over a thousand live run objects). A short description, or null.
+ */
+export function transientFailure(err: unknown): string | null {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const flags = e as { overloaded?: unknown; retryable?: unknown };
+    if (flags.overloaded === true) return "a Durable Object is overloaded";
+    const sqlite = /SQLITE_(NOMEM|BUSY|LOCKED|FULL|IOERR)/.exec(e.message);
+    if (sqlite) return `storage: ${sqlite[0]}`;
+    if (flags.retryable === true) return "a Durable Object could not be reached";
   }
   return null;
 }
