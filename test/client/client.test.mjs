@@ -97,3 +97,42 @@ test("verifyWebhook accepts the service's own delivery and refuses a tampered on
     server.close();
   }
 });
+
+test("503 and 429 are retried after Retry-After, but only for requests safe to repeat", async () => {
+  const seen = [];
+  let failNext = 0;
+  // Answers the next `failNext` requests itself with a 503, as the service does under pressure.
+  const overloaded = async (request) => {
+    seen.push(`${request.method} ${new URL(request.url).pathname}`);
+    if (failNext > 0) {
+      failNext--;
+      return new Response(
+        JSON.stringify({ error: { type: "api_error", message: "overloaded", code: "temporarily_unavailable" } }),
+        { status: 503, headers: { "content-type": "application/json", "retry-after": "0" } },
+      );
+    }
+    return fetch(request);
+  };
+  const x1 = createX1Client({ baseUrl: service.url, apiKey: DEV_KEY, fetch: overloaded });
+  const body = { model: "mock:fixed", question: "How many squares?", search: { strategy: "greedy" } };
+
+  failNext = 2;
+  assert.ok((await x1.listModels()).data.length > 0, "a GET is retried until it succeeds");
+  assert.deepEqual(seen.splice(0), ["GET /v1/models", "GET /v1/models", "GET /v1/models"]);
+
+  failNext = 1;
+  const refused = await x1.createRun(body).catch((e) => e);
+  assert.ok(refused instanceof X1Error && refused.status === 503, "a POST without a key is not repeated");
+  assert.deepEqual(seen.splice(0), ["POST /v1/runs"]);
+
+  failNext = 1;
+  const run = await x1.createRun(body, { idempotencyKey: `retry-${Date.now()}`, wait: 30 });
+  assert.equal(run.status, "succeeded", "a POST with an Idempotency-Key is repeated, body and all");
+  assert.deepEqual(seen.splice(0), ["POST /v1/runs", "POST /v1/runs"]);
+
+  const once = createX1Client({ baseUrl: service.url, apiKey: DEV_KEY, fetch: overloaded, retry: { maxRetries: 1 } });
+  failNext = 5;
+  const exhausted = await once.getRun(run.id).catch((e) => e);
+  assert.equal(exhausted.status, 503, "retries stop at maxRetries");
+  assert.equal(seen.splice(0).length, 2);
+});

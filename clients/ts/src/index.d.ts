@@ -40,6 +40,12 @@ export interface X1ClientOptions {
   baseUrl?: string;
   apiKey?: string;
   fetch?: typeof fetch;
+  /**
+   * 503 and 429 answers to safe requests (GET, HEAD, or with an Idempotency-Key) are retried after
+   * their Retry-After: at most `maxRetries` times (default 3), and only while Retry-After is at
+   * most `maxDelayMs` (default 10 s). `{maxRetries: 0}` turns it off.
+   */
+  retry?: { maxRetries?: number; maxDelayMs?: number };
 }
 
 export declare class X1Error extends Error {

@@ -35,11 +35,31 @@ const sleep = (ms, signal) =>
     });
   });
 
+/**
+ * A 503 (the service under pressure) or 429 (the key's rate limit) is retried after its
+ * `Retry-After`, when that is short and the request is safe to repeat: a GET or HEAD, or a request
+ * with an `Idempotency-Key` (the service answers a repeat with the run it already made).
+ */
+function retrying(fetchImpl, { maxRetries = 3, maxDelayMs = 10_000 } = {}) {
+  return async (request) => {
+    const safe = ["GET", "HEAD"].includes(request.method) || request.headers.has("idempotency-key");
+    for (let attempt = 0; ; attempt++) {
+      const res = await fetchImpl(safe && attempt < maxRetries ? request.clone() : request);
+      if (!safe || attempt >= maxRetries || (res.status !== 503 && res.status !== 429)) return res;
+      const seconds = Number(res.headers.get("retry-after") ?? "1");
+      const delayMs = Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : 1000;
+      if (delayMs > maxDelayMs) return res;
+      await res.body?.cancel();
+      await sleep(delayMs);
+    }
+  };
+}
+
 export function createX1Client(options = {}) {
   const baseUrl = (options.baseUrl ?? "http://localhost:8787").replace(/\/+$/, "");
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const headers = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
-  const api = createFetchClient({ baseUrl, headers, fetch: (request) => fetchImpl(request) });
+  const api = createFetchClient({ baseUrl, headers, fetch: retrying((request) => fetchImpl(request), options.retry) });
 
   async function createRun(body, { wait, idempotencyKey } = {}) {
     const params = { header: {} };
@@ -71,8 +91,8 @@ export function createX1Client(options = {}) {
     }
   }
 
-  /** Start a run and return it finished. */
-  async function createRunAndWait(body, { timeoutMs = 600_000, idempotencyKey } = {}) {
+  /** Start a run and return it finished (under an Idempotency-Key, so a retried start is one run). */
+  async function createRunAndWait(body, { timeoutMs = 600_000, idempotencyKey = globalThis.crypto.randomUUID() } = {}) {
     const started = await createRun(body, { wait: Math.min(60, Math.ceil(timeoutMs / 1000)), idempotencyKey });
     if (started.object === "run" && "trace" in started) return started;
     return waitForRun(started.id, { timeoutMs });
