@@ -25,6 +25,13 @@ export const JUDGE_MAX_TOKENS = 256;
 /** A self-check reply is one line: `CHECK: INCORRECT` is well under 24 tokens. */
 export const CHECK_MAX_TOKENS = 24;
 
+/** The prompt that writes `stage` after the accepted stages (`ANSWER`: the whole answer at once). */
+function promptFor(spec: RunSpec, stage: StageKey, accepted: Partial<Record<Stage, string>>): Prompt {
+  return stage === "ANSWER"
+    ? buildAnswerPrompt(spec.question, spec.has_image)
+    : buildStagePrompt(spec.question, accepted, stage, spec.has_image);
+}
+
 export interface StageSettings {
   candidates: number;
   /** `none`: greedy, the single candidate is selected. */
@@ -80,10 +87,7 @@ export function generateStep(
 ): StepSpec {
   const id = genId(stage, prefix.index, index);
   const settings = stageSettings(spec, stage);
-  const prompt =
-    stage === "ANSWER"
-      ? buildAnswerPrompt(spec.question, spec.has_image)
-      : buildStagePrompt(spec.question, prefix.accepted, stage, spec.has_image);
+  const prompt = promptFor(spec, stage, prefix.accepted);
   return {
     id,
     kind: "generate",
@@ -140,10 +144,7 @@ export function verifyStep(
   candidate: { label: string; text: string; accepted: Partial<Record<Stage, string>> },
 ): StepSpec {
   const id = verifyId(stage, candidate.label);
-  const prompt =
-    stage === "ANSWER"
-      ? buildAnswerPrompt(spec.question, spec.has_image)
-      : buildStagePrompt(spec.question, candidate.accepted, stage, spec.has_image);
+  const prompt = promptFor(spec, stage, candidate.accepted);
   return {
     id,
     kind: "verify",
