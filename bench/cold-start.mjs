@@ -171,7 +171,13 @@ async function coldCycle(model) {
     const t0 = performance.now();
     prepareState(state);
     const migrationsMs = performance.now() - t0;
-    service = await startService({ state, port: await freePort(), vars: { MOCK_LATENCY_MS: String(MOCK_LATENCY_MS) } });
+    // As deployed: no response checking (VALIDATE_RESPONSES, which .dev.vars turns on for local
+    // development, builds the OpenAPI document and its validators on the first response).
+    service = await startService({
+      state,
+      port: await freePort(),
+      vars: { MOCK_LATENCY_MS: String(MOCK_LATENCY_MS), VALIDATE_RESPONSES: "0" },
+    });
     const first = await runOnce(service.url, model, 7);
     const second = await runOnce(service.url, model, 7);
     return {

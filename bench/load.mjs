@@ -49,7 +49,7 @@ import { ROOT, d1Query, freePort, parseSse, prepareState, startService } from ".
 
 /** name → [default, description]; `--name value` or LOAD_NAME (upper snake case) overrides. */
 const OPTIONS = {
-  scenarios: ["mock,embedded,batch", "which scenarios to run, in order (batch: one batch of --batch-runs)"],
+  scenarios: ["mock,embedded", "which scenarios to run, in order: mock, embedded, batch (one batch of --batch-runs)"],
   "batch-runs": [1000, "requests in the batch scenario's one batch (greedy runs of the mock model)"],
   "batch-concurrency": [16, "the batch's concurrency (and the key's BATCH_KEY_CONCURRENCY)"],
   "interactive-every-ms": [500, "batch scenario: one interactive run of the same key every this many ms"],
@@ -768,6 +768,8 @@ async function main() {
     const vars = {
       MOCK_LATENCY_MS: String(opts["mock-latency-ms"]),
       BATCH_KEY_CONCURRENCY: String(opts["batch-concurrency"]),
+      // As deployed: .dev.vars turns response checking on for local development.
+      VALIDATE_RESPONSES: "0",
     };
     service = await startService({ state, port: await freePort(), vars });
     results.service_ready_s = round(service.readyMs / 1000, 2);

@@ -4,7 +4,8 @@
 #   schedule   stage_beam N=4 / N=8, reference sequential vs our concurrent schedule, in memory and
 #              through the Durable Object, on a 25 ms mock and on the embedded model (workerd)
 #   embedded   embedded decoding: workerd vs onnxruntime-node on the same int8 graph, batched vs single
-#   load       hundreds of concurrent runs over HTTP against `wrangler dev --local` (mock and embedded)
+#   load       hundreds of concurrent runs over HTTP against `wrangler dev --local` (mock and embedded),
+#              then a batch of 1,000 runs on a fresh process
 #   cold       deploy bundle size (wrangler deploy --dry-run) and the first request's latency
 #   hotpath    authenticated GET /v1/runs/:id against GET /healthz under 200 concurrent clients
 #   cache      the result cache's hit path and a fork, against a full run of the same request
@@ -27,7 +28,10 @@ if want embedded; then
 fi
 if want load; then
   echo "== load"
-  node bench/load.mjs
+  # Each on a fresh process: a finished 1,000-run batch leaves its run objects (and their SQLite)
+  # in the one local workerd isolate, which would load the scenarios after it.
+  node bench/load.mjs --scenarios mock,embedded
+  node bench/load.mjs --scenarios batch --out bench/results/load-batch.json
 fi
 if want cold; then
   echo "== cold start"
