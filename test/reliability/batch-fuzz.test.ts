@@ -13,22 +13,11 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { PNG_8x6_B64 } from "../fixtures/images";
 import { createTestKey } from "../helpers/admin";
 import { TEST_API_KEY } from "../helpers/auth";
-import { FuzzLedger } from "./fuzz-helpers";
+import { FuzzLedger, SEED, runs } from "./fuzz-helpers";
 
 const BASE = "https://api.test";
 const AUTH = `Bearer ${TEST_API_KEY}`;
 const receiver = inject("webhookReceiver");
-const viteEnv = (import.meta as unknown as { env?: Record<string, string | undefined> }).env ?? {};
-const SEED = Number(viteEnv.VITE_RELIABILITY_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const SCALE = Number(viteEnv.VITE_RELIABILITY_SCALE ?? 1);
-const runs = (n: number, seconds = 6): fc.Parameters<unknown> => ({
-  numRuns: Math.max(1, Math.round(n * SCALE)),
-  seed: SEED,
-  endOnFailure: true,
-  interruptAfterTimeLimit: seconds * 1000 * Math.max(1, SCALE),
-  markInterruptAsFailure: false,
-});
-
 const ledger = new FuzzLedger();
 const enc = new TextEncoder();
 
@@ -175,7 +164,7 @@ describe("bad input: fuzzing the batch routes", { timeout: 180_000 }, () => {
         });
         await ledger.check("POST /v1/batches", res);
       }),
-      runs(120),
+      runs(120, 6),
     );
   });
 
@@ -218,7 +207,7 @@ describe("bad input: fuzzing the batch routes", { timeout: 180_000 }, () => {
               : "POST /v1/batches/:id/cancel";
         await ledger.check(route, res);
       }),
-      runs(80),
+      runs(80, 6),
     );
   });
 

@@ -1,12 +1,32 @@
 /**
- * Shared by the bad-input fuzz suite: one check of any response against the API's contract, with
- * counts per route (cases tried, statuses, failures) printed at the end of the suite.
+ * Shared by the bad-input fuzz suites (fuzz.test.ts, batch-fuzz.test.ts): the seed and the scale,
+ * and one check of any response against the API's contract, with counts per route (cases tried,
+ * statuses, failures) printed at the end of the suite.
  *
  * The contract: never a 5xx; a 4xx is a JSON error `{error: {type, message, ...}}` (405 with
  * `Allow`, 401 with `WWW-Authenticate`, 429 with `Retry-After`); a 2xx is a correct answer of its
  * route. Accepted runs are collected so that the suite can check that nothing else was created.
  */
+import type fc from "fast-check";
 import { expect } from "vitest";
+
+const viteEnv = (import.meta as unknown as { env?: Record<string, string | undefined> }).env ?? {};
+/** fast-check's seed: VITE_RELIABILITY_SEED replays a run; printed by each suite. */
+export const SEED = Number(viteEnv.VITE_RELIABILITY_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const SCALE = Number(viteEnv.VITE_RELIABILITY_SCALE ?? 1);
+
+/**
+ * `n` cases times the scale (VITE_RELIABILITY_SCALE), cut short after `seconds` times the scale,
+ * so that a suite stays bounded in time on a loaded machine (`npm test` runs it at scale 1,
+ * `npm run test:reliability` at 3); the printed counts say how many cases ran.
+ */
+export const runs = (n: number, seconds = 4): fc.Parameters<unknown> => ({
+  numRuns: Math.max(1, Math.round(n * SCALE)),
+  seed: SEED,
+  endOnFailure: true,
+  interruptAfterTimeLimit: seconds * 1000 * Math.max(1, SCALE),
+  markInterruptAsFailure: false,
+});
 
 export const ERROR_TYPES = [
   "invalid_request_error",

@@ -19,26 +19,10 @@ import { MAX_BODY_BYTES, MAX_IMAGE_BYTES, MAX_QUESTION_CHARS } from "../../src/a
 import { PNG_8x6_B64, JPEG_8x6_B64, GIF_8x6_B64 } from "../fixtures/images";
 import { createTestKey, adminHeaders } from "../helpers/admin";
 import { TEST_API_KEY } from "../helpers/auth";
-import { FuzzLedger, type Route } from "./fuzz-helpers";
+import { FuzzLedger, SEED, runs, type Route } from "./fuzz-helpers";
 
 const BASE = "https://api.test";
 const receiver = inject("webhookReceiver");
-const viteEnv = (import.meta as unknown as { env?: Record<string, string | undefined> }).env ?? {};
-const SEED = Number(viteEnv.VITE_RELIABILITY_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const SCALE = Number(viteEnv.VITE_RELIABILITY_SCALE ?? 1);
-/**
- * `n` cases times the scale, cut short after `seconds` times the scale, so that the suite stays
- * bounded in time on a loaded machine (`npm test` runs it at scale 1, `npm run test:reliability` at
- * 3); the printed counts say how many cases ran.
- */
-const runs = (n: number, seconds = 4): fc.Parameters<unknown> => ({
-  numRuns: Math.max(1, Math.round(n * SCALE)),
-  seed: SEED,
-  endOnFailure: true,
-  interruptAfterTimeLimit: seconds * 1000 * Math.max(1, SCALE),
-  markInterruptAsFailure: false,
-});
-
 const ledger = new FuzzLedger();
 const AUTH = `Bearer ${TEST_API_KEY}`;
 const enc = new TextEncoder();
