@@ -3,7 +3,8 @@
  * X1Model decoding code as in the Worker, on onnxruntime-node over model-shards/), one table:
  * accuracy per question family and overall, tokens and seconds per question, for
  *   direct answer · greedy four-stage · one sampled four-stage answer (T = 0.6) ·
- *   stage_beam N=2 judge · stage_beam N=4 judge · stage_beam N=4 logprob · best_of_n N=4 judge
+ *   stage_beam N=2 judge · stage_beam N=4 judge · stage_beam N=4 logprob · best_of_n N=4 judge ·
+ *   stage_beam and best_of_n N=4 with the verifier scorer (beam4v, bon4v; src/inference/embedded/verifier.ts)
  * and the judge's accuracy on the split's held-out judge items (pairs it never trained on).
  *
  *   npm run eval -- [--split test|dev] [--limit N] [--modes direct,greedy,...] [--judge-limit N]
@@ -19,6 +20,7 @@ import { DEFAULT_TEMPERATURE, DEFAULT_TOP_P } from "../../src/app/http/limits";
 import { EmbeddedBackend } from "../../src/inference/embedded/backend";
 import { loadModelFiles } from "../../src/inference/embedded/loader";
 import { X1Model } from "../../src/inference/embedded/model";
+import { withModelVerifier } from "../../src/inference/embedded/verifier";
 import type { ImageInput } from "../../src/inference/backend";
 import { buildJudgePrompt, parseVerdict, readJudgeReply } from "../../src/reasoning/judge";
 import { runInMemory } from "../../src/reasoning/memory-executor";
@@ -96,6 +98,15 @@ const MODES: Record<string, Mode> = {
     search: { strategy: "stage_beam", candidates: 4, keep: 1, scorer: "judge", judge_orders: 2 },
   },
   bon4: { name: "best_of_n N=4 judge", search: { strategy: "best_of_n", candidates: 4, keep: 1, scorer: "judge" } },
+  // The verifier scorer: P(CORRECT) after the verify prompt (src/inference/embedded/verifier.ts).
+  beam4v: {
+    name: "stage_beam N=4 verifier",
+    search: { strategy: "stage_beam", candidates: 4, keep: 1, scorer: "verifier" },
+  },
+  bon4v: {
+    name: "best_of_n N=4 verifier",
+    search: { strategy: "best_of_n", candidates: 4, keep: 1, scorer: "verifier" },
+  },
 };
 
 function arg(name: string, fallback: string): string {
@@ -155,6 +166,7 @@ async function main(): Promise<void> {
   const runtime = wasm ? await webRuntimeInNode() : await nodeRuntime(dir, Number(arg("threads", "1")));
   const model = await X1Model.create(await loadModelFiles(dirSource(dir)), runtime);
   const backend = new EmbeddedBackend({ id: "embedded:x1-shapes-tiny", model: async () => model });
+  const verifier = withModelVerifier(backend, model);
   const { items, source } = loadItems(split, limit);
   const families = [...new Set(items.map((it) => it.family))].sort();
   console.log(
@@ -200,7 +212,7 @@ async function main(): Promise<void> {
             seed: 1000 + k,
           },
         };
-        const run = await runInMemory(spec, backend, { image: it.image, schedule: "concurrent" });
+        const run = await runInMemory(spec, backend, { image: it.image, schedule: "concurrent", verifier });
         answer = run.result.answer;
         for (const o of run.done.values()) t.tokens += (o.usage.input_tokens ?? 0) + (o.usage.output_tokens ?? 0);
         if (dumpPath) {

@@ -117,6 +117,50 @@ export class X1Model {
     return new Float32Array(out.image_embeds?.data as Float32Array);
   }
 
+  /**
+   * The log-probabilities (temperature 1) of `tokenIds` as the next token after the prompt, from one
+   * forward pass with nothing generated: what the stage verifier reads.
+   */
+  async nextLogprobs(
+    promptIds: number[],
+    imageEmbeds: Float32Array | undefined,
+    tokenIds: number[],
+  ): Promise<number[]> {
+    const out = await this.prefill(promptIds, imageEmbeds);
+    const logits = (out.logits?.data as Float32Array).slice(0, this.manifest.architecture.vocab_size);
+    const norm = logSumExp(logits);
+    return tokenIds.map((id) => (logits[id] as number) - norm);
+  }
+
+  /** The prompt once (batch 1), empty prefix, a past of the placeholder slot only. */
+  private async prefill(
+    promptIds: number[],
+    imageEmbeds: Float32Array | undefined,
+  ): Promise<Record<string, OrtTensorLike>> {
+    const a = this.manifest.architecture;
+    const rt = this.runtime;
+    const L = promptIds.length;
+    if (L >= a.max_len) throw new RangeError(`the prompt has ${L} tokens; the model's context is ${a.max_len}`);
+    const names = Array.from({ length: a.n_layers }, (_, i) => [`key_${i}`, `value_${i}`]).flat();
+    const emptyPast = new OwnCache(names.length, 1, a.n_heads * a.head_dim, 1);
+    const embeds = imageEmbeds ?? new Float32Array(a.image_tokens * a.d_model);
+    const feeds: Record<string, OrtTensorLike> = {
+      ids: rt.tensor("int32", Int32Array.from(promptIds), [1, L]),
+      image_embeds: rt.tensor("float32", embeds, [1, a.image_tokens, a.d_model]),
+      positions: rt.tensor(
+        "int32",
+        Int32Array.from({ length: L }, (_, i) => i),
+        [1, L],
+      ),
+      key_valid: rt.tensor("int32", emptyPast.keyValid(0, L), [1, emptyPast.slots + L]),
+    };
+    names.forEach((name, i) => {
+      feeds[`prefix_${name}`] = rt.tensor("float32", new Float32Array(0), [1, a.n_heads, 0, a.head_dim]);
+      feeds[`past_${name}`] = rt.tensor("float32", emptyPast.view(i), [emptyPast.slots, 1, a.n_heads, a.head_dim]);
+    });
+    return this.run(this.decoder, feeds);
+  }
+
   async decode(o: DecodeOptions): Promise<DecodeResult> {
     const a = this.manifest.architecture;
     const L = o.promptIds.length;
@@ -136,23 +180,7 @@ export class X1Model {
     const pastTensor = (c: OwnCache, i: number): OrtTensorLike =>
       rt.tensor("float32", c.view(i), [c.slots, c.rows, a.n_heads, a.head_dim]);
 
-    // Prefill: the prompt once (batch 1), empty prefix, a past of the placeholder slot only.
-    const emptyPast = new OwnCache(names.length, 1, HD, 1);
-    const feeds: Record<string, OrtTensorLike> = {
-      ids: rt.tensor("int32", Int32Array.from(o.promptIds), [1, L]),
-      image_embeds: o.imageEmbeds ? rt.tensor("float32", o.imageEmbeds, [1, a.image_tokens, a.d_model]) : noImage(1),
-      positions: rt.tensor(
-        "int32",
-        Int32Array.from({ length: L }, (_, i) => i),
-        [1, L],
-      ),
-      key_valid: keyValid(emptyPast, 0, L),
-    };
-    names.forEach((name, i) => {
-      feeds[`prefix_${name}`] = rt.tensor("float32", new Float32Array(0), [1, a.n_heads, 0, a.head_dim]);
-      feeds[`past_${name}`] = pastTensor(emptyPast, i);
-    });
-    let out = await this.run(this.decoder, feeds);
+    let out = await this.prefill(o.promptIds, o.imageEmbeds);
     let steps = 1;
 
     const V = a.vocab_size;
