@@ -5,7 +5,7 @@
  * alternatives the server lists for that token. A verdict token can come split (" COR" + "RECT"):
  * a token counts for CORRECT when it begins that word and not INCORRECT, and the other way round.
  */
-import { buildVerifyPrompt } from "../reasoning/verify";
+import { verifyPromptFor } from "../reasoning/verify";
 import type { VerifyRequest } from "../reasoning/types";
 import type { GenerateOptions, ImageInput } from "./backend";
 
@@ -18,11 +18,9 @@ export function verifyGeneration(
   image: ImageInput | undefined,
   signal?: AbortSignal,
 ): GenerateOptions {
-  // A best_of_n answer is checked as a whole, by the question its CONCLUSION answers.
-  const stage = request.stage === "ANSWER" ? "CONCLUSION" : request.stage;
   return {
     purpose: "verify",
-    prompt: buildVerifyPrompt(stage, request.question, request.context, request.candidate, request.with_image),
+    prompt: verifyPromptFor(request),
     n: 1,
     seeds: [0],
     stop: [],

@@ -8,7 +8,7 @@
  */
 import { renderStages } from "./parser";
 import type { Stage } from "./stages";
-import type { Prompt } from "./types";
+import type { Prompt, VerifyRequest } from "./types";
 
 /** The assistant turn's prefill; the verdict is the next token. */
 export const VERIFY_PREFIX = "CHECK:";
@@ -56,4 +56,10 @@ export function buildVerifyPrompt(
     'Reply with exactly "CHECK: CORRECT" or "CHECK: INCORRECT".\n\n' +
     `Question: ${question}${contextBlock(context)}\n\n${LABEL[stage]}:\n${candidate}`;
   return { user, assistant_prefix: VERIFY_PREFIX, with_image: withImage };
+}
+
+/** The verifier's prompt for a verify request; a best_of_n answer is checked as a whole, by the question its CONCLUSION answers. */
+export function verifyPromptFor(request: VerifyRequest): Prompt {
+  const stage = request.stage === "ANSWER" ? "CONCLUSION" : request.stage;
+  return buildVerifyPrompt(stage, request.question, request.context, request.candidate, request.with_image);
 }

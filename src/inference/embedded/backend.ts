@@ -5,7 +5,7 @@
  * every candidate); mean log-probabilities are reported. Judge and self-check calls are ordinary
  * prompts for this model (it was trained on them).
  */
-import type { Backend, GenerateOptions, GenerateResult, Generation } from "../backend";
+import type { Backend, GenerateOptions, GenerateResult, Generation, ImageInput } from "../backend";
 import { BackendError } from "../backend";
 import type { FinishReason, Prompt } from "../../reasoning/types";
 import { decodeImage, toModelImage } from "./image";
@@ -18,6 +18,17 @@ const FINISH: Record<DecodeFinish, FinishReason> = {
   max_tokens: "length",
   context: "length",
 };
+
+/** The image as the model's image tokens; an image it cannot decode is the caller's 400. */
+export async function embedImage(model: X1Model, image: ImageInput, backendId: string): Promise<Float32Array> {
+  let rgb: Uint8Array;
+  try {
+    rgb = toModelImage(await decodeImage(image.bytes, image.media_type), model.manifest.architecture.image_size);
+  } catch (err) {
+    throw new BackendError(`${backendId}: ${err instanceof Error ? err.message : String(err)}`, false, 400);
+  }
+  return model.encodeImage(rgb);
+}
 
 export interface EmbeddedBackendOptions {
   id: string;
@@ -53,16 +64,8 @@ export class EmbeddedBackend implements Backend {
     const { prompt } = options;
     let imageEmbeds: Float32Array | undefined;
     if (prompt.with_image) {
-      if (options.image) {
-        let rgb: Uint8Array;
-        try {
-          const size = model.manifest.architecture.image_size;
-          rgb = toModelImage(await decodeImage(options.image.bytes, options.image.media_type), size);
-        } catch (err) {
-          throw new BackendError(`${this.id}: ${err instanceof Error ? err.message : String(err)}`, false, 400);
-        }
-        imageEmbeds = await model.encodeImage(rgb);
-      } else warnings.push("the prompt expects an image but none was given: the model saw a blank one");
+      if (options.image) imageEmbeds = await embedImage(model, options.image, this.id);
+      else warnings.push("the prompt expects an image but none was given: the model saw a blank one");
     }
     const n = Math.max(1, options.n);
     if (n > (this.capabilities.max_n ?? n))

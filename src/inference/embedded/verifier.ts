@@ -5,13 +5,13 @@
  *
  * It is not a capability of the served embedded backend, so the API still refuses the `verifier`
  * scorer for the embedded model: the shipped model was never trained on the verify prompt, and on
- * held-out mined samples its score separates right from wrong ones worse than chance on three
- * stages (docs/embedded-model.md). `npm run eval`'s `beam4v` and `bon4v` use it to measure the
+ * held-out mined samples its score separates right from wrong ones worse than chance on two of
+ * three stages (docs/embedded-model.md). `npm run eval`'s `beam4v` and `bon4v` use it to measure the
  * scorer inside the search.
  */
-import { buildVerifyPrompt, VERIFY_NO, VERIFY_YES } from "../../reasoning/verify";
-import { BackendError, type Backend, type VerifyOptions, type VerifyResult } from "../backend";
-import { decodeImage, toModelImage } from "./image";
+import { VERIFY_NO, VERIFY_YES, verifyPromptFor } from "../../reasoning/verify";
+import type { Backend, VerifyOptions, VerifyResult } from "../backend";
+import { embedImage } from "./backend";
 import type { X1Model } from "./model";
 
 /** `backend` (which generates) with `verify` on the same model. */
@@ -22,26 +22,16 @@ export function withModelVerifier(backend: Backend, model: X1Model): Backend {
   const [yes, no] = verdicts.map((ids) => ids[0] as number) as [number, number];
 
   async function verify(options: VerifyOptions): Promise<VerifyResult> {
-    let imageEmbeds: Float32Array | undefined;
-    if (options.image && options.requests.some((r) => r.with_image)) {
-      const size = model.manifest.architecture.image_size;
-      let rgb: Uint8Array;
-      try {
-        rgb = toModelImage(await decodeImage(options.image.bytes, options.image.media_type), size);
-      } catch (err) {
-        throw new BackendError(`${backend.id}: ${err instanceof Error ? err.message : String(err)}`, false, 400);
-      }
-      imageEmbeds = await model.encodeImage(rgb);
-    }
+    const imageEmbeds =
+      options.image && options.requests.some((r) => r.with_image)
+        ? await embedImage(model, options.image, backend.id)
+        : undefined;
     const scores: (number | null)[] = [];
     let inputTokens = 0;
     for (const request of options.requests) {
       if (options.signal?.aborted)
         throw options.signal.reason instanceof Error ? options.signal.reason : new Error("aborted");
-      // A best_of_n answer is checked as a whole, by the question its CONCLUSION answers.
-      const stage = request.stage === "ANSWER" ? "CONCLUSION" : request.stage;
-      const prompt = buildVerifyPrompt(stage, request.question, request.context, request.candidate, request.with_image);
-      const ids = model.tokenizer.encodePrompt(prompt);
+      const ids = model.tokenizer.encodePrompt(verifyPromptFor(request));
       inputTokens += ids.length;
       try {
         const [lpYes, lpNo] = (await model.nextLogprobs(ids, request.with_image ? imageEmbeds : undefined, [
