@@ -52,7 +52,7 @@ def main():
         samples = json.load(open("data/x1-shapes/samples/samples.json"))
         vec = []
         for i, smp in enumerate(samples):
-            # Sample i is dev scene i (tools/x1-shapes/cli.ts `commit`).
+            # Sample i is dev scene i (tools/x1-shapes/cmd-commit.ts `commit`).
             assert smp["id"] == f"dev-{i}-0"
             t = images[i].tobytes()
             png = open(f"data/x1-shapes/samples/{smp['image']}", "rb").read()

@@ -5,7 +5,7 @@ Held-out judge items pair a right stage with a planted slip, and the judge learn
 of the time (measured on run 10 with tools/eval/search_postmortem.py): the model's own confusions
 (small/large, a neighbouring cell) look nothing like the planted ones. This samples each stage the
 way a search does (temperature 0.6, top_p 0.9, the accepted earlier stages being the reference
-ones) and keeps every distinct sample that differs from the reference stage; tools/x1-shapes/cli.ts
+ones) and keeps every distinct sample that differs from the reference stage; tools/x1-shapes/cmd-mined.ts
 `mined` turns them into judge items (both orders, the reference as the judge's check).
 
     /usr/bin/python3 tools/train/mine.py --split train-mine --ckpt tools/.cache/x1-train/run10.pt \
@@ -15,7 +15,7 @@ nearly always right once the reasoning is.
 
 For the stage verifier (the `verifier` scorer), `--stages SUMMARY,CAPTION,REASONING,CONCLUSION
 --all` keeps every distinct sample, right or wrong, with `times`, how often it was sampled;
-tools/x1-shapes/cli.ts `verify` labels them exactly (any phrasing the generator could have used is
+tools/x1-shapes/cmd-mined.ts `verify` labels them exactly (any phrasing the generator could have used is
 right, tools/x1-shapes/labels.ts) and turns them into training items.
 """
 import argparse

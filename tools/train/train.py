@@ -18,7 +18,7 @@ from tokenizer import Tokenizer  # noqa: E402
 
 POSITIONS = ["top left", "top middle", "top right", "middle left", "center", "middle right",
              "bottom left", "bottom middle", "bottom right"]  # tools/x1-shapes/scene.ts
-# The aux head's classes (tools/x1-shapes/cli.ts writes cells.u8 as index + 1, 0 = no shape).
+# The aux head's classes (tools/x1-shapes/cmd-gen.ts writes cells.u8 as index + 1, 0 = no shape).
 CONCEPTS = [None, "circle", "square", "triangle", "diamond",
             None, "red", "green", "blue", "yellow", "purple",
             None, "small", "large"]
