@@ -11,11 +11,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-web/wasm";
 
 ort.env.wasm.numThreads = 1;
 ort.env.wasm.proxy = false;
-const dir = join(import.meta.dirname, "../../model-shards");
+const dir = fileURLToPath(new URL("../../model-shards", import.meta.url));
 const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
 const read = (file) => new Uint8Array(readFileSync(join(dir, file)));
 const session = (name) =>
