@@ -5,7 +5,8 @@
  */
 import { type Rng, pick, randInt, shuffle } from "./prng";
 import { COLOURS, POSITIONS, SHAPES, type Colour, type Scene, type Shape } from "./scene";
-import { type Family, type Filter, type Params, matches, solve } from "./families";
+import { type Family, type Filter, type Params, solve } from "./families";
+import { matches } from "./phrases";
 
 /** Mostly a colour or shape present in the scene (so counts are rarely 0), sometimes any. */
 function someColour(rng: Rng, scene: Scene): Colour {
