@@ -114,8 +114,8 @@ export function getModelInfo(env: Env, id: string, provider = thisBuild()): Mode
 /**
  * The scorer a model's runs use when the request names none, from what measured best for it. The
  * embedded model, stage_beam N=4 on its 1,000-question test split: logprob 90.6%, the judge 88.8%,
- * the verifier 87.3%, greedy 89.9% (docs/model-card.md). GPU models keep the reference's judge: nothing was measured
- * for them here.
+ * the verifier 87.3%, greedy 89.9% (docs/model-card.md). GPU models keep the reference's judge:
+ * nothing was measured for them here.
  */
 function defaultScorer(backend: string): ModelInfo["default_scorer"] {
   return backend === "embedded" ? "logprob" : "judge";

@@ -52,6 +52,8 @@ const timeoutTurn = (): Promise<void> => new Promise((resolve) => setTimeout(res
 
 export class X1Model {
   readonly tokenizer: X1Tokenizer;
+  /** The decoder's cache tensors in graph order, `key_0`, `value_0`, `key_1`…: `prefix_`, `past_` and `new_` each. */
+  private readonly cacheNames: string[];
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -64,6 +66,10 @@ export class X1Model {
     readonly session_ms: number,
   ) {
     this.tokenizer = new X1Tokenizer(tokenizer);
+    this.cacheNames = Array.from({ length: manifest.architecture.n_layers }, (_, i) => [
+      `key_${i}`,
+      `value_${i}`,
+    ]).flat();
   }
 
   static async create(loaded: LoadedModelFiles, runtime: OrtRuntime): Promise<X1Model> {
@@ -141,7 +147,7 @@ export class X1Model {
     const rt = this.runtime;
     const L = promptIds.length;
     if (L >= a.max_len) throw new RangeError(`the prompt has ${L} tokens; the model's context is ${a.max_len}`);
-    const names = Array.from({ length: a.n_layers }, (_, i) => [`key_${i}`, `value_${i}`]).flat();
+    const names = this.cacheNames;
     const emptyPast = new OwnCache(names.length, 1, a.n_heads * a.head_dim, 1);
     const embeds = imageEmbeds ?? new Float32Array(a.image_tokens * a.d_model);
     const feeds: Record<string, OrtTensorLike> = {
@@ -173,7 +179,7 @@ export class X1Model {
       if (!t) zeros.set(b, (t = rt.tensor("float32", new Float32Array(b * embedSize), [b, a.image_tokens, a.d_model])));
       return t;
     };
-    const names = Array.from({ length: a.n_layers }, (_, i) => [`key_${i}`, `value_${i}`]).flat();
+    const names = this.cacheNames;
     const HD = a.n_heads * a.head_dim;
     const keyValid = (c: OwnCache, prefix: number, fresh: number): OrtTensorLike =>
       rt.tensor("int32", c.keyValid(prefix, fresh), [c.rows, prefix + c.slots + fresh]);
