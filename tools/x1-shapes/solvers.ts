@@ -7,6 +7,11 @@ import { CORNERS, type Colour, type Scene, type Shape } from "./scene";
 import type { Filter, Solved } from "./families";
 import { bare, cap, desc, group, isAre, list, matches, objectsAt, plural, pos, v } from "./phrases";
 
+/** A question whose object is not in the scene: the answer is "none". */
+function answeredNone(question: string, SUMMARY: string, CAPTION: string, REASONING: string): Solved {
+  return { question, answer: "none", stages: { SUMMARY, CAPTION, REASONING, CONCLUSION: "none" } };
+}
+
 export function solveCount(scene: Scene, f: Filter, k: number): Solved {
   const g = group(f);
   const g1 = group(f, 1);
@@ -94,18 +99,13 @@ export function solveAttribute(scene: Scene, sub: "colour" | "shape" | "size", c
     ],
     k >> 3,
   );
-  if (!o) {
-    return {
+  if (!o)
+    return answeredNone(
       question,
-      answer: "none",
-      stages: {
-        SUMMARY,
-        CAPTION: `There is no shape at the ${p}.`,
-        REASONING: `Nothing is at the ${p}, so there is no ${what} to name.`,
-        CONCLUSION: "none",
-      },
-    };
-  }
+      SUMMARY,
+      `There is no shape at the ${p}.`,
+      `Nothing is at the ${p}, so there is no ${what} to name.`,
+    );
   const CAPTION = `At the ${p} there is a ${bare(o)}.`;
   const answer = o[sub];
   const REASONING = {
@@ -134,18 +134,13 @@ export function solveWhere(scene: Scene, colour: Colour, shape: Shape, k: number
   );
   const found = scene.objects.filter((o) => o.colour === colour && o.shape === shape);
   const o = found[0];
-  if (!o) {
-    return {
+  if (!o)
+    return answeredNone(
       question,
-      answer: "none",
-      stages: {
-        SUMMARY,
-        CAPTION: `There is no ${name} in the image.`,
-        REASONING: `No ${name} appears, so it has no position.`,
-        CONCLUSION: "none",
-      },
-    };
-  }
+      SUMMARY,
+      `There is no ${name} in the image.`,
+      `No ${name} appears, so it has no position.`,
+    );
   const CAPTION =
     found.length === 1
       ? `There is one ${name}: ${desc(o)}.`
