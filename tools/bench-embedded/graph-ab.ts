@@ -12,6 +12,8 @@ import { loadModelFiles } from "../../src/inference/embedded/loader";
 import { X1Model } from "../../src/inference/embedded/model";
 import { decodeImage, toModelImage } from "../../src/inference/embedded/image";
 import { graphRuntime } from "../../src/inference/embedded/graph/runtime";
+import { x1Runtime } from "../../src/inference/embedded/x1/runtime";
+import { parseManifest } from "../../src/inference/embedded/manifest";
 import type { OrtRuntime } from "../../src/inference/embedded/runtime";
 import { dirSource, webRuntimeInNode } from "../eval/node-runtime";
 
@@ -66,9 +68,12 @@ async function go(name: string, rt: OrtRuntime) {
 const imm = () => new Promise<void>((r) => setImmediate(r));
 let a: string[] = [],
   b: string[] = [];
-if (which !== "ort") a = await go("graph", graphRuntime(imm));
-if (which !== "graph") b = await go("ort-web", await webRuntimeInNode());
-if (which === "both") {
+const manifest = parseManifest(readFileSync("model-shards/manifest.json", "utf8"));
+const kernel = (await (WebAssembly as unknown as { compile(b: Uint8Array): Promise<WebAssembly.Module> }).compile(readFileSync("src/inference/embedded/x1/kernels.wasm")));
+if (which === "x1" || which === "x1ort") a = await go("x1", x1Runtime(kernel, manifest.architecture, imm));
+else if (which !== "ort") a = await go("graph", graphRuntime(imm));
+if (which === "both" || which === "ort" || which === "x1ort") b = await go("ort-web", await webRuntimeInNode());
+if (which === "both" || which === "x1ort") {
   let same = 0;
   a.forEach((x, i) => {
     if (x === b[i]) same++;

@@ -125,51 +125,89 @@ export const matmulOps: Record<string, Op> = {
       { dtype: "uint8", data: Uint8Array.of(zero), dims: [] },
     ];
   },
-  Conv: ([x, w, bias], attrs) => {
-    if (!x || !w || x.dims.length !== 4 || w.dims.length !== 4)
-      throw new Error("Conv is implemented for 2-D images (NCHW)");
-    if (Number(attrs.get("group") ?? 1) !== 1) throw new Error("Conv is implemented for group 1");
-    const [B, C, H, W] = x.dims as [number, number, number, number];
-    const [M, , KH, KW] = w.dims as [number, number, number, number];
-    const [sy, sx] = (attrs.get("strides") as number[] | undefined) ?? [1, 1];
-    const [py0, px0, py1, px1] = (attrs.get("pads") as number[] | undefined) ?? [0, 0, 0, 0];
-    const [dy, dx] = (attrs.get("dilations") as number[] | undefined) ?? [1, 1];
-    const OH = Math.floor((H + (py0 as number) + (py1 as number) - (dy as number) * (KH - 1) - 1) / (sy as number)) + 1;
-    const OW = Math.floor((W + (px0 as number) + (px1 as number) - (dx as number) * (KW - 1) - 1) / (sx as number)) + 1;
-    const P = C * KH * KW;
-    // Weights as a (C·KH·KW) × M matrix, once per weight.
-    let wt = shifted.get(w.data);
-    if (!wt) {
-      wt = new Float32Array(P * M);
-      for (let m = 0; m < M; m++) for (let p = 0; p < P; p++) wt[p * M + m] = w.data[m * P + p] as number;
-      shifted.set(w.data, wt);
-    }
-    const out = new Float32Array(B * M * OH * OW);
-    const cols = new Float32Array(OH * OW * P);
-    const prod = new Float32Array(OH * OW * M);
-    const xv = x.data as Float32Array;
-    for (let n = 0; n < B; n++) {
-      for (let oy = 0; oy < OH; oy++) {
-        for (let ox = 0; ox < OW; ox++) {
-          let at = (oy * OW + ox) * P;
-          for (let c = 0; c < C; c++) {
-            for (let ky = 0; ky < KH; ky++) {
-              const iy = oy * (sy as number) - (py0 as number) + ky * (dy as number);
-              for (let kx = 0; kx < KW; kx++) {
-                const ix = ox * (sx as number) - (px0 as number) + kx * (dx as number);
-                cols[at++] =
-                  iy < 0 || iy >= H || ix < 0 || ix >= W ? 0 : (xv[((n * C + c) * H + iy) * W + ix] as number);
-              }
-            }
+  Conv: convOp(),
+};
+
+export interface ConvGeometry {
+  C: number;
+  H: number;
+  W: number;
+  M: number;
+  KH: number;
+  KW: number;
+  sy: number;
+  sx: number;
+  py: number;
+  px: number;
+  dy: number;
+  dx: number;
+  OH: number;
+  OW: number;
+}
+
+/** The filters (M, C, KH, KW) as the (C·KH·KW) × M matrix an im2col product with rows of patches needs. */
+function filterColumns(w: Tensor): Float32Array {
+  const M = w.dims[0] as number;
+  const P = w.data.length / M;
+  const wt = new Float32Array(P * M);
+  for (let m = 0; m < M; m++) for (let p = 0; p < P; p++) wt[p * M + m] = w.data[m * P + p] as number;
+  return wt;
+}
+
+/** One image (C×H×W floats) convolved: im2col rows times the filter matrix, in JavaScript. */
+function convolveImage(x: Float32Array, w: Tensor, bias: Tensor | undefined, g: ConvGeometry): Float32Array {
+  const { C, H, W, M, KH, KW, sy, sx, py, px, dy, dx, OH, OW } = g;
+  const P = C * KH * KW;
+  let wt = shifted.get(w.data);
+  if (!wt) shifted.set(w.data, (wt = filterColumns(w)));
+  const cols = new Float32Array(OH * OW * P);
+  let at = 0;
+  for (let oy = 0; oy < OH; oy++) {
+    for (let ox = 0; ox < OW; ox++) {
+      for (let c = 0; c < C; c++) {
+        for (let ky = 0; ky < KH; ky++) {
+          const iy = oy * sy - py + ky * dy;
+          for (let kx = 0; kx < KW; kx++) {
+            const ix = ox * sx - px + kx * dx;
+            cols[at++] = iy < 0 || iy >= H || ix < 0 || ix >= W ? 0 : (x[(c * H + iy) * W + ix] as number);
           }
         }
       }
-      gemm(cols, 0, wt, 0, OH * OW, P, M, prod, 0);
-      for (let m = 0; m < M; m++) {
-        const b = bias ? (bias.data[m] as number) : 0;
-        for (let s = 0; s < OH * OW; s++) out[(n * M + m) * OH * OW + s] = (prod[s * M + m] as number) + b;
-      }
+    }
+  }
+  const prod = new Float32Array(OH * OW * M);
+  gemm(cols, 0, wt, 0, OH * OW, P, M, prod, 0);
+  const out = new Float32Array(M * OH * OW);
+  for (let m = 0; m < M; m++) {
+    const b = bias ? (bias.data[m] as number) : 0;
+    for (let s = 0; s < OH * OW; s++) out[m * OH * OW + s] = (prod[s * M + m] as number) + b;
+  }
+  return out;
+}
+
+/**
+ * Conv (2-D, NCHW, group 1), one image at a time through `convolve`, so a runtime can bring its
+ * own kernel; the default is im2col and the matrix product above, in JavaScript.
+ */
+export function convOp(
+  convolve: (x: Float32Array, w: Tensor, bias: Tensor | undefined, g: ConvGeometry) => Float32Array = convolveImage,
+): Op {
+  return ([x, w, bias], attrs) => {
+    if (!x || !w || x.dims.length !== 4 || w.dims.length !== 4) throw new Error("Conv is implemented for 2-D images (NCHW)");
+    if (Number(attrs.get("group") ?? 1) !== 1) throw new Error("Conv is implemented for group 1");
+    const [B, C, H, W] = x.dims as [number, number, number, number];
+    const [M, , KH, KW] = w.dims as [number, number, number, number];
+    const [sy = 1, sx = 1] = (attrs.get("strides") as number[] | undefined) ?? [];
+    const [py = 0, px = 0, py1 = 0, px1 = 0] = (attrs.get("pads") as number[] | undefined) ?? [];
+    const [dy = 1, dx = 1] = (attrs.get("dilations") as number[] | undefined) ?? [];
+    const OH = Math.floor((H + py + py1 - dy * (KH - 1) - 1) / sy) + 1;
+    const OW = Math.floor((W + px + px1 - dx * (KW - 1) - 1) / sx) + 1;
+    const g = { C, H, W, M, KH, KW, sy, sx, py, px, dy, dx, OH, OW };
+    const out = new Float32Array(B * M * OH * OW);
+    const image = C * H * W;
+    for (let n = 0; n < B; n++) {
+      out.set(convolve((x.data as Float32Array).subarray(n * image, (n + 1) * image), w, bias, g), n * M * OH * OW);
     }
     return [{ dtype: "float32", data: out, dims: [B, M, OH, OW] }];
-  },
-};
+  };
+}

@@ -47,7 +47,22 @@ class Reader {
       shift += 7n;
     }
   }
+  /** A varint as a number: values below 2^28 (almost every field) without a bigint. */
   int(): number {
+    let result = 0;
+    for (let shift = 0; shift < 28; shift += 7) {
+      const byte = this.buf[this.pos];
+      if (byte === undefined) throw new Error("ONNX model: truncated varint");
+      if (byte >= 0x80) {
+        result |= (byte & 0x7f) << shift;
+        this.pos++;
+        continue;
+      }
+      this.pos++;
+      return result | (byte << shift);
+    }
+    // Longer (or negative): rewind past what was read and take the exact path.
+    this.pos -= 4;
     return Number(this.varint());
   }
   bytes(): Uint8Array {

@@ -3,11 +3,12 @@
  * Constant nodes are evaluated once when the session is built; every other value lives only from
  * the node that makes it to the last node that reads it.
  */
-import { OPS } from "./ops";
+import { OPS, type Op } from "./ops";
 import { readModel, type ExternalData, type GraphNode } from "./proto";
 import type { Tensor } from "./tensor";
 
 export class GraphSession {
+  private readonly ops: Readonly<Record<string, Op>>;
   private readonly nodes: GraphNode[];
   private readonly constants: Map<string, Tensor>;
   /** For each node, the values it is the last reader of. */
@@ -18,12 +19,15 @@ export class GraphSession {
     external: ExternalData,
     /** Which graph, for error messages. */
     readonly name: string,
+    /** Operators to use in place of the table's (a runtime's own kernels). */
+    ops: Readonly<Record<string, Op>> = {},
   ) {
+    this.ops = { ...OPS, ...ops };
     const graph = readModel(bytes, external);
     this.constants = new Map(graph.initializers);
     this.outputs = graph.outputs;
     this.inputs = graph.inputs.filter((n) => !graph.initializers.has(n));
-    const unknown = [...new Set(graph.nodes.map((n) => n.op).filter((op) => !OPS[op]))];
+    const unknown = [...new Set(graph.nodes.map((n) => n.op).filter((op) => !this.ops[op]))];
     if (unknown.length > 0)
       throw new Error(`graph ${name}: operators the interpreter does not implement: ${unknown.join(", ")}`);
     this.nodes = [];
@@ -70,7 +74,7 @@ export class GraphSession {
       return t;
     });
     try {
-      return (OPS[node.op] as NonNullable<(typeof OPS)[string]>)(inputs, node.attrs, node.outputs.length);
+      return (this.ops[node.op] as Op)(inputs, node.attrs, node.outputs.length);
     } catch (err) {
       throw new Error(
         `graph ${this.name}: ${node.op} node ${node.name}: ${err instanceof Error ? err.message : String(err)}`,
