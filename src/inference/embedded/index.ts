@@ -6,7 +6,7 @@
 import { EmbeddedBackend } from "./backend";
 import { loadModelFiles, type FileSource } from "./loader";
 import { X1Model } from "./model";
-import { workerdRuntime } from "./ort-workerd";
+import { workerdX1Runtime } from "./x1/workerd";
 
 const models = new Map<string, Promise<X1Model>>();
 
@@ -14,7 +14,7 @@ const models = new Map<string, Promise<X1Model>>();
 export function loadEmbeddedModel(key: string, source: FileSource): Promise<X1Model> {
   let pending = models.get(key);
   if (!pending) {
-    pending = loadModelFiles(source).then((files) => X1Model.create(files, workerdRuntime()));
+    pending = loadModelFiles(source).then((files) => X1Model.create(files, workerdX1Runtime(files.manifest.architecture)));
     pending.catch(() => models.delete(key));
     models.set(key, pending);
   }

@@ -1,0 +1,75 @@
+/**
+ * The embedded model without ONNX Runtime: the decoder computed by `X1Decoder` (its products in a
+ * 641-byte wasm SIMD kernel) and the vision graph, which runs once per image, by the graph
+ * interpreter. Behind the same `OrtRuntime` seam as onnxruntime-web, so `X1Model` is unchanged.
+ */
+import type { OrtRuntime, OrtSessionLike, OrtTensorLike } from "../runtime";
+import type { Op } from "../graph/ops";
+import { convOp } from "../graph/ops-matmul";
+import { readModel } from "../graph/proto";
+import { GraphSession } from "../graph/session";
+import type { Tensor } from "../graph/tensor";
+import type { ModelManifest } from "../manifest";
+import { X1Decoder } from "./decoder";
+import { Kernels } from "./kernel";
+
+export const X1_RUNTIME_NAME = "x1 engine (TypeScript, wasm SIMD products)";
+
+const asOrt = (t: Tensor): Tensor & OrtTensorLike => ({ ...t, type: t.dtype }) as Tensor & OrtTensorLike;
+
+export function x1Runtime(
+  kernelModule: WebAssembly.Module,
+  architecture: ModelManifest["architecture"],
+  nextTurn?: () => Promise<void>,
+): OrtRuntime {
+  const kernels = new Kernels(kernelModule);
+  // The vision graph (once per image) runs on the interpreter with the kernels' convolution and
+  // erf. Its operands live in the arena, which it rewinds: it runs whole between decoder calls.
+  const inArena = <R>(work: () => R): R => {
+    const mark = kernels.alloc(0);
+    try {
+      return work();
+    } finally {
+      kernels.rewind(mark);
+    }
+  };
+  const Conv = convOp((x, w, bias, g) =>
+    inArena(() => {
+      const plane = g.OH * g.OW;
+      const cols = kernels.alloc(g.C * g.KH * g.KW * plane * 4);
+      const out = kernels.alloc(g.M * plane * 4);
+      const b = bias ? kernels.put(bias.data as Float32Array) : 0;
+      const { C, H, W, M, KH, KW, sy, sx, py, px, dy, dx, OH, OW } = g;
+      kernels.k.conv2d(kernels.put(x), C, H, W, kernels.put(w.data as Float32Array), b, M, KH, KW, sy, sx, py, px, dy, dx, OH, OW, cols, out);
+      return kernels.take(out, M * plane);
+    }),
+  );
+  const Erf: Op = ([x]) => {
+    if (!x || x.dtype !== "float32") throw new Error("Erf needs a float32 input");
+    return [
+      inArena(() => {
+        const at = kernels.put(x.data as Float32Array);
+        kernels.k.erf_inplace(at, x.data.length);
+        return { dtype: "float32", data: kernels.take(at, x.data.length), dims: [...x.dims] } as Tensor;
+      }),
+    ];
+  };
+  return {
+    nextTurn,
+    name: X1_RUNTIME_NAME,
+    tensor: (type, data, dims) => asOrt({ dtype: type, data, dims: [...dims] }),
+    createSession: async (graph): Promise<OrtSessionLike> => {
+      const external = new Map(graph.externalData.map((e) => [e.path, e.data]));
+      const run =
+        graph.name === "decoder"
+          ? new X1Decoder(kernels, architecture, readModel(graph.bytes, external))
+          : new GraphSession(graph.bytes, external, graph.name, { Conv, Erf });
+      return {
+        run: async (feeds) => {
+          const out = run.run(feeds as unknown as Record<string, Tensor>);
+          return Object.fromEntries(Object.entries(out).map(([name, t]) => [name, asOrt(t)]));
+        },
+      };
+    },
+  };
+}
