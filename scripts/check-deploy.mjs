@@ -49,7 +49,7 @@ for (const name of ENVIRONMENTS) {
   else {
     if (build.gzipKiB * 1024 > target)
       problems.push(`the Worker is ${build.gzipKiB} KiB gzipped, over its target of ${target / 1024} KiB`);
-    if (!embedded && build.wasm) problems.push("serves no embedded model but bundles onnxruntime-web's wasm");
+    if (!embedded && build.wasm) problems.push("serves no embedded model but bundles the embedded engine's wasm");
   }
   rows.push({
     name,

@@ -1,5 +1,5 @@
 // The GPU-only Worker: Workers AI and OpenAI-compatible backends, without the embedded model, so
-// onnxruntime-web is not bundled (docs/deploy.md, "Builds"). Everything else is src/index.ts.
+// the embedded model's engine is not bundled (docs/deploy.md, "Builds"). Everything else is src/index.ts.
 import { createApp } from "./app/create-app";
 
 export { ReasoningRun } from "./runs/reasoning-run";

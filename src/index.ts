@@ -1,4 +1,4 @@
-// The full Worker: every backend, the embedded model included (onnxruntime-web in the bundle).
+// The full Worker: every backend, the embedded model included (its x1 engine in the bundle).
 // src/index-gpu.ts is the same Worker without the embedded model, for GPU-only deployments.
 import "./inference/embedded/register";
 import { createApp } from "./app/create-app";

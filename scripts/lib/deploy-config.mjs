@@ -6,7 +6,7 @@ import { unstable_readConfig } from "wrangler";
 export const ENVIRONMENTS = ["local", "staging", "production"];
 
 const KiB = 1024;
-/** Gzipped Worker size targets: a GPU-only build, and one that bundles onnxruntime-web. */
+/** Gzipped Worker size targets: a GPU-only build, and one with the embedded model's engine. */
 export const TARGETS = { gpuOnly: 1024 * KiB, embedded: 5 * 1024 * KiB };
 
 export const PLACEHOLDER = "REPLACE_WITH_";
@@ -58,7 +58,7 @@ export function configProblems(name, config) {
   if (!config.d1_databases?.some((d) => d.binding === "DB")) problems.push("no D1 binding DB");
   if (!servesEmbedded(config) && !/index-gpu\.ts$/.test(config.main ?? ""))
     problems.push(
-      `serves no embedded model but builds ${config.main}, which bundles onnxruntime-web: use src/index-gpu.ts`,
+      `serves no embedded model but builds ${config.main}, which bundles the embedded model's engine: use src/index-gpu.ts`,
     );
   if (vars.MODEL_SOURCE === "r2" && !config.r2_buckets?.some((b) => b.binding === "MODEL_BUCKET"))
     problems.push('MODEL_SOURCE = "r2" without an R2 binding MODEL_BUCKET');

@@ -135,7 +135,7 @@ function embeddedSpec(env: Env, id: string, model: string, provider: EmbeddedPro
     capabilities: EMBEDDED_CAPABILITIES,
     description:
       `${model}: X1-Tiny, a small int8 vision-language model trained on X1-Shapes, running inside the Worker ` +
-      `(onnxruntime-web, wasm; batched decoding of N candidates with a KV cache; logprobs; counted usage; files from ${files.where || "nowhere"})`,
+      `(the x1 engine: its own wasm kernels; batched decoding of N candidates with a KV cache; logprobs; counted usage; files from ${files.where || "nowhere"})`,
   };
   if (!provider)
     spec.error =

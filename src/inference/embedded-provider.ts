@@ -1,7 +1,8 @@
 /**
  * The embedded backend, as a build provides it. The full Worker (src/index.ts) registers it; the
- * GPU-only build (src/index-gpu.ts) does not, so onnxruntime-web and its 14 MB of wasm stay out of
- * that bundle, and an `embedded:*` model there is listed as unavailable with the reason.
+ * GPU-only build (src/index-gpu.ts) does not, so the embedded model's engine (its graph
+ * interpreter and wasm kernels) stays out of that bundle, and an `embedded:*` model there is
+ * listed as unavailable with the reason.
  */
 import type { Backend } from "./backend";
 import type { FileSource } from "./embedded/loader";

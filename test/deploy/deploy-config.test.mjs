@@ -35,7 +35,7 @@ test("each rule catches its break", () => {
   assert.match(broken({ vars: { ALLOW_HTTP_WEBHOOKS: "1" } }).join("\n"), /ALLOW_HTTP_WEBHOOKS/);
   assert.match(broken({ vars: { ENVIRONMENT: "development" } }).join("\n"), /ENVIRONMENT/);
   assert.match(broken({ observability: { enabled: false } }).join("\n"), /observability/);
-  assert.match(broken({ main: "/x/src/index.ts" }).join("\n"), /bundles onnxruntime-web/);
+  assert.match(broken({ main: "/x/src/index.ts" }).join("\n"), /bundles the embedded model's engine/);
   assert.match(broken({ vars: { MODEL_SOURCE: "r2" } }).join("\n"), /MODEL_BUCKET/);
 });
 

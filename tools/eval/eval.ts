@@ -8,7 +8,9 @@
  * and the judge's accuracy on the split's held-out judge items (pairs it never trained on).
  *
  *   npm run eval -- [--split test|dev] [--limit N] [--modes direct,greedy,...] [--judge-limit N]
- *                   [--threads 1] [--wasm] [--out tools/eval/results-test.json] [--dump runs.jsonl] [--skip-judge]
+ *                   [--threads 1] [--wasm | --x1] [--out tools/eval/results-test.json] [--dump runs.jsonl] [--skip-judge]
+ * --x1 runs the Worker's own engine (src/inference/embedded/x1) instead of onnxruntime-node, and
+ * --wasm onnxruntime-web's wasm build.
  * --dump writes one JSON line per question and search mode: the answer, whether it is right, the
  * reference stages and the run's whole search tree (candidates, matches, judge replies), for post-mortems.
  * --split test|dev reads tools/.cache/x1-shapes/<split> (tools/train/run.sh makes it); without that
@@ -29,7 +31,7 @@ import type { Stage } from "../../src/reasoning/stages";
 import type { RunSpec, SearchConfig } from "../../src/reasoning/types";
 import { encodePng } from "../x1-shapes/png";
 import { answerOk } from "./answers";
-import { dirSource, nodeRuntime, webRuntimeInNode } from "./node-runtime";
+import { dirSource, nodeRuntime, webRuntimeInNode, x1RuntimeInNode } from "./node-runtime";
 
 interface Item {
   id: string;
@@ -163,8 +165,13 @@ async function main(): Promise<void> {
   ).split(",");
   const dir = arg("model", "model-shards");
   const wasm = process.argv.includes("--wasm");
-  const runtime = wasm ? await webRuntimeInNode() : await nodeRuntime(dir, Number(arg("threads", "1")));
-  const model = await X1Model.create(await loadModelFiles(dirSource(dir)), runtime);
+  const files = await loadModelFiles(dirSource(dir));
+  const runtime = process.argv.includes("--x1")
+    ? await x1RuntimeInNode(files.manifest.architecture)
+    : wasm
+      ? await webRuntimeInNode()
+      : await nodeRuntime(dir, Number(arg("threads", "1")));
+  const model = await X1Model.create(files, runtime);
   const backend = new EmbeddedBackend({ id: "embedded:x1-shapes-tiny", model: async () => model });
   const verifier = withModelVerifier(backend, model);
   const { items, source } = loadItems(split, limit);

@@ -1,5 +1,5 @@
 /**
- * What the registry needs to know of the embedded models without loading onnxruntime-web: their
+ * What the registry needs to know of the embedded models without loading their engine: their
  * names, where their files live and what the backend can do. The GPU-only build imports this and
  * nothing else of the embedded backend.
  */

@@ -14,7 +14,9 @@ const models = new Map<string, Promise<X1Model>>();
 export function loadEmbeddedModel(key: string, source: FileSource): Promise<X1Model> {
   let pending = models.get(key);
   if (!pending) {
-    pending = loadModelFiles(source).then((files) => X1Model.create(files, workerdX1Runtime(files.manifest.architecture)));
+    pending = loadModelFiles(source).then((files) =>
+      X1Model.create(files, workerdX1Runtime(files.manifest.architecture)),
+    );
     pending.catch(() => models.delete(key));
     models.set(key, pending);
   }

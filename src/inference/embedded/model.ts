@@ -72,6 +72,11 @@ export class X1Model {
     ]).flat();
   }
 
+  /** What runs the graphs, e.g. the x1 engine or onnxruntime-web (OrtRuntime.name). */
+  get runtimeName(): string {
+    return this.runtime.name;
+  }
+
   static async create(loaded: LoadedModelFiles, runtime: OrtRuntime): Promise<X1Model> {
     const { manifest, files } = loaded;
     const dec = manifest.graphs.decoder;

@@ -1,8 +1,10 @@
 /**
- * onnxruntime-web inside workerd (docs/embedded-model.md, Serving): Workers cannot compile WebAssembly from bytes at
- * run time and have no threads, so the wasm is imported as a module compiled at deploy time
- * (CompiledWasm rule), and ORT is handed a marker `wasmBinary`: a wrapped WebAssembly.instantiate
- * recognises it and instantiates the precompiled module instead. One thread, no proxy worker.
+ * onnxruntime-web inside workerd: the reference the x1 engine is tested against and benchmarked
+ * beside (the Worker itself runs the x1 engine; docs/embedded-model.md, Serving). Workers cannot
+ * compile WebAssembly from bytes at run time and have no threads, so the wasm is imported as a
+ * module compiled at deploy time (CompiledWasm rule), and ORT is handed a marker `wasmBinary`: a
+ * wrapped WebAssembly.instantiate recognises it and instantiates the precompiled module instead.
+ * One thread, no proxy worker.
  */
 import * as ort from "onnxruntime-web/wasm";
 import ortWasm from "onnxruntime-web/ort-wasm-simd-threaded.wasm";

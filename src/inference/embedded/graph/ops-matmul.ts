@@ -193,7 +193,8 @@ export function convOp(
   convolve: (x: Float32Array, w: Tensor, bias: Tensor | undefined, g: ConvGeometry) => Float32Array = convolveImage,
 ): Op {
   return ([x, w, bias], attrs) => {
-    if (!x || !w || x.dims.length !== 4 || w.dims.length !== 4) throw new Error("Conv is implemented for 2-D images (NCHW)");
+    if (!x || !w || x.dims.length !== 4 || w.dims.length !== 4)
+      throw new Error("Conv is implemented for 2-D images (NCHW)");
     if (Number(attrs.get("group") ?? 1) !== 1) throw new Error("Conv is implemented for group 1");
     const [B, C, H, W] = x.dims as [number, number, number, number];
     const [M, , KH, KW] = w.dims as [number, number, number, number];

@@ -100,7 +100,9 @@ export class X1Decoder {
     this.head = linear("lm_head");
     this.tok = take("tok.weight").data as Float32Array;
     const half = shape.head_dim / 2;
-    this.invFreq = Float64Array.from({ length: half }, (_, i) => f32(1 / f32(ROPE_BASE ** f32((2 * i) / shape.head_dim))));
+    this.invFreq = Float64Array.from({ length: half }, (_, i) =>
+      f32(1 / f32(ROPE_BASE ** f32((2 * i) / shape.head_dim))),
+    );
   }
 
   /** DynamicQuantizeLinear + MatMulInteger + scale + bias: x (rows × l.rows) → out (rows × l.cols). */

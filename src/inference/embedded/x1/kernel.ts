@@ -1,5 +1,5 @@
 /**
- * The x1 engine's kernels (kernels.c, compiled to an 11 KB wasm module by build-kernels.sh) and
+ * The x1 engine's kernels (kernels.c, compiled to a 15 KB wasm module by build-kernels.sh) and
  * their memory: weights are copied in once, below a scratch arena that each decoder call reuses.
  * Offsets are byte addresses in the module's memory; views are made afresh after any growth.
  */
@@ -10,7 +10,18 @@ export interface KernelExports {
   layer_norm(x: number, rows: number, D: number, g: number, b: number, eps: number, out: number): void;
   quantize(x: number, n: number, q: number): number;
   dequantize(out: number, rows: number, N: number, scale: number, colScale: number, bias: number): void;
-  split_heads(qkv: number, B: number, T: number, H: number, Dh: number, cos: number, sin: number, q: number, k: number, v: number): void;
+  split_heads(
+    qkv: number,
+    B: number,
+    T: number,
+    H: number,
+    Dh: number,
+    cos: number,
+    sin: number,
+    q: number,
+    k: number,
+    v: number,
+  ): void;
   attention(
     q: number,
     B: number,
@@ -92,6 +103,7 @@ export class Kernels {
 
   /** Frees the arena allocations made after `mark` (an earlier `alloc`'s address). */
   rewind(mark: number): void {
+    if (mark < this.base || mark > this.top) throw new Error(`kernels: ${mark} is not an arena mark`);
     this.top = mark;
   }
 

@@ -1,7 +1,8 @@
 /**
- * The embedded model without ONNX Runtime: the decoder computed by `X1Decoder` (its products in a
- * 641-byte wasm SIMD kernel) and the vision graph, which runs once per image, by the graph
- * interpreter. Behind the same `OrtRuntime` seam as onnxruntime-web, so `X1Model` is unchanged.
+ * The embedded model without ONNX Runtime: the decoder computed by `X1Decoder` on the x1 kernels
+ * (kernels.c, a 15 KB wasm module) and the vision graph, which runs once per image, by the graph
+ * interpreter with the kernels' convolution and erf. Behind the same `OrtRuntime` seam as
+ * onnxruntime-web, so `X1Model` and the tools run either (docs/embedded-model.md, Serving).
  */
 import type { OrtRuntime, OrtSessionLike, OrtTensorLike } from "../runtime";
 import type { Op } from "../graph/ops";
@@ -13,7 +14,7 @@ import type { ModelManifest } from "../manifest";
 import { X1Decoder } from "./decoder";
 import { Kernels } from "./kernel";
 
-export const X1_RUNTIME_NAME = "x1 engine (TypeScript, wasm SIMD products)";
+export const X1_RUNTIME_NAME = "x1 engine (its own wasm kernels, one thread)";
 
 const asOrt = (t: Tensor): Tensor & OrtTensorLike => ({ ...t, type: t.dtype }) as Tensor & OrtTensorLike;
 
@@ -40,7 +41,27 @@ export function x1Runtime(
       const out = kernels.alloc(g.M * plane * 4);
       const b = bias ? kernels.put(bias.data as Float32Array) : 0;
       const { C, H, W, M, KH, KW, sy, sx, py, px, dy, dx, OH, OW } = g;
-      kernels.k.conv2d(kernels.put(x), C, H, W, kernels.put(w.data as Float32Array), b, M, KH, KW, sy, sx, py, px, dy, dx, OH, OW, cols, out);
+      kernels.k.conv2d(
+        kernels.put(x),
+        C,
+        H,
+        W,
+        kernels.put(w.data as Float32Array),
+        b,
+        M,
+        KH,
+        KW,
+        sy,
+        sx,
+        py,
+        px,
+        dy,
+        dx,
+        OH,
+        OW,
+        cols,
+        out,
+      );
       return kernels.take(out, M * plane);
     }),
   );

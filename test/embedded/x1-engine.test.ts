@@ -1,0 +1,120 @@
+/**
+ * The x1 engine (the Worker's runtime for the embedded model) against onnxruntime-web on the same
+ * shipped files, both inside workerd: image embeddings, next-token distributions, greedy four-stage
+ * answers and seeded sampled batches must agree. onnxruntime-web is the reference: it runs the
+ * ONNX graphs as exported, which the engine computes by its own code.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { decodeImage, toModelImage } from "../../src/inference/embedded/image";
+import { loadModelFiles } from "../../src/inference/embedded/loader";
+import { X1Model } from "../../src/inference/embedded/model";
+import { workerdRuntime } from "../../src/inference/embedded/ort-workerd";
+import { X1_RUNTIME_NAME } from "../../src/inference/embedded/x1/runtime";
+import { workerdX1Runtime } from "../../src/inference/embedded/x1/workerd";
+import { buildStagePrompt } from "../../src/reasoning/prompts";
+import { STAGES, closeTag, type Stage } from "../../src/reasoning/stages";
+import { SAMPLES, assetsSource, sample, sharedModel } from "./helpers";
+
+let engine: X1Model;
+let reference: X1Model;
+
+beforeAll(async () => {
+  const files = await loadModelFiles(assetsSource());
+  engine = await X1Model.create(files, workerdX1Runtime(files.manifest.architecture));
+  reference = await X1Model.create(files, workerdRuntime());
+});
+
+async function embeds(model: X1Model, png: Uint8Array): Promise<Float32Array> {
+  return model.encodeImage(toModelImage(await decodeImage(png), model.manifest.architecture.image_size));
+}
+
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
+  return m;
+};
+
+describe("the x1 engine against onnxruntime-web", () => {
+  it("is what the Worker's embedded backend runs", async () => {
+    expect((await sharedModel()).runtimeName).toBe(X1_RUNTIME_NAME);
+  });
+
+  it("computes the same image embeddings", async () => {
+    for (const s of SAMPLES.slice(0, 3)) {
+      const png = Uint8Array.from(atob(s.png_base64), (c) => c.charCodeAt(0));
+      const [mine, theirs] = [await embeds(engine, png), await embeds(reference, png)];
+      expect(mine.length).toBe(theirs.length);
+      expect(maxDiff(mine, theirs)).toBeLessThan(1e-5);
+    }
+  });
+
+  // Measured: embeddings within 1e-6, log-probabilities within 3e-6, and a seeded batch's log-prob
+  // sums within 0.007 (one activation rounding to the other side of an int8 step); a wrong weight,
+  // mask or position gives differences of whole units.
+  it("gives the same next-token distribution after a prompt, to float32 rounding", async () => {
+    const vocab = Array.from({ length: engine.manifest.architecture.vocab_size }, (_, i) => i);
+    for (const family of ["count_both", "choice"]) {
+      const s = sample(family);
+      const image = await embeds(reference, s.png);
+      const prompt = engine.tokenizer.encodePrompt(buildStagePrompt(s.question, {}, "SUMMARY"));
+      const [mine, theirs] = [
+        await engine.nextLogprobs(prompt, image, vocab),
+        await reference.nextLogprobs(prompt, image, vocab),
+      ];
+      expect(maxDiff(mine, theirs)).toBeLessThan(2e-3);
+    }
+  });
+
+  it("answers every committed sample with the same four greedy stages", async () => {
+    for (const s of SAMPLES) {
+      const png = Uint8Array.from(atob(s.png_base64), (c) => c.charCodeAt(0));
+      const answers = [];
+      for (const model of [engine, reference]) {
+        const imageEmbeds = await embeds(model, png);
+        const accepted: Partial<Record<Stage, string>> = {};
+        for (const stage of STAGES) {
+          const r = await model.decode({
+            promptIds: model.tokenizer.encodePrompt(buildStagePrompt(s.question, accepted, stage)),
+            imageEmbeds,
+            n: 1,
+            seeds: [0],
+            temperature: 0,
+            topP: 1,
+            maxTokens: 110,
+            stop: [closeTag(stage)],
+          });
+          accepted[stage] = (r.candidates[0]?.text ?? "").trim();
+        }
+        answers.push(accepted);
+      }
+      expect(answers[0], s.question).toEqual(answers[1]);
+      expect(answers[0]?.CONCLUSION).toBeTruthy();
+    }
+  });
+
+  it("samples the same batch of four seeded candidates, with the same log-probabilities", async () => {
+    const s = sample("compare");
+    const runs = [];
+    for (const model of [engine, reference]) {
+      runs.push(
+        await model.decode({
+          promptIds: model.tokenizer.encodePrompt(buildStagePrompt(s.question, {}, "CAPTION")),
+          imageEmbeds: await embeds(model, s.png),
+          n: 4,
+          seeds: [11, 12, 13, 14],
+          temperature: 1,
+          topP: 1,
+          maxTokens: 40,
+          stop: [closeTag("CAPTION")],
+        }),
+      );
+    }
+    const [mine, theirs] = runs as [Awaited<ReturnType<X1Model["decode"]>>, Awaited<ReturnType<X1Model["decode"]>>];
+    expect(mine.steps).toBe(theirs.steps);
+    mine.candidates.forEach((c, i) => {
+      const other = theirs.candidates[i];
+      expect(c.text).toBe(other?.text);
+      expect(Math.abs(c.logprob_sum - (other?.logprob_sum ?? NaN))).toBeLessThan(1e-2);
+    });
+  });
+});
