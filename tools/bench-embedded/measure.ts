@@ -1,6 +1,6 @@
 /**
- * The decode benchmark, shared by the workerd run (onnxruntime-web, wasm) and the Node run
- * (onnxruntime-node), so both time exactly the same calls on the same int8 graph: whole answers
+ * The decode benchmark, shared by the workerd runs (x1 engine, onnxruntime-web) and the Node run
+ * (onnxruntime-node), so all time exactly the same calls on the same int8 graph: whole answers
  * (stop = none, EOS ignored: exactly 64 tokens per candidate, temperature 0.8) for one committed sample image,
  * after two prompts: the whole-answer prompt (short), and the CONCLUSION stage prompt with the
  * earlier stages the model itself wrote greedily (what stage_beam's last stage decodes after).

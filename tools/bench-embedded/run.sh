@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# npm run bench:embedded: decode throughput in workerd vs onnxruntime-node on the same int8 graph,
-# batched N=4 vs four single decodes, session creation, wasm heap. Writes bench/results/embedded.json.
+# npm run bench:embedded: decode throughput in workerd (x1 engine and onnxruntime-web) and on
+# onnxruntime-node, the same int8 model: batched N=4 vs four single decodes, session creation,
+# wasm memory. Writes bench/results/embedded.json.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p tools/.cache

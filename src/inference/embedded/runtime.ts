@@ -1,6 +1,6 @@
 /**
- * The slice of the ONNX Runtime API the embedded model uses, so the same decoding code runs on
- * onnxruntime-web inside the Worker and on onnxruntime-node in the evaluation and benchmark tools.
+ * The slice of the ONNX Runtime API the embedded model uses, so the same decoding code runs on the
+ * x1 engine inside the Worker and on onnxruntime-web or onnxruntime-node in the tests and tools.
  */
 export type TensorData = Float32Array | Int32Array | Uint8Array;
 
@@ -34,4 +34,6 @@ export interface OrtRuntime {
    * or a 64-token decode would spend 64 ms waiting and a Node benchmark would time the clamp.
    */
   nextTurn?: () => Promise<void>;
+  /** Bytes of the runtime's wasm memory, where it has its own (benchmarks). */
+  wasmHeapBytes?: () => number;
 }

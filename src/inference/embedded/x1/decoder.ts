@@ -174,7 +174,6 @@ export class X1Decoder {
     const fc1 = mem.alloc(rows * (this.layers[0]?.fc1.cols ?? 0) * 4);
     const fc2 = mem.alloc(width);
     const scores = mem.alloc(W * 8);
-    const acc = mem.alloc(Dh * 8);
     const prefixK = mem.alloc(S * D * 4);
     const prefixV = mem.alloc(S * D * 4);
     const pastK = mem.alloc(P * B * D * 4);
@@ -192,7 +191,7 @@ export class X1Decoder {
       k.layer_norm(x, rows, D, layer.ln1.g, layer.ln1.b, EPS, xn);
       this.linear(xn, rows, layer.qkv, qkv);
       k.split_heads(qkv, B, T, H, Dh, cos, sin, q, newK, newV);
-      k.attention(q, B, T, H, Dh, S, P, prefixK, prefixV, pastK, pastV, newK, newV, keyValid, scale, y, scores, acc);
+      k.attention(q, B, T, H, Dh, S, P, prefixK, prefixV, pastK, pastV, newK, newV, keyValid, scale, y, scores);
       this.linear(y, rows, layer.proj, proj);
       k.add(x, proj, mid, rows * D);
       k.layer_norm(mid, rows, D, layer.ln2.g, layer.ln2.b, EPS, xn);

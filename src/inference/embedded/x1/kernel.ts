@@ -40,7 +40,6 @@ export interface KernelExports {
     scale: number,
     y: number,
     scores: number,
-    acc: number,
   ): void;
   add(a: number, b: number, out: number, n: number): void;
   erf_inplace(x: number, n: number): void;

@@ -6,7 +6,7 @@
  *
  * Arithmetic follows decoder.onnx as onnxruntime runs it: float32 tensors, the quantized products
  * in exact integer arithmetic (as floats whose partial sums stay below 2^24), round half to even
- * when quantizing. Reductions (norms, softmax, dot products) accumulate in doubles.
+ * when quantizing. Norms and the softmax accumulate in doubles; products in float32.
  * No libc: exp and erf are defined below.
  */
 #include <stdint.h>
@@ -46,41 +46,78 @@ static double erf_d(double x) {
   return x >= 0 ? 1.0 - erfc : erfc - 1.0;
 }
 
-/* out = a · b: a is M×K, b is K×N, row-major. Sixteen columns per pass in four f32x4 sums. */
+/* One row of out = a · b (a row of K, b is K×N): sixteen columns per pass in four f32x4 sums. */
+static void gemm_row(const f32 *arow, const f32 *b, f32 *orow, int K, int N) {
+  int n16 = N & ~15, n4 = N & ~3, n = 0;
+  for (; n < n16; n += 16) {
+    v128_t c0 = wasm_f32x4_splat(0), c1 = c0, c2 = c0, c3 = c0;
+    const f32 *bp = b + n;
+    for (int k = 0; k < K; k++, bp += N) {
+      v128_t s = wasm_f32x4_splat(arow[k]);
+      c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(s, wasm_v128_load(bp)));
+      c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(s, wasm_v128_load(bp + 4)));
+      c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(s, wasm_v128_load(bp + 8)));
+      c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(s, wasm_v128_load(bp + 12)));
+    }
+    wasm_v128_store(orow + n, c0);
+    wasm_v128_store(orow + n + 4, c1);
+    wasm_v128_store(orow + n + 8, c2);
+    wasm_v128_store(orow + n + 12, c3);
+  }
+  for (; n < n4; n += 4) {
+    v128_t c = wasm_f32x4_splat(0);
+    const f32 *bp = b + n;
+    for (int k = 0; k < K; k++, bp += N) c = wasm_f32x4_add(c, wasm_f32x4_mul(wasm_f32x4_splat(arow[k]), wasm_v128_load(bp)));
+    wasm_v128_store(orow + n, c);
+  }
+  for (; n < N; n++) {
+    f32 c = 0;
+    const f32 *bp = b + n;
+    for (int k = 0; k < K; k++, bp += N) c += arow[k] * *bp;
+    orow[n] = c;
+  }
+}
+
+/*
+ * out = a · b for row-major a (M×K) and b (K×N). Rows go in pairs that share each load of b (a
+ * batch of decoding candidates reads the weights half as often); an odd last row goes alone. Each
+ * lane sums its products in order of k, so integer-valued operands (the quantized layers) give
+ * exact results while every partial sum stays below 2^24.
+ */
 EXPORT(gemm) void gemm(const f32 *a, const f32 *b, f32 *out, int M, int K, int N) {
-  int n16 = N & ~15, n4 = N & ~3;
-  for (int m = 0; m < M; m++) {
-    const f32 *arow = a + m * K;
-    f32 *orow = out + m * N;
+  int m = 0, n8 = N & ~7;
+  for (; m + 1 < M; m += 2) {
+    const f32 *a0 = a + m * K, *a1 = a0 + K;
+    f32 *o0 = out + m * N, *o1 = o0 + N;
     int n = 0;
-    for (; n < n16; n += 16) {
-      v128_t c0 = wasm_f32x4_splat(0), c1 = c0, c2 = c0, c3 = c0;
+    for (; n < n8; n += 8) {
+      v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00;
       const f32 *bp = b + n;
       for (int k = 0; k < K; k++, bp += N) {
-        v128_t s = wasm_f32x4_splat(arow[k]);
-        c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(s, wasm_v128_load(bp)));
-        c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(s, wasm_v128_load(bp + 4)));
-        c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(s, wasm_v128_load(bp + 8)));
-        c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(s, wasm_v128_load(bp + 12)));
+        v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
+        v128_t s0 = wasm_f32x4_splat(a0[k]), s1 = wasm_f32x4_splat(a1[k]);
+        c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(s0, b0));
+        c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(s0, b1));
+        c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(s1, b0));
+        c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(s1, b1));
       }
-      wasm_v128_store(orow + n, c0);
-      wasm_v128_store(orow + n + 4, c1);
-      wasm_v128_store(orow + n + 8, c2);
-      wasm_v128_store(orow + n + 12, c3);
-    }
-    for (; n < n4; n += 4) {
-      v128_t c = wasm_f32x4_splat(0);
-      const f32 *bp = b + n;
-      for (int k = 0; k < K; k++, bp += N) c = wasm_f32x4_add(c, wasm_f32x4_mul(wasm_f32x4_splat(arow[k]), wasm_v128_load(bp)));
-      wasm_v128_store(orow + n, c);
+      wasm_v128_store(o0 + n, c00);
+      wasm_v128_store(o0 + n + 4, c01);
+      wasm_v128_store(o1 + n, c10);
+      wasm_v128_store(o1 + n + 4, c11);
     }
     for (; n < N; n++) {
-      f32 c = 0;
+      f32 c0 = 0, c1 = 0;
       const f32 *bp = b + n;
-      for (int k = 0; k < K; k++, bp += N) c += arow[k] * *bp;
-      orow[n] = c;
+      for (int k = 0; k < K; k++, bp += N) {
+        c0 += a0[k] * *bp;
+        c1 += a1[k] * *bp;
+      }
+      o0[n] = c0;
+      o1[n] = c1;
     }
   }
+  if (m < M) gemm_row(a + m * K, b, out + m * N, K, N);
 }
 
 /* LayerNormalization over the last axis (D) of rows × D. */
@@ -162,11 +199,12 @@ EXPORT(split_heads) void split_heads(const f32 *qkv, int B, int T, int H, int Dh
  * Attention of the new tokens' queries q (B, H, T, Dh) over three key ranges: the shared prefix
  * (1, H, S, Dh), each row's own past, token-major (P, B, H, Dh), and the new tokens (B, H, T, Dh),
  * under key_valid (B, S+P+T) and the causal order. y is (B·T) × (H·Dh); scores holds S+P+T doubles.
+ * Dot products and the weighted sum of values run four lanes at a time in float32, as onnxruntime's
+ * MatMul does (Dh a multiple of 4); the softmax runs in doubles.
  */
 EXPORT(attention) void attention(const f32 *q, int B, int T, int H, int Dh, int S, int P, const f32 *prefix_k,
                                  const f32 *prefix_v, const f32 *past_k, const f32 *past_v, const f32 *new_k,
-                                 const f32 *new_v, const int32_t *key_valid, f32 scale, f32 *y, double *scores,
-                                 double *acc) {
+                                 const f32 *new_v, const int32_t *key_valid, f32 scale, f32 *y, double *scores) {
   int W = S + P + T;
   for (int b = 0; b < B; b++)
     for (int h = 0; h < H; h++)
@@ -182,9 +220,11 @@ EXPORT(attention) void attention(const f32 *q, int B, int T, int H, int Dh, int 
           const f32 *kv = w < S       ? prefix_k + (h * S + w) * Dh
                           : w < S + P ? past_k + (((w - S) * B + b) * H + h) * Dh
                                       : new_k + ((b * H + h) * T + (w - S - P)) * Dh;
-          double dot = 0;
-          for (int j = 0; j < Dh; j++) dot += (double)qv[j] * kv[j];
-          f32 s = (f32)((f32)dot * scale);
+          v128_t d = wasm_f32x4_splat(0);
+          for (int j = 0; j < Dh; j += 4) d = wasm_f32x4_add(d, wasm_f32x4_mul(wasm_v128_load(qv + j), wasm_v128_load(kv + j)));
+          f32 dot = (wasm_f32x4_extract_lane(d, 0) + wasm_f32x4_extract_lane(d, 1)) +
+                    (wasm_f32x4_extract_lane(d, 2) + wasm_f32x4_extract_lane(d, 3));
+          f32 s = dot * scale;
           scores[w] = s;
           if (s > max) max = s;
         }
@@ -194,17 +234,18 @@ EXPORT(attention) void attention(const f32 *q, int B, int T, int H, int Dh, int 
           scores[w] = e;
           sum += e;
         }
-        for (int j = 0; j < Dh; j++) acc[j] = 0;
+        f32 *yr = y + (b * T + t) * H * Dh + h * Dh;
+        for (int j = 0; j < Dh; j += 4) wasm_v128_store(yr + j, wasm_f32x4_splat(0));
         for (int w = 0; w <= last; w++) {
           f32 p = (f32)(scores[w] / sum);
           if (p == 0) continue;
           const f32 *vv = w < S       ? prefix_v + (h * S + w) * Dh
                           : w < S + P ? past_v + (((w - S) * B + b) * H + h) * Dh
                                       : new_v + ((b * H + h) * T + (w - S - P)) * Dh;
-          for (int j = 0; j < Dh; j++) acc[j] += (double)p * vv[j];
+          v128_t pv = wasm_f32x4_splat(p);
+          for (int j = 0; j < Dh; j += 4)
+            wasm_v128_store(yr + j, wasm_f32x4_add(wasm_v128_load(yr + j), wasm_f32x4_mul(pv, wasm_v128_load(vv + j))));
         }
-        f32 *yr = y + (b * T + t) * H * Dh + h * Dh;
-        for (int j = 0; j < Dh; j++) yr[j] = (f32)acc[j];
       }
 }
 

@@ -78,6 +78,7 @@ export function x1Runtime(
   return {
     nextTurn,
     name: X1_RUNTIME_NAME,
+    wasmHeapBytes: () => kernels.k.memory.buffer.byteLength,
     tensor: (type, data, dims) => asOrt({ dtype: type, data, dims: [...dims] }),
     createSession: async (graph): Promise<OrtSessionLike> => {
       const external = new Map(graph.externalData.map((e) => [e.path, e.data]));
