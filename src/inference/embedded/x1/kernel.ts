@@ -43,6 +43,7 @@ export interface KernelExports {
   ): void;
   add(a: number, b: number, out: number, n: number): void;
   erf_inplace(x: number, n: number): void;
+  binary(op: number, a: number, b: number, out: number, n: number, bCount: number): void;
   conv2d(
     x: number,
     C: number,

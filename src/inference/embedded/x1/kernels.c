@@ -292,3 +292,26 @@ EXPORT(conv2d) void conv2d(const f32 *x, int C, int H, int W, const f32 *w, cons
     for (int m = 0; m < M; m++)
       for (int i = 0; i < plane; i++) out[m * plane + i] += bias[m];
 }
+
+/*
+ * out = a (op) b for n floats, b either n floats or one (a scalar): the vision graph's element-wise
+ * steps on whole feature maps. op: 0 add, 1 subtract, 2 multiply, 3 divide.
+ */
+EXPORT(binary) void binary(int op, const f32 *a, const f32 *b, f32 *out, int n, int b_count) {
+  if (b_count == 1) {
+    f32 v = b[0];
+    switch (op) {
+      case 0: for (int i = 0; i < n; i++) out[i] = a[i] + v; break;
+      case 1: for (int i = 0; i < n; i++) out[i] = a[i] - v; break;
+      case 2: for (int i = 0; i < n; i++) out[i] = a[i] * v; break;
+      default: for (int i = 0; i < n; i++) out[i] = a[i] / v; break;
+    }
+    return;
+  }
+  switch (op) {
+    case 0: for (int i = 0; i < n; i++) out[i] = a[i] + b[i]; break;
+    case 1: for (int i = 0; i < n; i++) out[i] = a[i] - b[i]; break;
+    case 2: for (int i = 0; i < n; i++) out[i] = a[i] * b[i]; break;
+    default: for (int i = 0; i < n; i++) out[i] = a[i] / b[i]; break;
+  }
+}

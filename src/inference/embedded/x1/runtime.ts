@@ -5,7 +5,7 @@
  * onnxruntime-web, so `X1Model` and the tools run either (docs/embedded-model.md, Serving).
  */
 import type { OrtRuntime, OrtSessionLike, OrtTensorLike } from "../runtime";
-import type { Op } from "../graph/ops";
+import { OPS, type Op } from "../graph/ops";
 import { convOp } from "../graph/ops-matmul";
 import { readModel } from "../graph/proto";
 import { GraphSession } from "../graph/session";
@@ -75,6 +75,44 @@ export function x1Runtime(
       }),
     ];
   };
+  // Element-wise arithmetic on whole feature maps (the image normalisation and GELUs) in wasm; other
+  // shapes, and small tensors, stay with the interpreter's operators.
+  const elementwise = (name: string, code: number): Op => {
+    const fallback = OPS[name] as Op;
+    return (inputs, attrs, outputs) => {
+      const [a, b] = inputs;
+      const fits =
+        a?.dtype === "float32" &&
+        b?.dtype === "float32" &&
+        a.data.length >= 1024 &&
+        (b.data.length === 1 || (b.dims.length === a.dims.length && b.dims.every((d, i) => d === a.dims[i])));
+      if (!fits) return fallback(inputs, attrs, outputs);
+      return [
+        inArena(() => {
+          const n = a.data.length;
+          const out = kernels.alloc(n * 4);
+          kernels.k.binary(
+            code,
+            kernels.put(a.data as Float32Array),
+            kernels.put(b.data as Float32Array),
+            out,
+            n,
+            b.data.length,
+          );
+          return { dtype: "float32", data: kernels.take(out, n), dims: [...a.dims] } as Tensor;
+        }),
+      ];
+    };
+  };
+  const visionOps = {
+    Conv,
+    Erf,
+    Add: elementwise("Add", 0),
+    Sub: elementwise("Sub", 1),
+    Mul: elementwise("Mul", 2),
+    Div: elementwise("Div", 3),
+  };
+
   return {
     nextTurn,
     name: X1_RUNTIME_NAME,
@@ -85,7 +123,7 @@ export function x1Runtime(
       const run =
         graph.name === "decoder"
           ? new X1Decoder(kernels, architecture, readModel(graph.bytes, external))
-          : new GraphSession(graph.bytes, external, graph.name, { Conv, Erf });
+          : new GraphSession(graph.bytes, external, graph.name, visionOps);
       return {
         run: async (feeds) => {
           const out = run.run(feeds as unknown as Record<string, Tensor>);
