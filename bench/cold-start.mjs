@@ -14,13 +14,14 @@
  *     first request, end to end (POST /v1/runs with `Prefer: wait=60`, until the finished run comes
  *     back). For `embedded:x1-shapes-tiny` (greedy, a committed sample image) the first request
  *     includes loading the model: fetching the manifest and shards from the assets binding, the
- *     hash check, creating the ONNX Runtime sessions. A second identical request (another run) on
+ *     hash check, building the model on the x1 engine. A second identical request (another run) on
  *     the same process gives the warm figure. The same for `mock:fixed` (greedy, no model to load,
  *     MOCK_LATENCY_MS = 20 per call): the first request's overhead without a model. Each is a
- *     separate cold cycle (a process whose first request it is), repeated `--cycles` times (3);
- *     medians are reported.
+ *     separate cold cycle (a process whose first request it is), repeated `--cycles` times (5);
+ *     medians are reported, and the median of each cycle's own first ÷ second (the two requests of
+ *     one process are a pair; this machine's speed drifts between cycles).
  *
- * Run:    node bench/cold-start.mjs [--cycles 3]
+ * Run:    node bench/cold-start.mjs [--cycles 5]
  * Writes: bench/results/cold-start.json, and prints markdown tables.
  */
 import { spawnSync } from "node:child_process";
@@ -37,7 +38,7 @@ const arg = (name, def) => {
   if (i >= 0) return argv[i + 1];
   return process.env[`COLD_${name.toUpperCase().replaceAll("-", "_")}`] ?? def;
 };
-const CYCLES = Number(arg("cycles", 3));
+const CYCLES = Number(arg("cycles", 5));
 const OUT = arg("out", join(ROOT, "bench", "results", "cold-start.json"));
 const MOCK_LATENCY_MS = 20;
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -220,12 +221,12 @@ function printTables(r) {
   );
 
   console.log(
-    `| first request on a fresh process (median of ${r.cycles}) | spawn → ready | first request | second request (warm) | first − second | first: queued / run / backend | second: backend |`,
+    `| first request on a fresh process (median of ${r.cycles}) | spawn → ready | first request | second request (warm) | first ÷ second (per cycle) | first: queued / run / backend | second: backend |`,
   );
   console.log("|---|---|---|---|---|---|---|");
   for (const [model, s] of Object.entries(r.medians)) {
     console.log(
-      `| \`${model}\` greedy, sample image | ${fmtMs(s.spawn_to_ready_ms)} | ${fmtMs(s.first_ms)} | ${fmtMs(s.second_ms)} | ${fmtMs(s.first_ms - s.second_ms)} | ${fmtMs(s.first_queued_ms)} / ${fmtMs(s.first_run_ms)} / ${fmtMs(s.first_backend_ms)} | ${fmtMs(s.second_backend_ms)} |`,
+      `| \`${model}\` greedy, sample image | ${fmtMs(s.spawn_to_ready_ms)} | ${fmtMs(s.first_ms)} | ${fmtMs(s.second_ms)} | ${s.first_over_second.toFixed(2)} | ${fmtMs(s.first_queued_ms)} / ${fmtMs(s.first_run_ms)} / ${fmtMs(s.first_backend_ms)} | ${fmtMs(s.second_backend_ms)} |`,
     );
   }
   console.log(
@@ -277,6 +278,8 @@ async function main() {
       first_run_ms: median(cs.map((c) => c.first.run_ms)),
       first_backend_ms: median(cs.map((c) => c.first.backend_ms)),
       second_backend_ms: median(cs.map((c) => c.second.backend_ms)),
+      // First and second of one process are a pair: the cold cost is their ratio within a cycle.
+      first_over_second: Number(median(cs.map((c) => c.first.ms / c.second.ms)).toFixed(2)),
     };
   }
   r.machine.load_avg_at_end = os.loadavg().map((v) => Number(v.toFixed(2)));

@@ -142,7 +142,7 @@ def main():
         "version": args.version or f"1.0.0+step{meta.get('step')}",
         "format": "onnx",
         "opset": 17,
-        "runtime": "onnxruntime-web 1.30 (wasm, one thread) or onnxruntime-node",
+        "runtime": "the x1 engine in the Worker (src/inference/embedded/x1); onnxruntime-web 1.30 (wasm, one thread) or onnxruntime-node run the same graphs",
         "architecture": {
             "name": "X1-Tiny",
             "summary": "conv stem (72x72 RGB -> 9 image tokens) + pre-norm causal decoder with a per-layer KV cache, tied output embedding",

@@ -1,5 +1,5 @@
 /**
- * The x1 engine's kernels (kernels.c, compiled to a 15 KB wasm module by build-kernels.sh) and
+ * The x1 engine's kernels (kernels.c, compiled to a 20 KB wasm module by build-kernels.sh) and
  * their memory: weights are copied in once, below a scratch arena that each decoder call reuses.
  * Offsets are byte addresses in the module's memory; views are made afresh after any growth.
  */

@@ -1,6 +1,6 @@
 /**
  * The embedded model without ONNX Runtime: the decoder computed by `X1Decoder` on the x1 kernels
- * (kernels.c, a 15 KB wasm module) and the vision graph, which runs once per image, by the graph
+ * (kernels.c, a 20 KB wasm module) and the vision graph, which runs once per image, by the graph
  * interpreter with the kernels' convolution and erf. Behind the same `OrtRuntime` seam as
  * onnxruntime-web, so `X1Model` and the tools run either (docs/embedded-model.md, Serving).
  */
