@@ -5,6 +5,7 @@
  * ONNX graphs as exported, which the engine computes by its own code.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { greedyStages } from "../../src/inference/embedded/greedy";
 import { decodeImage, toModelImage } from "../../src/inference/embedded/image";
 import { loadModelFiles } from "../../src/inference/embedded/loader";
 import { X1Model } from "../../src/inference/embedded/model";
@@ -12,7 +13,7 @@ import { workerdRuntime } from "../../src/inference/embedded/ort-workerd";
 import { X1_RUNTIME_NAME } from "../../src/inference/embedded/x1/runtime";
 import { workerdX1Runtime } from "../../src/inference/embedded/x1/workerd";
 import { buildStagePrompt } from "../../src/reasoning/prompts";
-import { STAGES, closeTag, type Stage } from "../../src/reasoning/stages";
+import { closeTag } from "../../src/reasoning/stages";
 import { SAMPLES, assetsSource, sample, sharedModel } from "./helpers";
 
 let engine: X1Model;
@@ -70,21 +71,7 @@ describe("the x1 engine against onnxruntime-web", () => {
       const png = Uint8Array.from(atob(s.png_base64), (c) => c.charCodeAt(0));
       const answers = [];
       for (const model of [engine, reference]) {
-        const imageEmbeds = await embeds(model, png);
-        const accepted: Partial<Record<Stage, string>> = {};
-        for (const stage of STAGES) {
-          const r = await model.decode({
-            promptIds: model.tokenizer.encodePrompt(buildStagePrompt(s.question, accepted, stage)),
-            imageEmbeds,
-            n: 1,
-            seeds: [0],
-            temperature: 0,
-            topP: 1,
-            maxTokens: 110,
-            stop: [closeTag(stage)],
-          });
-          accepted[stage] = (r.candidates[0]?.text ?? "").trim();
-        }
+        const accepted = await greedyStages(model, s.question, await embeds(model, png));
         answers.push(accepted);
       }
       expect(answers[0], s.question).toEqual(answers[1]);

@@ -6,12 +6,11 @@
  * Usage: npm run bench:engines -- [N questions, default 12] [passes, default 3]
  */
 import { readFileSync } from "node:fs";
+import { greedyStages } from "../../src/inference/embedded/greedy";
 import { decodeImage, toModelImage } from "../../src/inference/embedded/image";
 import { loadModelFiles } from "../../src/inference/embedded/loader";
 import { X1Model } from "../../src/inference/embedded/model";
 import type { OrtRuntime } from "../../src/inference/embedded/runtime";
-import { buildStagePrompt } from "../../src/reasoning/prompts";
-import { STAGES, closeTag, type Stage } from "../../src/reasoning/stages";
 import type { DevItem } from "../eval/answers";
 import { dirSource, webRuntimeInNode, x1RuntimeInNode } from "../eval/node-runtime";
 
@@ -31,20 +30,7 @@ async function answer(model: X1Model, it: DevItem): Promise<string> {
     model.manifest.architecture.image_size,
   );
   const imageEmbeds = await model.encodeImage(rgb);
-  const accepted: Partial<Record<Stage, string>> = {};
-  for (const stage of STAGES) {
-    const r = await model.decode({
-      n: 1,
-      seeds: [0],
-      temperature: 0,
-      topP: 1,
-      imageEmbeds,
-      promptIds: model.tokenizer.encodePrompt(buildStagePrompt(it.question, accepted, stage)),
-      maxTokens: 110,
-      stop: [closeTag(stage)],
-    });
-    accepted[stage] = (r.candidates[0]?.text ?? "").trim();
-  }
+  const accepted = await greedyStages(model, it.question, imageEmbeds);
   return JSON.stringify(accepted);
 }
 

@@ -6,9 +6,10 @@
  * earlier stages the model itself wrote greedily (what stage_beam's last stage decodes after).
  */
 import { buildAnswerPrompt, buildStagePrompt } from "../../src/reasoning/prompts";
-import { STAGES, closeTag, type Stage } from "../../src/reasoning/stages";
+import { STAGES } from "../../src/reasoning/stages";
 import { decodeImage, toModelImage } from "../../src/inference/embedded/image";
 import type { X1Model } from "../../src/inference/embedded/model";
+import { greedyStages } from "../../src/inference/embedded/greedy";
 
 export interface BenchFigures {
   runtime: string;
@@ -81,20 +82,7 @@ export async function measure(
     };
   };
   const answer = await rates(model.tokenizer.encodePrompt(buildAnswerPrompt(question)));
-  const accepted: Partial<Record<Stage, string>> = {};
-  for (const stage of STAGES.slice(0, 3)) {
-    const r = await model.decode({
-      promptIds: model.tokenizer.encodePrompt(buildStagePrompt(question, accepted, stage)),
-      imageEmbeds,
-      n: 1,
-      seeds: [0],
-      temperature: 0,
-      topP: 1,
-      maxTokens: 110,
-      stop: [closeTag(stage)],
-    });
-    accepted[stage] = (r.candidates[0]?.text ?? "").trim();
-  }
+  const accepted = await greedyStages(model, question, imageEmbeds, STAGES.slice(0, 3));
   const stage = await rates(model.tokenizer.encodePrompt(buildStagePrompt(question, accepted, "CONCLUSION")));
   return { runtime, ...answer, stage_prompt: stage, repeats };
 }

@@ -8,8 +8,8 @@
  * direct answer) are identical to an earlier parity run's: a re-export that should change nothing.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { buildStagePrompt } from "../../src/reasoning/prompts";
-import { STAGES, closeTag, type Stage } from "../../src/reasoning/stages";
+import { greedyStages } from "../../src/inference/embedded/greedy";
+import { STAGES } from "../../src/reasoning/stages";
 import { loadModelFiles } from "../../src/inference/embedded/loader";
 import { X1Model } from "../../src/inference/embedded/model";
 import { decodeImage, toModelImage } from "../../src/inference/embedded/image";
@@ -45,16 +45,7 @@ async function runModel(dir: string, items: DevItem[], wasm: boolean): Promise<O
     );
     const imageEmbeds = await model.encodeImage(rgb);
     const greedy = { n: 1, seeds: [0], temperature: 0, topP: 1, imageEmbeds };
-    const accepted: Partial<Record<Stage, string>> = {};
-    for (const stage of STAGES) {
-      const r = await model.decode({
-        ...greedy,
-        promptIds: tok.encodePrompt(buildStagePrompt(it.question, accepted, stage)),
-        maxTokens: 110,
-        stop: [closeTag(stage)],
-      });
-      accepted[stage] = (r.candidates[0]?.text ?? "").trim();
-    }
+    const accepted = await greedyStages(model, it.question, imageEmbeds);
     const d = await model.decode({
       ...greedy,
       promptIds: tok.encodePrompt({ user: it.question + DIRECT_SUFFIX, assistant_prefix: "", with_image: true }),
