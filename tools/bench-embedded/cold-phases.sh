@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The embedded model's cold path, phase by phase, in Node (cold-phases.ts). Arguments are passed to
-# node, so V8 flags compare settings: bash tools/bench-embedded/cold-phases.sh --liftoff-only
+# onnxruntime-web's cold path for the embedded model, phase by phase, in Node (cold-phases.ts; the
+# diagnosis behind the x1 engine). Arguments are passed to node, so V8 flags compare settings:
+#   bash tools/bench-embedded/cold-phases.sh --liftoff-only
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mkdir -p tools/.cache

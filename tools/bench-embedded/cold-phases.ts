@@ -1,9 +1,10 @@
 /**
- * Where a fresh process's first embedded request spends its time, on onnxruntime-web's wasm in
- * Node (the Worker's engine, through the Worker's own X1Model): ORT's first session (its
- * initialisation plus the vision graph), the decoder's session, then four generations of the same
- * shape (an image, the SUMMARY prompt of a sample question, 50 tokens for 2 candidates). Run it under different V8
- * settings to see what each phase costs (docs/benchmarks.md, Cold start):
+ * Where a fresh process's first embedded request spent its time on onnxruntime-web's wasm, the
+ * Worker's runtime before the x1 engine, in Node through the Worker's own X1Model: ORT's first
+ * session (its initialisation plus the vision graph), the decoder's session, then four generations
+ * of the same shape (an image, the SUMMARY prompt of a sample question, 50 tokens for 2
+ * candidates). Kept to reproduce that diagnosis under different V8 settings (docs/benchmarks.md,
+ * Cold start, "Before the x1 engine"):
  *   bash tools/bench-embedded/cold-phases.sh [V8 flag ...]     e.g. --liftoff-only
  * Prints one line of milliseconds per phase.
  */
