@@ -98,17 +98,15 @@ export function erf(x: number): number {
 }
 
 const isInt = (t: Tensor): boolean => t.dtype !== "float32";
+/** ONNX's Div truncates integers. */
+const intDiv = binary((x, y) => Math.trunc(x / y));
+const floatDiv = binary((x, y) => x / y);
 
 export const mathOps: Record<string, Op> = {
   Add: binary((x, y) => x + y),
   Sub: binary((x, y) => x - y),
   Mul: binary((x, y) => x * y),
-  Div: (inputs, attrs, outputs) =>
-    (inputs[0] && isInt(inputs[0]) ? binary((x, y) => Math.trunc(x / y)) : binary((x, y) => x / y))(
-      inputs,
-      attrs,
-      outputs,
-    ),
+  Div: (inputs, attrs, outputs) => (inputs[0] && isInt(inputs[0]) ? intDiv : floatDiv)(inputs, attrs, outputs),
   Equal: binary((x, y) => (x === y ? 1 : 0), "bool"),
   Less: binary((x, y) => (x < y ? 1 : 0), "bool"),
   LessOrEqual: binary((x, y) => (x <= y ? 1 : 0), "bool"),

@@ -145,6 +145,9 @@ export interface ConvGeometry {
   OW: number;
 }
 
+/** Each convolution's filter matrix, kept for the weight's life. */
+const filterMatrices = new WeakMap<object, Float32Array>();
+
 /** The filters (M, C, KH, KW) as the (C·KH·KW) × M matrix an im2col product with rows of patches needs. */
 function filterColumns(w: Tensor): Float32Array {
   const M = w.dims[0] as number;
@@ -158,8 +161,8 @@ function filterColumns(w: Tensor): Float32Array {
 function convolveImage(x: Float32Array, w: Tensor, bias: Tensor | undefined, g: ConvGeometry): Float32Array {
   const { C, H, W, M, KH, KW, sy, sx, py, px, dy, dx, OH, OW } = g;
   const P = C * KH * KW;
-  let wt = shifted.get(w.data);
-  if (!wt) shifted.set(w.data, (wt = filterColumns(w)));
+  let wt = filterMatrices.get(w.data);
+  if (!wt) filterMatrices.set(w.data, (wt = filterColumns(w)));
   const cols = new Float32Array(OH * OW * P);
   let at = 0;
   for (let oy = 0; oy < OH; oy++) {

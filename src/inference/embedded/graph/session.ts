@@ -4,10 +4,12 @@
  * the node that makes it to the last node that reads it.
  */
 import { OPS, type Op } from "./ops";
-import { readModel, type ExternalData, type GraphNode } from "./proto";
+import type { GraphNode, GraphProto } from "./proto";
 import type { Tensor } from "./tensor";
 
 export class GraphSession {
+  readonly inputs: string[];
+  readonly outputs: string[];
   private readonly ops: Readonly<Record<string, Op>>;
   private readonly nodes: GraphNode[];
   private readonly constants: Map<string, Tensor>;
@@ -15,15 +17,14 @@ export class GraphSession {
   private readonly release: string[][];
 
   constructor(
-    bytes: Uint8Array,
-    external: ExternalData,
+    /** The graph as `readModel` reads it. */
+    graph: GraphProto,
     /** Which graph, for error messages. */
     readonly name: string,
     /** Operators to use in place of the table's (a runtime's own kernels). */
     ops: Readonly<Record<string, Op>> = {},
   ) {
     this.ops = { ...OPS, ...ops };
-    const graph = readModel(bytes, external);
     this.constants = new Map(graph.initializers);
     this.outputs = graph.outputs;
     this.inputs = graph.inputs.filter((n) => !graph.initializers.has(n));
@@ -42,9 +43,6 @@ export class GraphSession {
       if (!this.constants.has(value) && !this.outputs.includes(value)) this.release[i]?.push(value);
     }
   }
-
-  readonly inputs: string[];
-  readonly outputs: string[];
 
   run(feeds: Readonly<Record<string, Tensor>>): Record<string, Tensor> {
     const values = new Map<string, Tensor>();

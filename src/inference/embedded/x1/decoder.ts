@@ -12,7 +12,7 @@
  */
 import type { GraphProto } from "../graph/proto";
 import type { Tensor } from "../graph/tensor";
-import type { Kernels } from "./kernel";
+import { BINARY, type Kernels } from "./kernel";
 
 export interface DecoderShape {
   vocab_size: number;
@@ -193,12 +193,12 @@ export class X1Decoder {
       k.split_heads(qkv, B, T, H, Dh, cos, sin, q, newK, newV);
       k.attention(q, B, T, H, Dh, S, P, prefixK, prefixV, pastK, pastV, newK, newV, keyValid, scale, y, scores);
       this.linear(y, rows, layer.proj, proj);
-      k.add(x, proj, mid, rows * D);
+      k.binary(BINARY.Add, x, proj, mid, rows * D, rows * D);
       k.layer_norm(mid, rows, D, layer.ln2.g, layer.ln2.b, EPS, xn);
       this.linear(xn, rows, layer.fc1, fc1);
       k.gelu(fc1, rows * layer.fc1.cols);
       this.linear(fc1, rows, layer.fc2, fc2);
-      k.add(mid, fc2, x, rows * D);
+      k.binary(BINARY.Add, mid, fc2, x, rows * D, rows * D);
       out[`new_key_${li}`] = { dtype: "float32", data: mem.take(newK, rows * D), dims: [B, H, T, Dh] };
       out[`new_value_${li}`] = { dtype: "float32", data: mem.take(newV, rows * D), dims: [B, H, T, Dh] };
       mem.rewind(arena);

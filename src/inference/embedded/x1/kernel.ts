@@ -41,8 +41,8 @@ export interface KernelExports {
     y: number,
     scores: number,
   ): void;
-  add(a: number, b: number, out: number, n: number): void;
   erf_inplace(x: number, n: number): void;
+  /** op: a `BINARY` code; b is n values or one. */
   binary(op: number, a: number, b: number, out: number, n: number, bCount: number): void;
   conv2d(
     x: number,
@@ -67,6 +67,9 @@ export interface KernelExports {
   ): void;
   gelu(x: number, n: number): void;
 }
+
+/** `binary`'s operation codes (kernels.c). */
+export const BINARY = { Add: 0, Sub: 1, Mul: 2, Div: 3 } as const;
 
 const PAGE = 65536;
 const align = (n: number): number => Math.ceil(n / 16) * 16;

@@ -249,11 +249,6 @@ EXPORT(attention) void attention(const f32 *q, int B, int T, int H, int Dh, int 
       }
 }
 
-/* out = a + b, n values. */
-EXPORT(add) void add(const f32 *a, const f32 *b, f32 *out, int n) {
-  for (int i = 0; i < n; i++) out[i] = a[i] + b[i];
-}
-
 /* GELU in place, the erf form: x · (1 + erf(x / √2)) / 2. */
 EXPORT(gelu) void gelu(f32 *x, int n) {
   for (int i = 0; i < n; i++) {

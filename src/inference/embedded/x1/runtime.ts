@@ -1,7 +1,7 @@
 /**
  * The embedded model without ONNX Runtime: the decoder computed by `X1Decoder` on the x1 kernels
  * (kernels.c, a 20 KB wasm module) and the vision graph, which runs once per image, by the graph
- * interpreter with the kernels' convolution and erf. Behind the same `OrtRuntime` seam as
+ * interpreter with the kernels' convolution, erf and element-wise arithmetic. Behind the same `OrtRuntime` seam as
  * onnxruntime-web, so `X1Model` and the tools run either (docs/embedded-model.md, Serving).
  */
 import type { OrtRuntime, OrtSessionLike, OrtTensorLike } from "../runtime";
@@ -12,7 +12,7 @@ import { GraphSession } from "../graph/session";
 import type { Tensor } from "../graph/tensor";
 import type { ModelManifest } from "../manifest";
 import { X1Decoder } from "./decoder";
-import { Kernels } from "./kernel";
+import { BINARY, Kernels } from "./kernel";
 
 export const X1_RUNTIME_NAME = "x1 engine (its own wasm kernels, one thread)";
 
@@ -34,20 +34,28 @@ export function x1Runtime(
       kernels.rewind(mark);
     }
   };
+  // Convolution filters and biases are copied into kernel memory once, when the vision session is
+  // built (before the decoder's weights, and before any call).
+  const resident = new Map<object, number>();
+  const keep = (t: Tensor | undefined): number => {
+    if (!t) return 0;
+    let at = resident.get(t.data);
+    if (at === undefined) resident.set(t.data, (at = kernels.resident(t.data)));
+    return at;
+  };
   const Conv = convOp((x, w, bias, g) =>
     inArena(() => {
       const plane = g.OH * g.OW;
       const cols = kernels.alloc(g.C * g.KH * g.KW * plane * 4);
       const out = kernels.alloc(g.M * plane * 4);
-      const b = bias ? kernels.put(bias.data as Float32Array) : 0;
       const { C, H, W, M, KH, KW, sy, sx, py, px, dy, dx, OH, OW } = g;
       kernels.k.conv2d(
         kernels.put(x),
         C,
         H,
         W,
-        kernels.put(w.data as Float32Array),
-        b,
+        keep(w),
+        keep(bias),
         M,
         KH,
         KW,
@@ -77,7 +85,7 @@ export function x1Runtime(
   };
   // Element-wise arithmetic on whole feature maps (the image normalisation and GELUs) in wasm; other
   // shapes, and small tensors, stay with the interpreter's operators.
-  const elementwise = (name: string, code: number): Op => {
+  const elementwise = (name: keyof typeof BINARY): Op => {
     const fallback = OPS[name] as Op;
     return (inputs, attrs, outputs) => {
       const [a, b] = inputs;
@@ -92,7 +100,7 @@ export function x1Runtime(
           const n = a.data.length;
           const out = kernels.alloc(n * 4);
           kernels.k.binary(
-            code,
+            BINARY[name],
             kernels.put(a.data as Float32Array),
             kernels.put(b.data as Float32Array),
             out,
@@ -107,10 +115,10 @@ export function x1Runtime(
   const visionOps = {
     Conv,
     Erf,
-    Add: elementwise("Add", 0),
-    Sub: elementwise("Sub", 1),
-    Mul: elementwise("Mul", 2),
-    Div: elementwise("Div", 3),
+    Add: elementwise("Add"),
+    Sub: elementwise("Sub"),
+    Mul: elementwise("Mul"),
+    Div: elementwise("Div"),
   };
 
   return {
@@ -119,11 +127,15 @@ export function x1Runtime(
     wasmHeapBytes: () => kernels.k.memory.buffer.byteLength,
     tensor: (type, data, dims) => asOrt({ dtype: type, data, dims: [...dims] }),
     createSession: async (graph): Promise<OrtSessionLike> => {
-      const external = new Map(graph.externalData.map((e) => [e.path, e.data]));
-      const run =
-        graph.name === "decoder"
-          ? new X1Decoder(kernels, architecture, readModel(graph.bytes, external))
-          : new GraphSession(graph.bytes, external, graph.name, visionOps);
+      const proto = readModel(graph.bytes, new Map(graph.externalData.map((e) => [e.path, e.data])));
+      let run: { run(feeds: Readonly<Record<string, Tensor>>): Record<string, Tensor> };
+      if (graph.name === "decoder") run = new X1Decoder(kernels, architecture, proto);
+      else {
+        run = new GraphSession(proto, graph.name, visionOps);
+        for (const node of proto.nodes) {
+          if (node.op === "Conv") node.inputs.slice(1).forEach((name) => keep(proto.initializers.get(name)));
+        }
+      }
       return {
         run: async (feeds) => {
           const out = run.run(feeds as unknown as Record<string, Tensor>);
