@@ -75,6 +75,33 @@ describe("option-lookup drills (tools/x1-shapes/lookup.ts)", () => {
   });
 });
 
+describe("multiple-choice reasoning in the check format (--choice-format check)", () => {
+  it("restates the value, copies the options in order up to the match, then names its letter", () => {
+    let matched = 0;
+    for (let i = 0; i < 40; i++) {
+      const scene = sceneFor("train", i);
+      const letter = makeItem("train", i, scene, "choice", 0);
+      const check = makeItem("train", i, scene, "choice", 0, "check");
+      // The same question and answer; only the reasoning's last part differs.
+      expect(check.question).toBe(letter.question);
+      expect(check.answer).toBe(letter.answer);
+      const m = /Checking the options for (.+?): (.*)\. That is option \(([A-D])\)\.$/.exec(check.stages.REASONING);
+      if (letter.answer === "none") continue;
+      expect(m).not.toBeNull();
+      matched++;
+      const [, value, walk, picked] = m!;
+      expect(`(${picked}) ${value}`).toBe(check.answer);
+      const steps = walk!.split(", ");
+      expect(steps.at(-1)).toBe(`(${picked}) ${value} yes`);
+      for (const step of steps.slice(0, -1)) {
+        expect(step.endsWith(" no")).toBe(true);
+        expect(check.question).toContain(step.slice(0, -3));
+      }
+    }
+    expect(matched).toBeGreaterThan(30);
+  });
+});
+
 describe("multiple-choice items in other option orders (items.ts reorderedChoiceExamples)", () => {
   it("keeps the answer's text, moves only the options and the letter, and starts the loss at the letter", () => {
     let seen = 0;

@@ -64,6 +64,35 @@ def plot(history, path):
     plt.close(fig)
 
 
+def target_weigher(tok, letter_weight, walk_weight):
+    """Per-target loss weights, or None when all are 1.
+    letter_weight counts an option letter (the `A` of ` (A)`) that many times: a multiple-choice
+    answer turns on that one token, about 1 in 250 of a choice example's targets, and the model
+    finds the value, then names the wrong letter (docs/model-card.md).
+    walk_weight counts every target after `Checking` (the option check of --choice-format check)
+    that many times, so the copied options and their yes/no weigh as much as the rest together."""
+    if letter_weight == 1.0 and walk_weight == 1.0:
+        return None
+    paren = tok.encode(" (")
+    letters = torch.tensor([tok.encode(c)[0] for c in "ABCD"])
+    checking = tok.encode(" Checking")
+    assert len(paren) == 1 and all(len(tok.encode(c)) == 1 for c in "ABCD")
+
+    def weigh(ids):
+        prev, target = ids[:, :-1], ids[:, 1:]
+        w = 1.0 + (letter_weight - 1.0) * (torch.isin(target, letters) & (prev == paren[0])).float()
+        if walk_weight != 1.0:
+            n = len(checking)
+            start = torch.ones_like(ids[:, : ids.shape[1] - n + 1], dtype=torch.bool)
+            for k, t in enumerate(checking):
+                start &= ids[:, k:ids.shape[1] - n + 1 + k] == t
+            after = torch.zeros_like(ids, dtype=torch.bool)
+            after[:, n:] = torch.cumsum(start.int(), dim=1)[:, : ids.shape[1] - n] > 0
+            w = w * (1.0 + (walk_weight - 1.0) * after[:, 1:].float())
+        return w.reshape(-1)
+    return weigh
+
+
 @torch.no_grad()
 def dev_loss(model, split, rows, max_tokens):
     model.eval()
@@ -91,6 +120,7 @@ def main():
     os.makedirs(cfg["out_dir"], exist_ok=True)
 
     tok = Tokenizer()
+    target_weight = target_weigher(tok, cfg.get("letter_weight", 1.0), cfg.get("walk_weight", 1.0))
     train = Split(cfg["train_dir"])
     dev = Split(cfg["dev_dir"])
     mc = Config(tok.vocab_size, **with_word_ids(cfg["model"], tok))
@@ -153,8 +183,9 @@ def main():
             logits, _ = model(ids, image_embeds=img)
             ce = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1), reduction="none")
             m = mask[:, :-1].reshape(-1)
-            loss = (ce * m).sum() / m.sum()
-            text_loss = loss
+            w = m if target_weight is None else m * target_weight(ids)
+            loss = (ce * w).sum() / w.sum()
+            text_loss = (ce * m).sum() / m.sum()
             if cells is not None and cfg.get("aux_weight", 0) > 0:
                 # (B, 9, 14); a concept model's aux head reads the conv features, as its bottleneck does
                 a = model.aux(feats if model.concept_matrix is not None else img)

@@ -5,8 +5,9 @@
  *   gen    --split S --scenes N [--from I] [--per-scene K] [--jsonl] --out DIR
  *                                          (--from: first scene index, for more train data)
  *          [--judge-format copy|plain]     the judge's reply (judge-reply.ts); plain for runs 1-7
- *          [--choice-format letter|walk]   multiple-choice reasoning (items.ts); walk only for the
- *                                          run 11 experiment
+ *          [--choice-format letter|walk|check]
+ *                                          multiple-choice reasoning (items.ts); walk only for the
+ *                                          run 11 experiment, check for run 22
  *          [--family F]                    one question per scene, of family F (else 3 families)
  *          [--lookup K]                    K option-lookup drills per scene (lookup.ts); with
  *                                          --per-scene 0, drills only

@@ -46,8 +46,8 @@ export type Params =
   | { kind: "where"; colour: Colour; shape: Shape; v: number }
   | { kind: "remove"; filter: Filter; v: number }
   | { kind: "corners"; filter: Filter; v: number }
-  /** walk: the reasoning walks the options first (optionWalk; the run 11 experiment). */
-  | { kind: "choice"; base: Params; options: string[]; walk?: boolean };
+  /** format: how the reasoning reaches its letter (optionWalk); absent, it names the letter. */
+  | { kind: "choice"; base: Params; options: string[]; format?: "walk" | "check" };
 
 export const LETTERS = ["A", "B", "C", "D"];
 
@@ -65,20 +65,23 @@ export function optionsText(options: readonly string[]): string {
  * the wrong letter). After 40 minutes of training it had not learned to copy the options either —
  * it repeated the answer word after each letter — and multiple choice fell on dev; not kept.
  */
-function optionWalk(options: string[], answer: string): string {
+function optionWalk(options: string[], answer: string, format: "walk" | "check"): string {
   const idx = options.indexOf(answer);
   const upto = idx >= 0 ? idx + 1 : options.length;
   const steps = options.slice(0, upto).map((o, i) => `(${LETTERS[i]}) ${o} ${i === idx ? "yes" : "no"}`);
-  return `Checking the options: ${steps.join(", ")}.`;
+  // check (the run 22 experiment): the value first, so that each yes/no compares the option just
+  // copied with a word a few tokens back rather than with the answer somewhere in the reasoning.
+  const lead = format === "check" ? `Checking the options for ${answer}` : "Checking the options";
+  return `${lead}: ${steps.join(", ")}.`;
 }
 
-function solveChoice(scene: Scene, base: Params, options: string[], walk: boolean): Solved {
+function solveChoice(scene: Scene, base: Params, options: string[], format?: "walk" | "check"): Solved {
   const b = solve(scene, base);
   const question = `${b.question} ${optionsText(options)}`;
   const idx = options.indexOf(b.answer);
   const letter = idx >= 0 ? `(${LETTERS[idx]})` : "";
   const answer = idx >= 0 ? `${letter} ${b.answer}` : "none";
-  const steps = walk ? ` ${optionWalk(options, b.answer)}` : "";
+  const steps = format ? ` ${optionWalk(options, b.answer, format)}` : "";
   return {
     question,
     answer,
@@ -109,6 +112,6 @@ export function solve(scene: Scene, p: Params): Solved {
     case "corners":
       return solveCorners(scene, p.filter, p.v);
     case "choice":
-      return solveChoice(scene, p.base, p.options, p.walk === true);
+      return solveChoice(scene, p.base, p.options, p.format);
   }
 }

@@ -114,10 +114,11 @@ export function familiesFor(split: Split, index: number, perScene: number): Fami
 }
 
 /**
- * How a multiple-choice reasoning picks its option: naming the letter (every committed run), or
- * walking the options in order first (families.ts optionWalk; the run 11 experiment, not kept).
+ * How a multiple-choice reasoning picks its option: naming the letter (every committed run),
+ * walking the options in order first (families.ts optionWalk; the run 11 experiment, not kept), or
+ * walking them after restating the value it looks for (check; the run 22 experiment).
  */
-export const CHOICE_FORMATS = ["letter", "walk"] as const;
+export const CHOICE_FORMATS = ["letter", "walk", "check"] as const;
 export type ChoiceFormat = (typeof CHOICE_FORMATS)[number];
 
 export function makeItem(
@@ -131,7 +132,8 @@ export function makeItem(
   const seed = scene.seed;
   const rng = substream(seed, 10 + q);
   const chosen = choose(family, rng, scene);
-  const params: Params = chosen.kind === "choice" && choiceFormat === "walk" ? { ...chosen, walk: true } : chosen;
+  const params: Params =
+    chosen.kind === "choice" && choiceFormat !== "letter" ? { ...chosen, format: choiceFormat } : chosen;
   const right = solve(scene, params);
   const jrng = substream(seed, 100 + q);
   const judge: JudgeItem[] = [];
