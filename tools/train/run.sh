@@ -10,11 +10,12 @@
 # run 9 on fresh scenes 90,000-107,999 and scenes 72,000-89,999, lower still = run 10;
 # config-continue8.json from run 10 on judge items mined from run 10's own mistakes and fresh scenes
 # 108,000-111,999 = run 13; config-continue13.json from run 13 on attribute questions of fresh scenes
-# 230,000-241,999 and fresh scenes 250,000-257,999 = run 18), evaluation. Phases 1-3 trained on the plain
+# 230,000-241,999 and fresh scenes 250,000-257,999 = run 18; config-continue17.json and
+# config-continue18.json from run 18 on multiple choice in the check format = runs 22 and 23), evaluation. Phases 1-3 trained on the plain
 # judge replies, so their data is generated with --judge-format plain.
 # (The committed phase 3 started from run 5 as recovered from its int8 export into run5.pt by
 # tools/train/recover.py, because the run 5 checkpoint was lost; this script writes run5.pt itself.)
-#   bash tools/train/run.sh               everything (about seven hours on 2 CPU cores)
+#   bash tools/train/run.sh               everything (about eight hours on 2 CPU cores)
 #   bash tools/train/run.sh --skip-data   reuse tools/.cache/x1-shapes
 # Needs Debian's python3-torch, python3-numpy, python3-matplotlib and libopenblas0-pthread
 # (apt), run with /usr/bin/python3. Outputs: tools/.cache/x1-train/model.pt, tools/train/train-log*.txt
@@ -70,3 +71,17 @@ if [[ "${1:-}" != "--skip-data" ]]; then
   bash tools/x1-shapes/run.sh gen --split train --scenes 8000 --from 250000 --per-scene 3 --out tools/.cache/x1-shapes/train18
 fi
 phase -continue13 run18
+# Phases 9 and 10 (runs 22 and 23): multiple choice in the check format (--choice-format check: the
+# reasoning restates the value, copies the options up to the match, then names the letter), with the
+# option letters and the check weighted in the loss (train.py target_weigher); each phase mixes
+# fresh choice-only scenes with fresh scenes of the usual mix, choice questions in the same format.
+if [[ "${1:-}" != "--skip-data" ]]; then
+  check="--choice-format check"
+  bash tools/x1-shapes/run.sh gen --split train --scenes 10000 --from 340000 --per-scene 1 --family choice $check --out tools/.cache/x1-shapes/train22-choice
+  bash tools/x1-shapes/run.sh gen --split train --scenes 6000 --from 360000 --per-scene 3 $check --out tools/.cache/x1-shapes/train22
+  bash tools/x1-shapes/run.sh gen --split train --scenes 16000 --from 380000 --per-scene 1 --family choice $check --out tools/.cache/x1-shapes/train23-choice
+  bash tools/x1-shapes/run.sh gen --split train --scenes 6000 --from 400000 --per-scene 3 $check --out tools/.cache/x1-shapes/train23
+  bash tools/x1-shapes/run.sh gen --split dev --scenes 1000 --jsonl $check --out tools/.cache/x1-shapes/dev-check
+fi
+phase -continue17 run22
+phase -continue18 run23

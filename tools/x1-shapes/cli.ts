@@ -7,7 +7,7 @@
  *          [--judge-format copy|plain]     the judge's reply (judge-reply.ts); plain for runs 1-7
  *          [--choice-format letter|walk|check]
  *                                          multiple-choice reasoning (items.ts); walk only for the
- *                                          run 11 experiment, check for run 22
+ *                                          run 11 experiment, check for runs 22-23
  *          [--family F]                    one question per scene, of family F (else 3 families)
  *          [--lookup K]                    K option-lookup drills per scene (lookup.ts); with
  *                                          --per-scene 0, drills only

@@ -69,7 +69,7 @@ function optionWalk(options: string[], answer: string, format: "walk" | "check")
   const idx = options.indexOf(answer);
   const upto = idx >= 0 ? idx + 1 : options.length;
   const steps = options.slice(0, upto).map((o, i) => `(${LETTERS[i]}) ${o} ${i === idx ? "yes" : "no"}`);
-  // check (the run 22 experiment): the value first, so that each yes/no compares the option just
+  // check (runs 22-23, the shipped model): the value first, so that each yes/no compares the option just
   // copied with a word a few tokens back rather than with the answer somewhere in the reasoning.
   const lead = format === "check" ? `Checking the options for ${answer}` : "Checking the options";
   return `${lead}: ${steps.join(", ")}.`;

@@ -114,9 +114,9 @@ export function familiesFor(split: Split, index: number, perScene: number): Fami
 }
 
 /**
- * How a multiple-choice reasoning picks its option: naming the letter (every committed run),
+ * How a multiple-choice reasoning picks its option: naming the letter (runs 1-21, the default),
  * walking the options in order first (families.ts optionWalk; the run 11 experiment, not kept), or
- * walking them after restating the value it looks for (check; the run 22 experiment).
+ * walking them after restating the value it looks for (check; runs 22-23, the shipped model).
  */
 export const CHOICE_FORMATS = ["letter", "walk", "check"] as const;
 export type ChoiceFormat = (typeof CHOICE_FORMATS)[number];
