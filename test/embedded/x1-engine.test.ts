@@ -49,21 +49,33 @@ describe("the x1 engine against onnxruntime-web", () => {
     }
   });
 
-  // Measured: embeddings within 1e-6, log-probabilities within 3e-6, and a seeded batch's log-prob
-  // sums within 0.007 (one activation rounding to the other side of an int8 step); a wrong weight,
-  // mask or position gives differences of whole units.
-  it("gives the same next-token distribution after a prompt, to float32 rounding", async () => {
+  // Both compute each quantized product exactly, but the float steps around them (erf, softmax,
+  // norms) differ in their last bits, and now and then that moves one activation across an int8
+  // step of the next product's per-tensor quantization. Measured on 1.7.0's SUMMARY and CAPTION
+  // prompts of the committed samples: 12 of 16 within 3e-5, the other 4 between 0.03 and 0.064
+  // (such a flip), the most likely next token the same in all; a seeded batch's log-prob sums
+  // within 0.007. A wrong weight, mask or position gives differences of whole units.
+  it("gives the same next-token distribution after a prompt, up to an int8 rounding step", async () => {
     const vocab = Array.from({ length: engine.manifest.architecture.vocab_size }, (_, i) => i);
-    for (const family of ["count_both", "choice"]) {
-      const s = sample(family);
-      const image = await embeds(reference, s.png);
+    const argmax = (xs: ArrayLike<number>): number => {
+      let best = 0;
+      for (let i = 1; i < xs.length; i++) if ((xs[i] as number) > (xs[best] as number)) best = i;
+      return best;
+    };
+    const diffs: number[] = [];
+    for (const s of SAMPLES) {
+      const image = await embeds(reference, sample(s.family).png);
       const prompt = engine.tokenizer.encodePrompt(buildStagePrompt(s.question, {}, "SUMMARY"));
       const [mine, theirs] = [
         await engine.nextLogprobs(prompt, image, vocab),
         await reference.nextLogprobs(prompt, image, vocab),
       ];
-      expect(maxDiff(mine, theirs)).toBeLessThan(2e-3);
+      expect(argmax(mine), s.family).toBe(argmax(theirs));
+      diffs.push(maxDiff(mine, theirs));
     }
+    expect(Math.max(...diffs)).toBeLessThan(0.1);
+    // Flips are rare: most prompts agree to float32 rounding.
+    expect(diffs.filter((d) => d < 1e-4).length).toBeGreaterThan(SAMPLES.length / 2);
   });
 
   it("answers every committed sample with the same four greedy stages", async () => {
