@@ -204,13 +204,13 @@ class X1Tiny(nn.Module):
         B, T = ids.shape
         P = 0 if past is None else past[0][0].shape[2]
         if pos_ids is None:
-            pos_ids = torch.arange(P, P + T).unsqueeze(0).expand(B, T)
+            pos_ids = torch.arange(P, P + T, device=ids.device).unsqueeze(0).expand(B, T)
         x = self.embed(ids, images, pos_ids, image_embeds)
-        causal = torch.ones(T, P + T, dtype=torch.bool).tril(diagonal=P)
+        causal = torch.ones(T, P + T, dtype=torch.bool, device=ids.device).tril(diagonal=P)
         allowed = causal.unsqueeze(0)
         if key_valid is not None:
             allowed = allowed & key_valid.unsqueeze(1)
-        mask = torch.zeros(allowed.shape).masked_fill(~allowed, -1e9).unsqueeze(1)
+        mask = torch.zeros(allowed.shape, device=ids.device).masked_fill(~allowed, -1e9).unsqueeze(1)
         rope = None
         if self.pos is None:
             ang = pos_ids.unsqueeze(-1).float() * self.inv_freq  # (B, T, dh/2)

@@ -1,5 +1,9 @@
 """Train X1-Tiny on X1-Shapes (stage answers, direct answers, judge and self-check items together).
-Usage: python3 tools/train/train.py --config tools/train/config.json [--bench 20]"""
+Usage: python3 tools/train/train.py --config tools/train/config.json [--bench 20] [--device cuda]
+
+The device is --device, else the config's `device`: "cpu" (the default), "cuda", or "auto" (cuda
+where torch sees a GPU, else cpu), so a config sized for a GPU still trains on the CPU, only slower.
+Checkpoints are saved as CPU tensors either way."""
 import argparse
 import json
 import math
@@ -80,7 +84,7 @@ def target_weigher(tok, letter_weight, walk_weight):
 
     def weigh(ids):
         prev, target = ids[:, :-1], ids[:, 1:]
-        w = 1.0 + (letter_weight - 1.0) * (torch.isin(target, letters) & (prev == paren[0])).float()
+        w = 1.0 + (letter_weight - 1.0) * (torch.isin(target, letters.to(ids.device)) & (prev == paren[0])).float()
         if walk_weight != 1.0:
             n = len(checking)
             start = torch.ones_like(ids[:, : ids.shape[1] - n + 1], dtype=torch.bool)
@@ -93,12 +97,16 @@ def target_weigher(tok, letter_weight, walk_weight):
     return weigh
 
 
+def on(device, *tensors):
+    return [None if t is None else t.to(device, non_blocking=True) for t in tensors]
+
+
 @torch.no_grad()
-def dev_loss(model, split, rows, max_tokens):
+def dev_loss(model, split, rows, max_tokens, device):
     model.eval()
     tot, n = 0.0, 0.0
     for b in length_batches(split.lengths()[rows], max_tokens, np.random.RandomState(0)):
-        ids, images, mask, _cells = split.batch(rows[b])
+        ids, images, mask, _cells = on(device, *split.batch(rows[b]))
         logits, _ = model(ids, images)
         ce = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1), reduction="none")
         tot += float((ce * mask[:, :-1].reshape(-1)).sum())
@@ -111,9 +119,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", default=os.path.join(os.path.dirname(__file__), "config.json"))
     ap.add_argument("--bench", type=int, default=0, help="only time this many steps")
+    ap.add_argument("--device", help="cpu, cuda, auto; overrides the config's `device`")
+    ap.add_argument("--max-minutes", type=float, help="overrides the config's wall-clock cap (0: none)")
     args = ap.parse_args()
     with open(args.config) as f:
         cfg = json.load(f)
+    device = args.device or cfg.get("device", "cpu")
+    if device == "auto":  # a GPU where there is one: the same config trains on either
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(device)
     torch.manual_seed(cfg["seed"])
     torch.set_num_threads(cfg.get("threads", 2))
     rng = np.random.RandomState(cfg["seed"])
@@ -127,6 +141,7 @@ def main():
     model = X1Tiny(mc)
     if cfg.get("init"):  # continue from a checkpoint (same architecture), with a fresh schedule
         model.load_state_dict(torch.load(cfg["init"], map_location="cpu")["model"])
+    model.to(device)
     too_long = (train.keep_within(mc.max_len), dev.keep_within(mc.max_len))
     lengths = train.lengths()
     steps_per_epoch = len(length_batches(lengths, cfg["batch_tokens"], np.random.RandomState(0)))
@@ -135,7 +150,7 @@ def main():
         total_steps = int(cfg["train_tokens"] / (lengths.sum() / steps_per_epoch))
     # Optional wall-clock budget: the schedule runs on max(step progress, time progress), so the
     # cosine decay always completes and the run ends within max_minutes (CPU shared with others).
-    max_sec = 60.0 * cfg.get("max_minutes", 0)
+    max_sec = 60.0 * (cfg.get("max_minutes", 0) if args.max_minutes is None else args.max_minutes)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], betas=(0.9, 0.98), weight_decay=cfg["weight_decay"])
     warm = cfg["warmup_steps"]
 
@@ -154,6 +169,7 @@ def main():
     dev_rows = np.random.RandomState(1).choice(len(dev), size=min(512, len(dev)), replace=False)
     fh = None if args.bench else open(cfg["log"], "w")
     log(fh, f"config {json.dumps(cfg)}")
+    log(fh, f"device {device}" + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""))
     log(fh, f"model X1-Tiny {json.dumps(mc.to_dict())}: {count_params(model):,} parameters")
     log(fh, f"train: {len(train)} examples, {int(lengths.sum()):,} tokens; {steps_per_epoch} steps/epoch, {total_steps} steps")
     if any(too_long):
@@ -163,7 +179,8 @@ def main():
     best = None
 
     def save(path):
-        torch.save({"config": mc.to_dict(), "model": model.state_dict(), "step": step, "tokenizer": "tools/train/tokenizer.json"}, path)
+        state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+        torch.save({"config": mc.to_dict(), "model": state, "step": step, "tokenizer": "tools/train/tokenizer.json"}, path)
     ema = None
     aux_ema = None
     epoch = 0
@@ -176,7 +193,7 @@ def main():
                 break
             for g in opt.param_groups:
                 g["lr"] = lr_at(step)
-            ids, images, mask, cells = train.batch(np.asarray(b))
+            ids, images, mask, cells = on(device, *train.batch(np.asarray(b)))
             feats = model.image.features(images)
             post = model.image.__dict__.get("post")
             img = feats if post is None else post(feats)
@@ -209,7 +226,7 @@ def main():
                 aux_txt = "" if aux_ema is None else f" aux {aux_ema:.4f}"
                 log(fh, f"step {step}/{total_steps} ep {epoch} loss {ema:.4f}{aux_txt} lr {lr_at(step):.2e} tok/s {seen / el:,.0f} elapsed {el / 60:.1f}m eta {eta / 60:.1f}m")
             if not args.bench and (step % cfg["eval_every"] == 0 or step == total_steps):
-                dl = dev_loss(model, dev, dev_rows, cfg["batch_tokens"])
+                dl = dev_loss(model, dev, dev_rows, cfg["batch_tokens"], device)
                 history["dev"].append({"step": step, "tokens": seen, "loss": dl})
                 log(fh, f"step {step} dev loss {dl:.4f}")
                 save(os.path.join(cfg["out_dir"], "ckpt-last.pt"))
@@ -221,7 +238,7 @@ def main():
                 plot(history, cfg["curve"])
         epoch += 1
     if not args.bench:
-        dl = dev_loss(model, dev, dev_rows, cfg["batch_tokens"])
+        dl = dev_loss(model, dev, dev_rows, cfg["batch_tokens"], device)
         if not history["dev"] or history["dev"][-1]["step"] != step:
             history["dev"].append({"step": step, "tokens": seen, "loss": dl})
             log(fh, f"step {step} dev loss {dl:.4f}")
