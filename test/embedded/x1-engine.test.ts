@@ -51,10 +51,10 @@ describe("the x1 engine against onnxruntime-web", () => {
 
   // Both compute each quantized product exactly, but the float steps around them (erf, softmax,
   // norms) differ in their last bits, and now and then that moves one activation across an int8
-  // step of the next product's per-tensor quantization. Measured on 1.7.0's SUMMARY and CAPTION
-  // prompts of the committed samples: 12 of 16 within 3e-5, the other 4 between 0.03 and 0.064
-  // (such a flip), the most likely next token the same in all; a seeded batch's log-prob sums
-  // within 0.007. A wrong weight, mask or position gives differences of whole units.
+  // step of the next product's per-tensor quantization. Measured on the SUMMARY and CAPTION prompts
+  // of the committed samples: 1.7.0 had 12 of 16 within 3e-5 and 4 between 0.03 and 0.064 (such a
+  // flip), 1.8.0 has 15 within 7e-6 and one at 0.066; the most likely next token the same in all.
+  // A seeded batch's log-prob sums agree within 0.007. An attention scale 2% off gives 0.5.
   it("gives the same next-token distribution after a prompt, up to an int8 rounding step", async () => {
     const vocab = Array.from({ length: engine.manifest.architecture.vocab_size }, (_, i) => i);
     const argmax = (xs: ArrayLike<number>): number => {
@@ -73,7 +73,7 @@ describe("the x1 engine against onnxruntime-web", () => {
       expect(argmax(mine), s.family).toBe(argmax(theirs));
       diffs.push(maxDiff(mine, theirs));
     }
-    expect(Math.max(...diffs)).toBeLessThan(0.1);
+    expect(Math.max(...diffs)).toBeLessThan(0.15);
     // Flips are rare: most prompts agree to float32 rounding.
     expect(diffs.filter((d) => d < 1e-4).length).toBeGreaterThan(SAMPLES.length / 2);
   });
