@@ -143,6 +143,84 @@ export class X1Model {
     return tokenIds.map((id) => (logits[id] as number) - norm);
   }
 
+  /**
+   * `nextLogprobs` for several prompts that share a beginning (a stage's verify prompts differ only
+   * in the candidate): the shared tokens are read once, as the prefix, then every prompt's own
+   * tokens in one batched call, left-padded so that each row's last token is the last position
+   * (the graph returns the last position's logits; padding is masked out of attention). The
+   * numbers differ from one-at-a-time calls only by int8 rounding: activations are quantized per
+   * call. A prompt that does not fit the context gets null.
+   */
+  async nextLogprobsShared(
+    prompts: number[][],
+    imageEmbeds: Float32Array | undefined,
+    tokenIds: number[],
+  ): Promise<(number[] | null)[]> {
+    const a = this.manifest.architecture;
+    const fits = prompts.map((p, i) => ({ p, i })).filter(({ p }) => p.length < a.max_len);
+    const results: (number[] | null)[] = prompts.map(() => null);
+    if (fits.length === 0) return results;
+    // The shared part: the longest common beginning, leaving every prompt at least one own token
+    // and keeping every <image> placeholder in it (the batched call carries no image).
+    let shared = Math.min(...fits.map(({ p }) => p.length - 1));
+    const first = fits[0]!.p;
+    for (const { p } of fits) {
+      let k = 0;
+      while (k < shared && p[k] === first[k]) k++;
+      shared = k;
+    }
+    const ownImage = fits.some(({ p }) => p.slice(shared).includes(this.tokenizer.image));
+    if (fits.length === 1 || shared === 0 || ownImage) {
+      for (const { p, i } of fits) results[i] = await this.nextLogprobs(p, imageEmbeds, tokenIds);
+      return results;
+    }
+    const rt = this.runtime;
+    const names = this.cacheNames;
+    const out = await this.prefill(first.slice(0, shared), imageEmbeds);
+    const prefix = names.map((name) =>
+      rt.tensor("float32", out[`new_${name}`]?.data as Float32Array, [1, a.n_heads, shared, a.head_dim]),
+    );
+    const B = fits.length;
+    const T = Math.max(...fits.map(({ p }) => p.length - shared));
+    const ids = new Int32Array(B * T).fill(this.tokenizer.pad);
+    const positions = new Int32Array(B * T).fill(shared);
+    const width = shared + 1 + T; // the prefix, the masked placeholder slot, the new tokens
+    const keyValid = new Int32Array(B * width);
+    fits.forEach(({ p }, b) => {
+      const own = p.length - shared;
+      keyValid.fill(1, b * width, b * width + shared);
+      for (let j = 0; j < own; j++) {
+        const col = T - own + j;
+        ids[b * T + col] = p[shared + j] as number;
+        positions[b * T + col] = shared + j;
+        keyValid[b * width + shared + 1 + col] = 1;
+      }
+    });
+    const emptyPast = new OwnCache(names.length, B, a.n_heads * a.head_dim, 1);
+    const feeds: Record<string, OrtTensorLike> = {
+      ids: rt.tensor("int32", ids, [B, T]),
+      image_embeds: rt.tensor("float32", new Float32Array(B * a.image_tokens * a.d_model), [
+        B,
+        a.image_tokens,
+        a.d_model,
+      ]),
+      positions: rt.tensor("int32", positions, [B, T]),
+      key_valid: rt.tensor("int32", keyValid, [B, width]),
+    };
+    names.forEach((name, i) => {
+      feeds[`prefix_${name}`] = prefix[i] as OrtTensorLike;
+      feeds[`past_${name}`] = rt.tensor("float32", emptyPast.view(i), [1, B, a.n_heads, a.head_dim]);
+    });
+    const logits = (await this.run(this.decoder, feeds)).logits?.data as Float32Array;
+    const V = a.vocab_size;
+    fits.forEach(({ i }, b) => {
+      const row = logits.subarray(b * V, (b + 1) * V);
+      const norm = logSumExp(row);
+      results[i] = tokenIds.map((id) => (row[id] as number) - norm);
+    });
+    return results;
+  }
+
   /** The prompt once (batch 1), empty prefix, a past of the placeholder slot only. */
   private async prefill(
     promptIds: number[],

@@ -1,7 +1,9 @@
 /**
  * The stage verifier on the embedded model: for each candidate, the verify prompt
- * (src/reasoning/verify.ts) with the assistant turn prefilled `CHECK:`, one forward pass, and the
- * score P(" CORRECT") / (P(" CORRECT") + P(" INCORRECT")) at the next token; nothing is generated.
+ * (src/reasoning/verify.ts) with the assistant turn prefilled `CHECK:`, and the score
+ * P(" CORRECT") / (P(" CORRECT") + P(" INCORRECT")) at the next token; nothing is generated. A
+ * call's candidates are read in one batch: what their prompts share (the image, the question, the
+ * accepted stages) once, then each candidate's own tokens (X1Model.nextLogprobsShared).
  *
  * It is not a capability of the served embedded backend, so the API still refuses the `verifier`
  * scorer for the embedded model: the shipped model was never trained on the verify prompt, and on
@@ -26,25 +28,24 @@ export function withModelVerifier(backend: Backend, model: X1Model): Backend {
       options.image && options.requests.some((r) => r.with_image)
         ? await embedImage(model, options.image, backend.id)
         : undefined;
-    const scores: (number | null)[] = [];
+    const scores: (number | null)[] = options.requests.map(() => null);
     let inputTokens = 0;
-    for (const request of options.requests) {
+    // One batched call per kind of prompt (with or without the image): a stage's candidates share
+    // everything before the candidate, which the model reads once (X1Model.nextLogprobsShared).
+    for (const withImage of [true, false]) {
+      const group = options.requests.flatMap((r, i) => (Boolean(r.with_image) === withImage ? [i] : []));
+      if (group.length === 0) continue;
       if (options.signal?.aborted)
         throw options.signal.reason instanceof Error ? options.signal.reason : new Error("aborted");
-      const ids = model.tokenizer.encodePrompt(verifyPromptFor(request));
-      inputTokens += ids.length;
-      try {
-        const [lpYes, lpNo] = (await model.nextLogprobs(ids, request.with_image ? imageEmbeds : undefined, [
-          yes,
-          no,
-        ])) as [number, number];
-        // P(yes) / (P(yes) + P(no)), computed stably from the two log-probabilities.
-        scores.push(1 / (1 + Math.exp(lpNo - lpYes)));
-      } catch (err) {
-        if (err instanceof RangeError)
-          scores.push(null); // the prompt does not fit the context
-        else throw err;
-      }
+      const prompts = group.map((i) => model.tokenizer.encodePrompt(verifyPromptFor(options.requests[i]!)));
+      for (const ids of prompts) inputTokens += ids.length;
+      const lps = await model.nextLogprobsShared(prompts, withImage ? imageEmbeds : undefined, [yes, no]);
+      group.forEach((i, k) => {
+        const lp = lps[k];
+        // P(yes) / (P(yes) + P(no)), computed stably from the two log-probabilities; null: the
+        // prompt does not fit the context.
+        scores[i] = lp ? 1 / (1 + Math.exp((lp[1] as number) - (lp[0] as number))) : null;
+      });
     }
     return { scores, usage: { input_tokens: inputTokens, output_tokens: 0 }, warnings: [] };
   }
