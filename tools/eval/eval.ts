@@ -246,7 +246,7 @@ async function main(): Promise<void> {
     if (dumpPath) writeFileSync(dumpPath, dump.join("\n") + "\n");
     const total = Object.values(t.ok).reduce((a, b) => a + b, 0);
     console.log(
-      `  ${mode.name}: ${(total / items.length).toFixed(3)} (${(t.ms / items.length / 1000).toFixed(2)} s/question)`,
+      `  ${mode.name}: ${(total / items.length).toFixed(3)} (${(t.ms / items.length / 1000).toFixed(3)} s/question)`,
     );
   }
 
@@ -290,7 +290,7 @@ async function main(): Promise<void> {
       ...families.map((f) => pct(t.ok[f] ?? 0, t.n[f] ?? 0)),
       pct(ok, items.length),
       (t.tokens / items.length).toFixed(0),
-      (t.ms / items.length / 1000).toFixed(2),
+      (t.ms / items.length / 1000).toFixed(3),
     ];
   });
   const table = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`);

@@ -52,12 +52,12 @@ def answer_ok(pred, gold):
     return bool(g and p and g.group(1) == p.group(1))
 
 
-def load_model(path):
+def load_model(path, device="cpu"):
     ck = torch.load(path, map_location="cpu")
     model = X1Tiny(Config(**ck["config"]))
     model.load_state_dict(ck["model"])
     model.eval()
-    return model, ck
+    return model.to(device), ck
 
 
 def pick_next(logits, temperature=0.0, top_p=1.0, gen=None):
@@ -82,6 +82,8 @@ def generate(model, prompt_ids, images, stop_ids, max_new, temperature=0.0, top_
     for i, p in enumerate(prompt_ids):
         ids[i, L - len(p):] = torch.tensor(p)
         valid[i, L - len(p):] = True
+    dev = model.tok.weight.device  # the model's device (a GPU for tools/train/mine.py --device cuda)
+    ids, valid, images = ids.to(dev), valid.to(dev), images.to(dev)
     pos = (valid.long().cumsum(1) - 1).clamp(min=0)
     logits, past = model(ids, images, pos, valid)
     nxt = pick_next(logits[:, -1], temperature, top_p, gen)
@@ -89,14 +91,15 @@ def generate(model, prompt_ids, images, stop_ids, max_new, temperature=0.0, top_
     out = [[] for _ in range(B)]
     done = [False] * B
     for _ in range(max_new):
+        picked = nxt.tolist()  # one copy from the device per step
         for i in range(B):
             if not done[i]:
-                t = int(nxt[i])
+                t = picked[i]
                 out[i].append(t)
                 done[i] = t in stop_ids
         if all(done) or int(cur.max()) + 2 >= model.c.max_len:
             break
-        valid = torch.cat([valid, torch.ones((B, 1), dtype=torch.bool)], 1)
+        valid = torch.cat([valid, torch.ones((B, 1), dtype=torch.bool, device=dev)], 1)
         cur = cur + 1
         logits, past = model(nxt[:, None], None, cur[:, None], valid, past)
         nxt = pick_next(logits[:, -1], temperature, top_p, gen)

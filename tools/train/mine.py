@@ -52,6 +52,8 @@ def main():
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (the sampling differs between them)")
+    ap.add_argument("--batch", type=int, default=48, help="sequences decoded together")
     ap.add_argument("--stages", default="CAPTION,REASONING")
     ap.add_argument("--all", action="store_true", help="keep every distinct sample, right or wrong (for the verifier)")
     ap.add_argument("--chains", action="store_true",
@@ -61,9 +63,9 @@ def main():
     args = ap.parse_args()
     stages = args.stages.split(",")
     torch.set_num_threads(args.threads)
-    gen = torch.Generator().manual_seed(args.seed)
+    gen = torch.Generator(device=args.device).manual_seed(args.seed)
     tok = Tokenizer()
-    model, ck = load_model(args.ckpt)
+    model, ck = load_model(args.ckpt, args.device)
     root = os.path.join(args.root, args.split)
     images, items = load_split_items(root, args.limit)
     t0 = time.time()
@@ -78,7 +80,8 @@ def main():
             for j in range(args.samples):
                 accepted = chains[k][j] if args.chains else {s: it["stages"][s] for s in STAGES[: STAGES.index(stage)]}
                 jobs.append((stage_prompt(it["question"], accepted, stage), it["img"]))
-        outs = run_batched(model, tok, jobs, images, f"</{stage}>", 110, temperature=args.temperature, top_p=args.top_p, gen=gen)
+        outs = run_batched(model, tok, jobs, images, f"</{stage}>", 110, bs=args.batch, temperature=args.temperature,
+                           top_p=args.top_p, gen=gen)
         wrong = 0
         for k, it in enumerate(items):
             samples = [o.strip() for o in outs[k * args.samples:(k + 1) * args.samples]]
