@@ -160,6 +160,21 @@ describe("twins", () => {
     }
   });
 
+  it("the verifier spends no call on a stage with one distinct valid candidate", async () => {
+    const model = scriptedModel(
+      { generate: (stage, seed) => (stage === "CAPTION" ? `${stage} variant ${seed % 2}` : `${stage} same`) },
+      { verify: (r) => r.candidate.length / 100 },
+    );
+    const run = await runInMemory(makeSpec({ candidates: 4, scorer: "verifier" }), model, { schedule: "concurrent" });
+    // Only CAPTION has two distinct candidates to choose from: one call, both in it.
+    expect(model.verifyCalls.map((c) => c.requests.map((r) => r.stage))).toEqual([["CAPTION", "CAPTION"]]);
+    for (const st of run.trace.stages) {
+      expect(st.verifications).toHaveLength(st.stage === "CAPTION" ? 2 : 0);
+      expect(st.selected).toHaveLength(1);
+      expect(st.issues).toEqual([]);
+    }
+  });
+
   it("three distinct of five candidates need exactly two matches", async () => {
     const model = scriptedModel({ generate: (stage, seed) => `${stage} variant ${seed % 3}` });
     const run = await runInMemory(makeSpec({ candidates: 5 }), model, { schedule: "concurrent" });

@@ -128,14 +128,14 @@ export function deriveStageView(
     view.unique = mergeTwins(candidates);
     if (settings.scorer === "judge") scoreByJudge(spec, done, view);
     if (settings.scorer === "verifier") {
-      // Invalid candidates rank last under every scorer: no call is spent on them.
-      view.verifications = view.unique
-        .filter((c) => c.valid)
-        .map((c) => {
-          const id = verifyId(stage, c.label);
-          const output = done.get(id);
-          return output ? { id, candidate: c.id, score: output.scores?.[0] ?? null } : { id, candidate: c.id };
-        });
+      // Invalid candidates rank last under every scorer: no call is spent on them. With fewer than
+      // two valid ones there is nothing to choose (as with the judge, no match): no call at all.
+      const valid = view.unique.filter((c) => c.valid);
+      view.verifications = (valid.length < 2 ? [] : valid).map((c) => {
+        const id = verifyId(stage, c.label);
+        const output = done.get(id);
+        return output ? { id, candidate: c.id, score: output.scores?.[0] ?? null } : { id, candidate: c.id };
+      });
     }
   }
   const selected = done.get(selectId(stage));

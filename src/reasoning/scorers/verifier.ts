@@ -28,7 +28,9 @@ export function rankByVerifier(view: StageView): ScoreResult {
   for (const c of view.unique) {
     if (!c.valid) continue;
     scores[c.id] = score(c.id);
-    if (scores[c.id] === null) issues.push(`${c.id}: the verifier gave no score (ranked after those with one)`);
+    // A lone valid candidate is not verified (stage-view.ts): it has no score and needs none.
+    if (scores[c.id] === null && byCandidate.has(c.id))
+      issues.push(`${c.id}: the verifier gave no score (ranked after those with one)`);
   }
   let ranking = [...view.unique].sort((a, b) => compareScores(a, b, score));
   if (view.stage === "ANSWER") ranking = byWeightedVote(view, ranking, score);
