@@ -114,7 +114,7 @@ export function getModelInfo(env: Env, id: string, provider = thisBuild()): Mode
 /**
  * The scorer a model's runs use when the request names none, from what measured best for it. The
  * embedded model (1.8.0), stage_beam N=4 on its 1,000-question test split: logprob 98.7%, the judge
- * 98.6%, the verifier 98.2%, greedy 98.2%; logprob also costs the fewest tokens of the three
+ * 98.6%, the verifier 98.3%, greedy 98.2%; logprob also costs the fewest tokens of the three
  * (docs/model-card.md). GPU models keep the reference's judge: nothing was measured for them here.
  */
 function defaultScorer(backend: string): ModelInfo["default_scorer"] {
