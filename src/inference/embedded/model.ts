@@ -10,6 +10,7 @@
  */
 import type { LoadedModelFiles } from "./loader";
 import type { ModelManifest } from "./manifest";
+import { DecoderFeeds } from "./decoder-feeds";
 import type { GraphFiles, OrtRuntime, OrtSessionLike, OrtTensorLike } from "./runtime";
 import { OwnCache } from "./own-cache";
 import { logSumExp, sampleToken, seededRandom } from "./sampling";
@@ -52,8 +53,7 @@ const timeoutTurn = (): Promise<void> => new Promise((resolve) => setTimeout(res
 
 export class X1Model {
   readonly tokenizer: X1Tokenizer;
-  /** The decoder's cache tensors in graph order, `key_0`, `value_0`, `key_1`…: `prefix_`, `past_` and `new_` each. */
-  private readonly cacheNames: string[];
+  private readonly io: DecoderFeeds;
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -66,10 +66,7 @@ export class X1Model {
     readonly session_ms: number,
   ) {
     this.tokenizer = new X1Tokenizer(tokenizer);
-    this.cacheNames = Array.from({ length: manifest.architecture.n_layers }, (_, i) => [
-      `key_${i}`,
-      `value_${i}`,
-    ]).flat();
+    this.io = new DecoderFeeds(runtime, manifest.architecture);
   }
 
   /** What runs the graphs, e.g. the x1 engine or onnxruntime-web (OrtRuntime.name). */
@@ -138,9 +135,7 @@ export class X1Model {
     tokenIds: number[],
   ): Promise<number[]> {
     const out = await this.prefill(promptIds, imageEmbeds);
-    const logits = (out.logits?.data as Float32Array).slice(0, this.manifest.architecture.vocab_size);
-    const norm = logSumExp(logits);
-    return tokenIds.map((id) => (logits[id] as number) - norm);
+    return logprobsOf((out.logits?.data as Float32Array).subarray(0, this.manifest.architecture.vocab_size), tokenIds);
   }
 
   /**
@@ -174,17 +169,13 @@ export class X1Model {
       for (const { p, i } of fits) results[i] = await this.nextLogprobs(p, imageEmbeds, tokenIds);
       return results;
     }
-    const rt = this.runtime;
-    const names = this.cacheNames;
-    const out = await this.prefill(first.slice(0, shared), imageEmbeds);
-    const prefix = names.map((name) =>
-      rt.tensor("float32", out[`new_${name}`]?.data as Float32Array, [1, a.n_heads, shared, a.head_dim]),
-    );
+    const prefix = this.io.prefixCache(await this.prefill(first.slice(0, shared), imageEmbeds), shared);
     const B = fits.length;
     const T = Math.max(...fits.map(({ p }) => p.length - shared));
     const ids = new Int32Array(B * T).fill(this.tokenizer.pad);
     const positions = new Int32Array(B * T).fill(shared);
-    const width = shared + 1 + T; // the prefix, the masked placeholder slot, the new tokens
+    const past = new OwnCache(this.io.cacheNames.length, B, a.n_heads * a.head_dim, 1);
+    const width = shared + past.slots + T; // the prefix, the masked placeholder slot, the new tokens
     const keyValid = new Int32Array(B * width);
     fits.forEach(({ p }, b) => {
       const own = p.length - shared;
@@ -193,31 +184,16 @@ export class X1Model {
         const col = T - own + j;
         ids[b * T + col] = p[shared + j] as number;
         positions[b * T + col] = shared + j;
-        keyValid[b * width + shared + 1 + col] = 1;
+        keyValid[b * width + shared + past.slots + col] = 1;
       }
     });
-    const emptyPast = new OwnCache(names.length, B, a.n_heads * a.head_dim, 1);
-    const feeds: Record<string, OrtTensorLike> = {
-      ids: rt.tensor("int32", ids, [B, T]),
-      image_embeds: rt.tensor("float32", new Float32Array(B * a.image_tokens * a.d_model), [
-        B,
-        a.image_tokens,
-        a.d_model,
-      ]),
-      positions: rt.tensor("int32", positions, [B, T]),
-      key_valid: rt.tensor("int32", keyValid, [B, width]),
-    };
-    names.forEach((name, i) => {
-      feeds[`prefix_${name}`] = prefix[i] as OrtTensorLike;
-      feeds[`past_${name}`] = rt.tensor("float32", emptyPast.view(i), [1, B, a.n_heads, a.head_dim]);
-    });
-    const logits = (await this.run(this.decoder, feeds)).logits?.data as Float32Array;
+    const out = await this.run(
+      this.decoder,
+      this.io.feeds({ ids, positions, rows: B, keyValid, imageEmbeds: this.io.noImage(B), prefix, past }),
+    );
+    const logits = out.logits?.data as Float32Array;
     const V = a.vocab_size;
-    fits.forEach(({ i }, b) => {
-      const row = logits.subarray(b * V, (b + 1) * V);
-      const norm = logSumExp(row);
-      results[i] = tokenIds.map((id) => (row[id] as number) - norm);
-    });
+    fits.forEach(({ i }, b) => (results[i] = logprobsOf(logits.subarray(b * V, (b + 1) * V), tokenIds)));
     return results;
   }
 
@@ -227,25 +203,18 @@ export class X1Model {
     imageEmbeds: Float32Array | undefined,
   ): Promise<Record<string, OrtTensorLike>> {
     const a = this.manifest.architecture;
-    const rt = this.runtime;
     const L = promptIds.length;
     if (L >= a.max_len) throw new RangeError(`the prompt has ${L} tokens; the model's context is ${a.max_len}`);
-    const names = this.cacheNames;
-    const emptyPast = new OwnCache(names.length, 1, a.n_heads * a.head_dim, 1);
-    const embeds = imageEmbeds ?? new Float32Array(a.image_tokens * a.d_model);
-    const feeds: Record<string, OrtTensorLike> = {
-      ids: rt.tensor("int32", Int32Array.from(promptIds), [1, L]),
-      image_embeds: rt.tensor("float32", embeds, [1, a.image_tokens, a.d_model]),
-      positions: rt.tensor(
-        "int32",
-        Int32Array.from({ length: L }, (_, i) => i),
-        [1, L],
-      ),
-      key_valid: rt.tensor("int32", emptyPast.keyValid(0, L), [1, emptyPast.slots + L]),
-    };
-    names.forEach((name, i) => {
-      feeds[`prefix_${name}`] = rt.tensor("float32", new Float32Array(0), [1, a.n_heads, 0, a.head_dim]);
-      feeds[`past_${name}`] = rt.tensor("float32", emptyPast.view(i), [emptyPast.slots, 1, a.n_heads, a.head_dim]);
+    const past = new OwnCache(this.io.cacheNames.length, 1, a.n_heads * a.head_dim, 1);
+    const feeds = this.io.feeds({
+      ids: Int32Array.from(promptIds),
+      positions: Int32Array.from({ length: L }, (_, i) => i),
+      rows: 1,
+      keyValid: past.keyValid(0, L),
+      imageEmbeds: imageEmbeds
+        ? this.runtime.tensor("float32", imageEmbeds, [1, a.image_tokens, a.d_model])
+        : this.io.noImage(1),
+      past,
     });
     return this.run(this.decoder, feeds);
   }
@@ -253,35 +222,19 @@ export class X1Model {
   async decode(o: DecodeOptions): Promise<DecodeResult> {
     const a = this.manifest.architecture;
     const L = o.promptIds.length;
-    if (L >= a.max_len) throw new RangeError(`the prompt has ${L} tokens; the model's context is ${a.max_len}`);
-    const rt = this.runtime;
-    const embedSize = a.image_tokens * a.d_model;
-    const zeros = new Map<number, OrtTensorLike>();
-    const noImage = (b: number): OrtTensorLike => {
-      let t = zeros.get(b);
-      if (!t) zeros.set(b, (t = rt.tensor("float32", new Float32Array(b * embedSize), [b, a.image_tokens, a.d_model])));
-      return t;
-    };
-    const names = this.cacheNames;
-    const HD = a.n_heads * a.head_dim;
-    const keyValid = (c: OwnCache, prefix: number, fresh: number): OrtTensorLike =>
-      rt.tensor("int32", c.keyValid(prefix, fresh), [c.rows, prefix + c.slots + fresh]);
-    const pastTensor = (c: OwnCache, i: number): OrtTensorLike =>
-      rt.tensor("float32", c.view(i), [c.slots, c.rows, a.n_heads, a.head_dim]);
-
+    const names = this.io.cacheNames;
     let out = await this.prefill(o.promptIds, o.imageEmbeds);
     let steps = 1;
 
     const V = a.vocab_size;
     const n = o.n;
     // The prompt's cache: every step's shared prefix.
-    const prefix = names.map((name) =>
-      rt.tensor("float32", out[`new_${name}`]?.data as Float32Array, [1, a.n_heads, L, a.head_dim]),
-    );
-    // Each candidate's own cache, token-major: slot t holds the active rows' keys (row-major, HD
-    // floats each) of their (t-1)-th token; slot 0 is the masked placeholder. It starts small and
-    // doubles, so at most half of it is ever empty: an isolate may hold hundreds of decodes at once.
-    let cache = new OwnCache(names.length, n, HD, Math.min(16, o.maxTokens + 1));
+    const prefix = this.io.prefixCache(out, L);
+    // Each candidate's own cache, token-major: slot t holds the active rows' keys (row-major,
+    // heads × head_dim floats each) of their (t-1)-th token; slot 0 is the masked placeholder. It
+    // starts small and doubles, so at most half of it is ever empty: an isolate may hold hundreds of
+    // decodes at once.
+    let cache = new OwnCache(names.length, n, a.n_heads * a.head_dim, Math.min(16, o.maxTokens + 1));
     const first = (out.logits?.data as Float32Array).slice(0, V);
     let logits: Float32Array = new Float32Array(n * V);
     for (let r = 0; r < n; r++) logits.set(first, r * V);
@@ -331,15 +284,14 @@ export class X1Model {
       });
       active = next.map((row) => active[row] as number);
       const B = active.length;
-      const stepFeeds: Record<string, OrtTensorLike> = {
-        ids: rt.tensor("int32", Int32Array.from(lastIds), [B, 1]),
-        image_embeds: noImage(B),
-        positions: rt.tensor("int32", new Int32Array(B).fill(past), [B, 1]),
-        key_valid: keyValid(cache, L, 1),
-      };
-      names.forEach((name, i) => {
-        stepFeeds[`prefix_${name}`] = prefix[i] as OrtTensorLike;
-        stepFeeds[`past_${name}`] = pastTensor(cache, i);
+      const stepFeeds = this.io.feeds({
+        ids: Int32Array.from(lastIds),
+        positions: new Int32Array(B).fill(past),
+        rows: B,
+        keyValid: cache.keyValid(L, 1),
+        imageEmbeds: this.io.noImage(B),
+        prefix,
+        past: cache,
       });
       out = await this.run(this.decoder, stepFeeds);
       steps++;
@@ -358,6 +310,12 @@ export class X1Model {
       steps,
     };
   }
+}
+
+/** The log-probabilities (temperature 1) of `tokenIds` under one row of logits. */
+function logprobsOf(logits: Float32Array, tokenIds: number[]): number[] {
+  const norm = logSumExp(logits);
+  return tokenIds.map((id) => (logits[id] as number) - norm);
 }
 
 function firstStop(text: string, stops: readonly string[], from: number): number {
